@@ -1,0 +1,108 @@
+# yaim - yet another IP manager.  GNU make.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+YAIM_USER ?= _yaimd
+YAIM_CHROOT ?= /var/empty/yaimd
+
+BUILD	?= build
+CC	?= cc
+PKGS	 = libevent libcurl yaml-0.1 libcjson libmnl libcap-ng libpq
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2
+CFLAGS	?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Icommon -I. $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+LDLIBS	+= $(PKG_LIBS)
+
+LIB_SRCS := $(sort $(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/yaimd/main.o
+UNIT_SRCS := $(sort $(wildcard regress/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+TOOL_SRCS := $(sort $(wildcard regress/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
+FUZZ_SRCS := $(sort $(wildcard regress/fuzz/fuzz_*.c))
+MANS	 = yaimd.8 yaim.yml.5
+
+.PHONY: all deps check check-cluster sanitize fuzz install clean lint \
+	demo bench tests
+
+all: $(BUILD)/yaimd tests
+
+tests: $(UNIT_BINS) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libyaim.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/yaimd: $(MAIN_OBJ) $(BUILD)/libyaim.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/regress/%: $(BUILD)/regress/%.o $(BUILD)/libyaim.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	sh regress/deps.sh
+
+check: all
+	BUILD=$(BUILD) bash regress/run.sh
+
+check-cluster: all
+	BUILD=$(BUILD) bash regress/run.sh cluster-all
+
+lint:
+	@for m in $(MANS); do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+sanitize:
+	$(MAKE) BUILD=build-san CC=clang \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	BUILD=build-san SANITIZE=1 bash regress/run.sh
+
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang EXTRA_CFLAGS="$(FUZZ_CFLAGS)" \
+	    $(BUILD:build=build-fuzz)/libyaim.a
+	@set -e; for f in $(FUZZ_SRCS); do \
+	    n=$$(basename $$f .c); \
+	    clang -std=c11 $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -o build-fuzz/$$n $$f build-fuzz/libyaim.a $(LDLIBS); \
+	    mkdir -p build-fuzz/corpus/$$n; \
+	    seeds=regress/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+	        build-fuzz/corpus/$$n $$seeds 2>build-fuzz/$$n.log || \
+	        { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+	done
+
+install: $(BUILD)/yaimd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BUILD)/yaimd $(DESTDIR)$(SBINDIR)/yaimd
+	install -m 0644 yaimd.8 $(DESTDIR)$(MANDIR)/man8/yaimd.8
+	install -m 0644 yaim.yml.5 $(DESTDIR)$(MANDIR)/man5/yaim.yml.5
+	DESTDIR="$(DESTDIR)" sh regress/setup-user.sh "$(YAIM_USER)" \
+	    "$(YAIM_CHROOT)"
+
+demo: all
+	bash regress/cluster/demo.sh
+
+bench: all
+	bash bench/run.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

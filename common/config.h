@@ -1,0 +1,138 @@
+/*
+ * yaim.yml, parsed with libyaml in the parent only.  The children receive
+ * this struct over imsg (IMSG_CFG_MAIN), with secrets they do not need
+ * wiped, so it holds only fixed-size fields.
+ */
+#ifndef YAIM_CONFIG_H
+#define YAIM_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define YAIM_DEFAULT_CONFIG	"yaim.yml"
+#define YAIM_DEFAULT_USER	"_yaimd"
+#define YAIM_DEFAULT_CHROOT	"/var/empty/yaimd"
+
+#define CFG_MAX_ENDPOINTS	16
+#define CFG_MAX_CHECKS		8
+#define CFG_MAX_NETWORKS	32
+#define CFG_MAX_ARGS		16
+#define CFG_NAME_MAX		64	/* node names, check names */
+#define CFG_STR_MAX		256
+#define CFG_URL_MAX		1024
+#define CFG_PATH_MAX		512
+#define CFG_IFNAME_MAX		16	/* IFNAMSIZ */
+#define CFG_LABEL_MAX		16	/* "<iface>:<label>" incl. NUL */
+
+enum check_kind {
+	CHECK_NONE = 0,
+	CHECK_HTTP,		/* http:// and https:// */
+	CHECK_TCP,
+	CHECK_POSTGRES,
+	CHECK_EXEC
+};
+
+struct check_conf {
+	char		name[CFG_NAME_MAX];	/* default "<kind>#<index>" */
+	uint32_t	kind;			/* enum check_kind */
+	uint32_t	interval_ms;		/* default: interval */
+	uint32_t	timeout_ms;		/* default: see yaim.yml(5) */
+	uint32_t	rise;
+	uint32_t	fall;
+
+	/* http */
+	char		http_url[CFG_URL_MAX];
+	uint32_t	http_expected_code;
+	char		http_expected_contains[CFG_STR_MAX * 4];
+	char		http_host_header[CFG_STR_MAX];
+	char		http_ca_file[CFG_PATH_MAX];	/* parent only */
+	uint32_t	http_tls_verify;		/* default 1 */
+	uint32_t	http_max_body;			/* bytes */
+	/* "host:port:addr[,addr...]" for CURLOPT_RESOLVE, filled by parent */
+	char		http_resolve[CFG_STR_MAX * 2];
+
+	/* tcp */
+	char		tcp_host[CFG_STR_MAX];
+	uint16_t	tcp_port;
+	char		tcp_addr[YAIM_ADDRSTRLEN];	/* resolved by parent */
+
+	/* postgres: always TCP, the chroot has no socket directory */
+	char		pg_host[CFG_STR_MAX];
+	char		pg_hostaddr[YAIM_ADDRSTRLEN];	/* resolved by parent */
+	uint16_t	pg_port;
+	char		pg_user[CFG_NAME_MAX];
+	char		pg_password[CFG_STR_MAX];	/* secret */
+	char		pg_dbname[CFG_NAME_MAX];
+	char		pg_query[CFG_URL_MAX];
+	char		pg_expected[CFG_STR_MAX];
+
+	/* exec: run by the parent only; wiped before sending to children */
+	uint32_t	exec_argc;
+	char		exec_argv[CFG_MAX_ARGS][CFG_STR_MAX];
+	uint32_t	exec_max_output;		/* bytes */
+};
+
+struct yaim_config {
+	char		file[CFG_PATH_MAX];
+
+	/* dcs, the spec's keys */
+	char		dcs_type[16];			/* "etcd" */
+	char		dcs_namespace[CFG_STR_MAX];
+	char		dcs_clustername[CFG_STR_MAX];
+	char		prefix[CFG_STR_MAX * 2 + 4];	/* "/ns/cluster/" */
+	uint32_t	n_endpoints;
+	char		endpoints[CFG_MAX_ENDPOINTS][CFG_URL_MAX / 2];
+	uint32_t	interval_ms;
+	uint32_t	ttl_ms;
+	uint32_t	retry_num;
+	uint32_t	retry_after_ms;
+	char		etcd_user[CFG_NAME_MAX];
+	char		etcd_password[CFG_STR_MAX];	/* secret: dcs only */
+	char		etcd_ca_file[CFG_PATH_MAX];	/* parent only */
+	char		etcd_cert_file[CFG_PATH_MAX];	/* parent only */
+	char		etcd_key_file[CFG_PATH_MAX];	/* parent only */
+	uint32_t	etcd_timeout_ms;		/* per request */
+	uint32_t	fence_margin_ms;
+
+	/* node identity and privileges */
+	char		nodename[CFG_NAME_MAX];		/* default: hostname */
+	char		user[CFG_NAME_MAX];
+	char		chroot[CFG_PATH_MAX];
+
+	/* interface */
+	char		interface[CFG_IFNAME_MAX];
+	char		label[CFG_LABEL_MAX];		/* "" = no label */
+	uint8_t		netmask;			/* IPv4 prefix length */
+	uint8_t		netmask6;			/* IPv6 prefix length */
+	uint32_t	n_networks;			/* 0 = interface's */
+	struct yaim_addr networks[CFG_MAX_NETWORKS];
+	uint32_t	garp_count;
+	uint32_t	garp_interval_ms;
+	uint32_t	garp_refresh_ms;		/* 0 = off */
+
+	/* health checks: the flat spec keys form checks[0] */
+	uint32_t	n_checks;
+	struct check_conf checks[CFG_MAX_CHECKS];
+};
+
+/*
+ * Load and validate a file.  On error returns -1 and writes
+ * "file:line:column: message" into err.
+ */
+int	config_load(const char *path, struct yaim_config *, char *err,
+	    size_t errlen);
+/* The same from memory (used by the fuzzer and unit tests). */
+int	config_load_buffer(const char *name, const uint8_t *buf, size_t len,
+	    struct yaim_config *, char *err, size_t errlen);
+/* Print the effective config as YAML, secrets masked. */
+void	config_print(FILE *, const struct yaim_config *);
+/* Wipe the fields a given child must not see ("checker" or "dcs"). */
+void	config_scrub_for(struct yaim_config *, const char *child);
+/* Wipe every secret (explicit_bzero). */
+void	config_wipe(struct yaim_config *);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * The one message catalogue of yaimd, grouped by direction, with the
+ * payload of each message.  Every payload is a fixed-size struct unless
+ * noted; receivers check the exact size.
+ *
+ * Health reports travel checker -> parent -> dcs: the parent relays
+ * IMSG_HEALTH after checking it, so it also knows the node's health.
+ */
+#ifndef YAIM_PROTO_H
+#define YAIM_PROTO_H
+
+#include <stdint.h>
+
+#include "addr.h"
+
+enum imsg_type {
+	IMSG_NONE = 0,
+
+	/* parent -> checker, parent -> dcs */
+	IMSG_CFG_MAIN = 100,	/* struct yaim_config, secrets scrubbed */
+	IMSG_CFG_BLOB,		/* struct imsg_blob_hdr + bytes (TLS material) */
+	IMSG_CFG_DONE,		/* empty: config complete, start working */
+
+	/* checker -> parent, relayed parent -> dcs */
+	IMSG_HEALTH = 200,	/* struct imsg_health */
+
+	/* checker -> parent, parent -> checker */
+	IMSG_EXEC_RUN = 300,	/* struct imsg_exec_run */
+	IMSG_EXEC_RESULT,	/* struct imsg_exec_result */
+
+	/* dcs -> parent */
+	IMSG_ADDR_ADD = 400,	/* struct imsg_addr_req */
+	IMSG_ADDR_DEL,		/* struct imsg_addr_req */
+	IMSG_ADDR_SYNC,		/* n * struct yaim_addr (n may be 0) */
+
+	/* parent -> dcs */
+	IMSG_ADDR_STATE = 500,	/* struct imsg_addr_state */
+	IMSG_LINK_STATE,	/* struct imsg_link_state */
+	IMSG_SHUTDOWN,		/* empty: release everything, then exit */
+
+	/* dcs -> parent */
+	IMSG_DCS_RELEASED = 600	/* empty: lease revoked after SHUTDOWN */
+};
+
+#define IMSG_ADDR_SYNC_MAX	10000	/* addresses in one IMSG_ADDR_SYNC */
+
+/* Blob kinds for IMSG_CFG_BLOB; index is the check index where it applies */
+enum blob_kind {
+	BLOB_ETCD_CA = 1,
+	BLOB_ETCD_CERT,
+	BLOB_ETCD_KEY,
+	BLOB_HTTP_CA
+};
+
+struct imsg_blob_hdr {
+	uint32_t	kind;		/* enum blob_kind */
+	uint32_t	index;
+	uint32_t	len;		/* bytes following this header */
+	uint32_t	pad;
+};
+#define BLOB_MAX_SIZE	(IMSG_MAX_SIZE / 2)
+
+/* Why a check or the whole node changed state. */
+enum health_reason {
+	HR_OK = 0,
+	HR_TIMEOUT,
+	HR_REFUSED,		/* connect refused */
+	HR_CONNECT,		/* other connect error (unreachable, reset) */
+	HR_TLS,
+	HR_STATUS,		/* unexpected status; detail = status */
+	HR_BODY_MISMATCH,
+	HR_BODY_TOO_LARGE,
+	HR_QUERY_MISMATCH,
+	HR_QUERY_ERROR,
+	HR_EXIT_STATUS,		/* detail = exit status */
+	HR_KILLED_TIMEOUT,
+	HR_SIGNALED,		/* detail = signal */
+	HR_INTERNAL,
+	HR_STARTUP,		/* no result yet */
+	HR_MAX
+};
+
+struct imsg_health {
+	uint32_t	healthy;	/* 0 or 1 */
+	uint32_t	reason;		/* enum health_reason */
+	int32_t		detail;
+	uint32_t	check;		/* index of the deciding check */
+	char		text[128];	/* NUL-terminated human reason */
+};
+
+struct imsg_exec_run {
+	uint32_t	check;		/* index into the parent's config */
+	uint32_t	seq;
+};
+
+struct imsg_exec_result {
+	uint32_t	check;
+	uint32_t	seq;
+	uint32_t	reason;		/* HR_OK, HR_EXIT_STATUS, ... */
+	int32_t		detail;
+	char		output[128];	/* first bytes of stdout/stderr */
+};
+
+struct imsg_addr_req {
+	char		ifname[16];	/* must equal the configured interface */
+	struct yaim_addr addr;
+};
+
+enum addr_state {
+	ADDR_UP = 1,
+	ADDR_DOWN,
+	ADDR_REFUSED
+};
+
+enum addr_refusal {
+	AR_NONE = 0,
+	AR_BAD_FAMILY,
+	AR_BAD_IFACE,
+	AR_LOOPBACK,
+	AR_MULTICAST,
+	AR_BROADCAST,
+	AR_UNSPECIFIED,
+	AR_LINKLOCAL,
+	AR_NOT_ALLOWED,		/* outside allowed-networks */
+	AR_NETLINK,		/* the kernel said no; detail = errno */
+	AR_MAX
+};
+
+struct imsg_addr_state {
+	struct yaim_addr addr;
+	uint32_t	state;		/* enum addr_state */
+	uint32_t	refusal;	/* enum addr_refusal */
+	int32_t		detail;
+	uint32_t	pad;
+};
+
+struct imsg_link_state {
+	uint32_t	up;		/* 0 or 1 */
+	uint32_t	ifindex;
+};
+
+const char	*imsg_type_name(uint32_t);
+const char	*health_reason_name(uint32_t);
+const char	*addr_refusal_name(uint32_t);
+
+#endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian 12 packages yaim needs to build and test.  Idempotent.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libevent-dev libcurl4-openssl-dev libyaml-dev libcjson-dev libmnl-dev
+libcap-ng-dev libpq-dev
+etcd-server etcd-client postgresql python3 openssl iproute2 iputils-ping
+mandoc valgrind procps util-linux curl"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,129 @@
+# Shared helpers for integration and cluster tests.  Source it; it sets
+# "set -u", a cleanup trap and a private temporary directory ($T).
+#
+# Network rule: traffic goes only to 127.0.0.0/8, ::1, or addresses inside
+# namespaces the test created (we use 198.18.0.0/15 and 2001:db8::/32
+# there).  Every loop is bounded; we kill only PIDs we started.
+set -u
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+YAIMD=${YAIMD:-$BUILD/yaimd}
+TOOLS=${TOOLS:-$BUILD/regress/tools}
+T=$(mktemp -d /tmp/yaimt.XXXXXX)
+NSPREFIX="yt$$"
+_cleanups=()
+_pids=()
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*"; }
+
+cleanup_add() { _cleanups+=("$*"); }
+# track_pid PID: killed (TERM, then KILL) at exit.
+track_pid() { _pids+=("$1"); }
+
+_run_cleanup() {
+	local i p
+	trap - EXIT INT TERM
+	for p in "${_pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${_pids[@]}"; do
+		for i in $(seq 1 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
+	done
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+trap _run_cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+need_cmd() {
+	local c
+	for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done
+}
+
+# wait_until TIMEOUT_SECONDS CMD... : poll CMD every 20 ms until it
+# succeeds; returns 1 on timeout.
+wait_until() {
+	local limit=$1; shift
+	local end=$(( $(date +%s%N) + ${limit%.*} * 1000000000 ))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.02
+	done
+}
+
+# free_port: print a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# setup_user: the unprivileged user and chroot, as "make install" does.
+setup_user() {
+	YAIM_USER=${YAIM_USER:-_yaimd}
+	YAIM_CHROOT=${YAIM_CHROOT:-/var/empty/yaimd}
+	sh "$TOP/regress/setup-user.sh" "$YAIM_USER" "$YAIM_CHROOT" ||
+	    fail "setup-user.sh failed"
+}
+
+# netns_add NAME: create namespace ${NSPREFIX}NAME with lo up; prints name.
+netns_add() {
+	local ns=${NSPREFIX}$1
+	ip netns add "$ns" || fail "ip netns add $ns"
+	cleanup_add "ip netns del $ns"
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# start_etcd NAME [NETNS] [ADDR]: one single-member etcd with a temporary
+# data dir on a free port.  Sets ETCD_ENDPOINT and ETCD_PID.  ADDR defaults
+# to 127.0.0.1; with NETNS it runs inside that namespace.
+start_etcd() {
+	local name=$1 ns=${2:-} addr=${3:-127.0.0.1}
+	local cport pport
+	need_cmd etcd etcdctl
+	cport=$(free_port); pport=$(free_port)
+	while [ "$pport" = "$cport" ]; do pport=$(free_port); done
+	local data=$T/etcd-$name
+	mkdir -p "$data"
+	local ex=()
+	[ -n "$ns" ] && ex=(ip netns exec "$ns")
+	"${ex[@]}" etcd --name "$name" --data-dir "$data" \
+	    --listen-client-urls "http://$addr:$cport" \
+	    --advertise-client-urls "http://$addr:$cport" \
+	    --listen-peer-urls "http://$addr:$pport" \
+	    --initial-advertise-peer-urls "http://$addr:$pport" \
+	    --initial-cluster "$name=http://$addr:$pport" \
+	    --initial-cluster-state new --log-level error \
+	    >"$T/etcd-$name.log" 2>&1 &
+	ETCD_PID=$!
+	track_pid "$ETCD_PID"
+	ETCD_ENDPOINT="http://$addr:$cport"
+	ETCD_NS=$ns
+	wait_until 20 etcdctl_ endpoint health ||
+	    { cat "$T/etcd-$name.log"; fail "etcd did not start"; }
+}
+
+# etcdctl_ ARGS: etcdctl against the last started etcd (in its netns).
+etcdctl_() {
+	local ex=()
+	[ -n "${ETCD_NS:-}" ] && ex=(ip netns exec "$ETCD_NS")
+	ETCDCTL_API=3 "${ex[@]}" etcdctl --endpoints="$ETCD_ENDPOINT" \
+	    --dial-timeout=2s --command-timeout=3s "$@"
+}
+
+# proc_status PID FIELD: one line of /proc/PID/status, value only.
+proc_status() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# child_pids PID: direct children of PID.
+child_pids() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
