@@ -58,7 +58,7 @@ struct imsg_blob_hdr {
 	uint32_t	len;		/* bytes following this header */
 	uint32_t	pad;
 };
-#define BLOB_MAX_SIZE	(IMSG_MAX_SIZE / 2)
+#define BLOB_MAX_SIZE	(128 * 1024)	/* fits one IMSG_CFG_BLOB */
 
 /* Why a check or the whole node changed state. */
 enum health_reason {
