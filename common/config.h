@@ -96,6 +96,9 @@ struct yaim_config {
 	char		etcd_cert_file[CFG_PATH_MAX];	/* parent only */
 	char		etcd_key_file[CFG_PATH_MAX];	/* parent only */
 	uint32_t	etcd_timeout_ms;		/* per request */
+	/* "host:port:addr[,addr...]" for CURLOPT_RESOLVE, filled by parent */
+	uint32_t	n_etcd_resolve;
+	char		etcd_resolve[CFG_MAX_ENDPOINTS][CFG_STR_MAX];
 	uint32_t	fence_margin_ms;
 
 	/* node identity and privileges */
