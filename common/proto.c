@@ -1,0 +1,74 @@
+/*
+ * Names for the message catalogue and reason codes, for log messages.
+ */
+#include <stdio.h>
+
+#include "proto.h"
+
+const char *
+imsg_type_name(uint32_t type)
+{
+	static char	 buf[32];
+
+	switch (type) {
+	case IMSG_CFG_MAIN:	return "IMSG_CFG_MAIN";
+	case IMSG_CFG_BLOB:	return "IMSG_CFG_BLOB";
+	case IMSG_CFG_DONE:	return "IMSG_CFG_DONE";
+	case IMSG_HEALTH:	return "IMSG_HEALTH";
+	case IMSG_EXEC_RUN:	return "IMSG_EXEC_RUN";
+	case IMSG_EXEC_RESULT:	return "IMSG_EXEC_RESULT";
+	case IMSG_ADDR_ADD:	return "IMSG_ADDR_ADD";
+	case IMSG_ADDR_DEL:	return "IMSG_ADDR_DEL";
+	case IMSG_ADDR_SYNC:	return "IMSG_ADDR_SYNC";
+	case IMSG_ADDR_STATE:	return "IMSG_ADDR_STATE";
+	case IMSG_LINK_STATE:	return "IMSG_LINK_STATE";
+	case IMSG_SHUTDOWN:	return "IMSG_SHUTDOWN";
+	case IMSG_DCS_RELEASED:	return "IMSG_DCS_RELEASED";
+	default:
+		snprintf(buf, sizeof(buf), "unknown type %u", type);
+		return buf;
+	}
+}
+
+const char *
+health_reason_name(uint32_t r)
+{
+	static const char *names[HR_MAX] = {
+		[HR_OK] = "ok",
+		[HR_TIMEOUT] = "timeout",
+		[HR_REFUSED] = "connect refused",
+		[HR_CONNECT] = "connect error",
+		[HR_TLS] = "TLS error",
+		[HR_STATUS] = "unexpected status",
+		[HR_BODY_MISMATCH] = "body mismatch",
+		[HR_BODY_TOO_LARGE] = "body too large",
+		[HR_QUERY_MISMATCH] = "query result mismatch",
+		[HR_QUERY_ERROR] = "query error",
+		[HR_EXIT_STATUS] = "exit status",
+		[HR_KILLED_TIMEOUT] = "killed by timeout",
+		[HR_SIGNALED] = "killed by signal",
+		[HR_INTERNAL] = "internal error",
+		[HR_STARTUP] = "no result yet",
+	};
+
+	return r < HR_MAX ? names[r] : "invalid reason";
+}
+
+const char *
+addr_refusal_name(uint32_t r)
+{
+	static const char *names[AR_MAX] = {
+		[AR_NONE] = "none",
+		[AR_BAD_FAMILY] = "bad address family",
+		[AR_BAD_IFACE] = "not the configured interface",
+		[AR_LOOPBACK] = "loopback address",
+		[AR_MULTICAST] = "multicast address",
+		[AR_BROADCAST] = "broadcast address",
+		[AR_UNSPECIFIED] = "unspecified address",
+		[AR_LINKLOCAL] = "link-local address",
+		[AR_NOT_ALLOWED] = "outside allowed-networks",
+		[AR_NETLINK] = "rejected by the kernel",
+	};
+
+	return r < AR_MAX ? names[r] : "invalid refusal";
+}
