@@ -105,6 +105,9 @@ struct yaim_config {
 	char		nodename[CFG_NAME_MAX];		/* default: hostname */
 	char		user[CFG_NAME_MAX];
 	char		chroot[CFG_PATH_MAX];
+	/* filled by the parent (getpwnam) so that children open no file */
+	uint32_t	user_uid;
+	uint32_t	user_gid;
 
 	/* interface */
 	char		interface[CFG_IFNAME_MAX];
