@@ -34,7 +34,7 @@ MANS	 = yaimd.8 yaim.yml.5
 .PHONY: all deps check check-cluster sanitize fuzz install clean lint \
 	demo bench tests
 
-all: $(BUILD)/yaimd tests
+all: tests $(BUILD)/yaimd
 
 tests: $(UNIT_BINS) $(TOOL_BINS)
 

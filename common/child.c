@@ -1,0 +1,132 @@
+/*
+ * Start-up and config receipt shared by the checker and dcs children.
+ */
+#include <sys/stat.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "child.h"
+#include "log.h"
+#include "privsep.h"
+#include "proto.h"
+
+struct event_base *
+child_setup(const char *name, int debug, int verbose)
+{
+	struct event_base	*base;
+	struct stat		 st;
+	char			 title[32];
+
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(verbose);
+	log_procinit(name);
+	snprintf(title, sizeof(title), "yaimd: %s", name);
+	proctitle_set(title);
+	if (fstat(PRIVSEP_CHILD_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
+		fatalx("%s: the %s process is started by yaimd itself",
+		    __func__, name);
+	/*
+	 * The parent orchestrates shutdown; a service manager's SIGTERM to
+	 * the whole group must not make us leave before our addresses are
+	 * gone.  We exit when the parent closes our socket.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	return base;
+}
+
+static void
+cfg_main(struct child_cfg *cfg, struct imsgev *iev, struct imsg *imsg)
+{
+	if (cfg->pending == NULL &&
+	    (cfg->pending = malloc(sizeof(*cfg->pending))) == NULL)
+		fatal("%s", __func__);
+	if (imsg_get_exact(iev, imsg, cfg->pending,
+	    sizeof(*cfg->pending)) == -1)
+		fatalx("%s: bad IMSG_CFG_MAIN", __func__);
+	blobs_free(&cfg->pending_blobs);
+}
+
+static void
+cfg_blob(struct child_cfg *cfg, struct imsg *imsg)
+{
+	struct imsg_blob_hdr	 hdr;
+
+	if (cfg->pending == NULL)
+		fatalx("%s: IMSG_CFG_BLOB before IMSG_CFG_MAIN", __func__);
+	if (imsg->datalen < sizeof(hdr))
+		fatalx("%s: IMSG_CFG_BLOB of %zu bytes is shorter than its "
+		    "header", __func__, imsg->datalen);
+	memcpy(&hdr, imsg->data, sizeof(hdr));
+	if (hdr.len != imsg->datalen - sizeof(hdr) ||
+	    hdr.kind < BLOB_ETCD_CA || hdr.kind > BLOB_HTTP_CA ||
+	    hdr.index >= CFG_MAX_CHECKS)
+		fatalx("%s: IMSG_CFG_BLOB header does not match (kind %u, "
+		    "index %u, len %u of %zu)", __func__, hdr.kind, hdr.index,
+		    hdr.len, imsg->datalen - sizeof(hdr));
+	if (blobs_add(&cfg->pending_blobs, hdr.kind, hdr.index,
+	    (const uint8_t *)imsg->data + sizeof(hdr), hdr.len) == -1)
+		fatal("%s: blobs_add", __func__);
+}
+
+static void
+cfg_done(struct child_cfg *cfg, struct imsgev *iev, struct imsg *imsg)
+{
+	if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+		fatalx("%s: bad IMSG_CFG_DONE", __func__);
+	if (cfg->pending == NULL)
+		fatalx("%s: IMSG_CFG_DONE without IMSG_CFG_MAIN", __func__);
+	if (!cfg->privs_dropped) {
+		privsep_drop(cfg->pending);
+		cfg->privs_dropped = 1;
+		log_debug("%s: running as uid %u in %s", __func__,
+		    (unsigned int)getuid(), cfg->pending->chroot);
+	}
+	if (cfg->active != NULL) {
+		config_wipe(cfg->active);
+		free(cfg->active);
+	}
+	blobs_free(&cfg->blobs);
+	cfg->active = cfg->pending;
+	cfg->blobs = cfg->pending_blobs;
+	cfg->pending = NULL;
+	memset(&cfg->pending_blobs, 0, sizeof(cfg->pending_blobs));
+}
+
+int
+child_cfg_dispatch(struct child_cfg *cfg, struct imsgev *iev,
+    struct imsg *imsg)
+{
+	switch (imsg->hdr.type) {
+	case IMSG_CFG_MAIN:
+		cfg_main(cfg, iev, imsg);
+		return 0;
+	case IMSG_CFG_BLOB:
+		cfg_blob(cfg, imsg);
+		return 0;
+	case IMSG_CFG_DONE:
+		cfg_done(cfg, iev, imsg);
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+void
+child_parent_eof(struct imsgev *iev, void *arg)
+{
+	(void)arg;
+	log_info("parent closed the connection; exiting");
+	imsgev_clear(iev);
+	exit(0);
+}

@@ -1,0 +1,165 @@
+/*
+ * Dropping privileges, following DESIGN.md section 1.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privsep.h"
+
+int
+privsep_check_chroot(const char *dir, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "chroot directory %s: %s; create it "
+		    "with: install -d -o root -g root -m 0755 %s", dir,
+		    strerror(errno), dir);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "chroot directory %s is not a "
+		    "directory", dir);
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "chroot directory %s must be owned by "
+		    "root and not writable by group or others; fix it with: "
+		    "chown root:root %s && chmod 0755 %s", dir, dir, dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+privsep_lookup_user(struct yaim_config *conf, char *err, size_t errlen)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(conf->user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist; create it "
+		    "with: useradd --system --no-create-home --home-dir %s "
+		    "--shell /usr/sbin/nologin --user-group %s", conf->user,
+		    conf->chroot, conf->user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(err, errlen, "user %s must not have uid or gid 0",
+		    conf->user);
+		return -1;
+	}
+	conf->user_uid = pw->pw_uid;
+	conf->user_gid = pw->pw_gid;
+	return 0;
+}
+
+void
+privsep_drop(const struct yaim_config *conf)
+{
+	char	 err[512];
+	gid_t	 gid = conf->user_gid;
+	uid_t	 uid = conf->user_uid;
+
+	if (uid == 0 || gid == 0)
+		fatalx("%s: refusing to run as uid %u gid %u", __func__,
+		    (unsigned int)uid, (unsigned int)gid);
+	if (privsep_check_chroot(conf->chroot, err, sizeof(err)) == -1)
+		fatalx("%s: %s", __func__, err);
+	/*
+	 * The bounding set goes first: dropping it needs CAP_SETPCAP, which
+	 * setresuid() below takes away.
+	 */
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0)
+		fatalx("%s: cannot clear the capability bounding set",
+		    __func__);
+	if (chroot(conf->chroot) == -1)
+		fatal("%s: chroot %s", __func__, conf->chroot);
+	if (chdir("/") == -1)
+		fatal("%s: chdir /", __func__);
+	if (setgroups(1, &gid) == -1)
+		fatal("%s: setgroups", __func__);
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("%s: setresgid %u", __func__, (unsigned int)gid);
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("%s: setresuid %u", __func__, (unsigned int)uid);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+		fatalx("%s: cannot clear capabilities", __func__);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("%s: clear ambient capabilities", __func__);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
+	/* Make sure the way back is closed. */
+	if (setresuid(0, 0, 0) != -1 || geteuid() == 0)
+		fatalx("%s: could still regain root", __func__);
+}
+
+void
+privsep_parent_trim(int keep_exec_caps)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_NET_RAW, -1) != 0)
+		fatalx("%s: capng_updatev", __func__);
+	/*
+	 * exec checks run as the unprivileged user: switching to it needs
+	 * SETUID/SETGID, and killing it on timeout needs KILL, because it
+	 * then no longer shares our uid.
+	 */
+	if (keep_exec_caps && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE |
+	    CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_SETUID, CAP_SETGID,
+	    CAP_KILL, -1) != 0)
+		fatalx("%s: capng_updatev", __func__);
+	if (capng_apply(CAPNG_SELECT_BOTH) != 0)
+		fatalx("%s: cannot trim capabilities", __func__);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("%s: clear ambient capabilities", __func__);
+}
+
+static char	*title_base;
+static size_t	 title_space;
+
+/* Remember the contiguous argv area so ps(1) can show our role. */
+void
+proctitle_init(int argc, char **argv)
+{
+	int	 i;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	title_base = argv[0];
+	title_space = strlen(argv[0]) + 1;
+	for (i = 1; i < argc; i++) {
+		if (argv[i] != title_base + title_space)
+			break;
+		title_space += strlen(argv[i]) + 1;
+	}
+}
+
+void
+proctitle_set(const char *title)
+{
+	char	 comm[16];
+
+	snprintf(comm, sizeof(comm), "%s", title);
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
+	if (title_base == NULL || title_space < 2)
+		return;
+	memset(title_base, 0, title_space);
+	snprintf(title_base, title_space, "%s", title);
+}

@@ -1,0 +1,130 @@
+/*
+ * The dcs child: talks to etcd in a chroot, without privileges, and
+ * decides which addresses this node holds.  The parent carries out those
+ * decisions after checking them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "child.h"
+#include "log.h"
+#include "privsep.h"
+#include "proto.h"
+#include "dcs/engine.h"
+
+void	dcs_main(int, int) __attribute__((noreturn));
+
+static struct child_cfg	 cfg;
+static struct imsgev	 parent_iev;
+static struct event_base *base;
+static int		 running;
+
+static void
+send_sync(const struct yaim_addr *set, size_t n, void *arg)
+{
+	(void)arg;
+	if (n > IMSG_ADDR_SYNC_MAX)
+		fatalx("%s: %zu addresses exceed the limit of %d", __func__,
+		    n, IMSG_ADDR_SYNC_MAX);
+	if (imsgev_compose(&parent_iev, IMSG_ADDR_SYNC, 0, -1, set,
+	    n * sizeof(*set)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+send_addr_req(uint32_t type, const struct imsg_addr_req *req, void *arg)
+{
+	(void)arg;
+	if (type != IMSG_ADDR_ADD && type != IMSG_ADDR_DEL)
+		fatalx("%s: bad type %u", __func__, type);
+	if (imsgev_compose(&parent_iev, type, 0, -1, req, sizeof(*req)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+send_released(void *arg)
+{
+	(void)arg;
+	if (imsgev_compose(&parent_iev, IMSG_DCS_RELEASED, 0, -1, NULL,
+	    0) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_health	 h;
+	struct imsg_addr_state	 as;
+	struct imsg_link_state	 ls;
+
+	switch (imsg->hdr.type) {
+	case IMSG_HEALTH:
+		if (imsg_get_exact(iev, imsg, &h, sizeof(h)) == -1)
+			fatalx("%s: bad IMSG_HEALTH", __func__);
+		h.text[sizeof(h.text) - 1] = '\0';
+		engine_health(&h);
+		break;
+	case IMSG_ADDR_STATE:
+		if (imsg_get_exact(iev, imsg, &as, sizeof(as)) == -1)
+			fatalx("%s: bad IMSG_ADDR_STATE", __func__);
+		engine_addr_state(&as);
+		break;
+	case IMSG_LINK_STATE:
+		if (imsg_get_exact(iev, imsg, &ls, sizeof(ls)) == -1)
+			fatalx("%s: bad IMSG_LINK_STATE", __func__);
+		engine_link_state(&ls);
+		break;
+	case IMSG_SHUTDOWN:
+		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+			fatalx("%s: bad IMSG_SHUTDOWN", __func__);
+		if (!running)
+			send_released(NULL);
+		else
+			engine_shutdown();
+		break;
+	default:
+		fatalx("%s: unexpected %s from the parent", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+static void
+dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
+{
+	static const struct engine_ops	 ops = {
+		send_sync, send_addr_req, send_released, NULL
+	};
+
+	(void)arg;
+	switch (child_cfg_dispatch(&cfg, iev, imsg)) {
+	case 1:
+		if (running)
+			engine_reconfigure(cfg.active, &cfg.blobs);
+		else if (engine_start(base, cfg.active, &cfg.blobs,
+		    &ops) == -1)
+			fatalx("%s: cannot start the dcs engine", __func__);
+		running = 1;
+		return;
+	case 0:
+		return;
+	default:
+		dcs_dispatch_parent(iev, imsg);
+	}
+}
+
+void
+dcs_main(int debug, int verbose)
+{
+	base = child_setup("dcs", debug, verbose);
+	/* libcurl and OpenSSL read their files before the chroot. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("%s: curl_global_init", __func__);
+	if (imsgev_init(&parent_iev, base, PRIVSEP_CHILD_FD, 0, "parent",
+	    dcs_dispatch, child_parent_eof, NULL) == -1)
+		fatal("%s: imsgev_init", __func__);
+	event_base_dispatch(base);
+	fatalx("%s: event loop ended", __func__);
+}

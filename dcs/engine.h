@@ -1,0 +1,41 @@
+/*
+ * The dcs engine: one lease per node, the node key, the pool and marks,
+ * the watch, balancing and fencing (DESIGN.md sections 3-5).  The dcs
+ * process shell (dcs/dcs.c) feeds it messages from the parent and gives
+ * it these callbacks to talk back.
+ */
+#ifndef YAIM_DCS_ENGINE_H
+#define YAIM_DCS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "blob.h"
+#include "config.h"
+#include "proto.h"
+
+struct engine_ops {
+	/* The complete set of addresses this node should hold now. */
+	void	(*addr_sync)(const struct yaim_addr *, size_t n, void *arg);
+	/* One address up (IMSG_ADDR_ADD) or down (IMSG_ADDR_DEL). */
+	void	(*addr_req)(uint32_t imsg_type, const struct imsg_addr_req *,
+		    void *arg);
+	/* After engine_shutdown(): the lease is revoked (or gave up). */
+	void	(*released)(void *arg);
+	void	*arg;
+};
+
+int	engine_start(struct event_base *, const struct yaim_config *,
+	    const struct yaim_blobs *, const struct engine_ops *);
+/* SIGHUP: new config (same node name and prefix, the parent checks). */
+void	engine_reconfigure(const struct yaim_config *,
+	    const struct yaim_blobs *);
+void	engine_health(const struct imsg_health *);
+void	engine_addr_state(const struct imsg_addr_state *);
+void	engine_link_state(const struct imsg_link_state *);
+/* Leave the cluster: addresses down, revoke the lease, ops->released. */
+void	engine_shutdown(void);
+
+#endif

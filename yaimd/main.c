@@ -1,0 +1,74 @@
+/*
+ * yaimd: keep a pool of virtual IP addresses on healthy nodes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "parent/parent.h"
+#include "privsep.h"
+
+void	checker_main(int debug, int verbose);
+void	dcs_main(int debug, int verbose);
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: yaimd [-dnv] [-f file | --config file]\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL,	'f' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct parent_opts	 opts;
+	const char		*child = NULL;
+	int			 ch;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.config = YAIM_DEFAULT_CONFIG;
+	while ((ch = getopt_long(argc, argv, "df:nvP:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			opts.debug = 1;
+			break;
+		case 'f':
+			opts.config = optarg;
+			break;
+		case 'n':
+			opts.check_only = 1;
+			break;
+		case 'v':
+			opts.verbose++;
+			break;
+		case 'P':
+			child = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	proctitle_init(argc, argv);
+	if (child != NULL) {
+		if (strcmp(child, "checker") == 0)
+			checker_main(opts.debug, opts.verbose);
+		else if (strcmp(child, "dcs") == 0)
+			dcs_main(opts.debug, opts.verbose);
+		usage();
+	}
+	return parent_main(&opts);
+}
