@@ -49,8 +49,8 @@ int	health_init(struct health *, uint32_t n, const uint32_t *rise,
  * Feed one result of check i (reason HR_OK = success).  Returns 1 and
  * fills v when the overall verdict must be reported: the first verdict
  * (all up, or a failure that leaves its check down), and every change
- * of the overall
- * state after that.  Returns 0 otherwise, -1 for a bad index or reason.
+ * of the overall state after that.  Returns 0 otherwise, -1 for a bad
+ * index or reason.
  */
 int	health_update(struct health *, uint32_t i, uint32_t reason,
 	    int32_t detail, struct health_verdict *v);
