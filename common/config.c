@@ -1,0 +1,1731 @@
+/*
+ * yaim.yml: load, validate, print and scrub the configuration.
+ *
+ * libyaml's document API builds the tree; we then walk it twice.  The
+ * first pass maps every key of a mapping onto the key table (after
+ * folding '_' into '-'), rejecting unknown and duplicate keys.  The
+ * second pass applies the values in table order, so that cross-field
+ * rules (timeouts against intervals, kind keys against the check kind)
+ * never depend on the order of the file.  Every error reads
+ * "file:line:column: message" and the first error wins.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "addr.h"
+#include "config.h"
+
+#define CFG_FILE_MAX	(1024 * 1024)	/* a config is never this big */
+#define KEY_MAX		64
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Where a key may appear. */
+#define F_CONF		0x01	/* top level, yaim_config field */
+#define F_FLAT		0x02	/* top level, flat check (checks[0]) */
+#define F_LIST		0x04	/* an item of the checks: list */
+#define F_REQ		0x10	/* required (for a check: of its kind) */
+#define F_OPT		0x20	/* an empty value means "not set" */
+
+struct ctx;
+struct keydef;
+
+/* One key of a mapping as found in the file. */
+struct item {
+	yaml_node_t	*key;
+	yaml_node_t	*val;
+	const char	*spelled;	/* the key as the file spells it */
+};
+
+typedef int (*handler_fn)(struct ctx *, const struct keydef *,
+    const struct item *, void *);
+
+struct keydef {
+	const char	*name;		/* canonical, with dashes */
+	int		 flags;
+	uint32_t	 kind;		/* CHECK_NONE: any kind */
+	handler_fn	 fn;
+	size_t		 off;		/* into yaim_config or check_conf */
+	size_t		 size;
+	uint32_t	 min, max;
+	const char	*unit;		/* "milliseconds", "bytes" or NULL */
+};
+
+struct ctx {
+	const char		*name;
+	char			*err;
+	size_t			 errlen;
+	int			 failed;
+	yaml_document_t		*doc;
+	struct yaim_config	*conf;
+	struct check_conf	*chk;		/* check being built */
+	const char		*kindkey;	/* "checker-type" or "type" */
+	yaml_mark_t		 chk_mark[CFG_MAX_CHECKS];
+	yaml_mark_t		 name_mark[CFG_MAX_CHECKS];
+	int			 has_name[CFG_MAX_CHECKS];
+};
+
+static int	h_str(struct ctx *, const struct keydef *, const struct item *,
+		    void *);
+static int	h_path(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_uint(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_bool(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_dcs_type(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_endpoints(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_nodename(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_username(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_interface(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_label(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_networks(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_garp_refresh(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_kind(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_check_name(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_timeout(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_http_url(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_header(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_host(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_exec(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+static int	h_checks(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
+
+#define MS	"milliseconds"
+#define BYTES	"bytes"
+#define C_STR(f, fl)	fl, 0, h_str, offsetof(struct yaim_config, f), \
+			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
+#define C_PATH(f, fl)	fl, 0, h_path, offsetof(struct yaim_config, f), \
+			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
+#define C_UINT(f, lo, hi, u) F_CONF, 0, h_uint, \
+			offsetof(struct yaim_config, f), \
+			sizeof(((struct yaim_config *)0)->f), lo, hi, u
+#define C_FN(f, fl, fn)	fl, 0, fn, offsetof(struct yaim_config, f), \
+			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
+#define K_STR(f, fl, k)	fl, k, h_str, offsetof(struct check_conf, f), \
+			sizeof(((struct check_conf *)0)->f), 0, 0, NULL
+#define K_UINT(f, fl, k, lo, hi, u) fl, k, h_uint, \
+			offsetof(struct check_conf, f), \
+			sizeof(((struct check_conf *)0)->f), lo, hi, u
+#define K_FN(f, fl, k, fn) fl, k, fn, offsetof(struct check_conf, f), \
+			sizeof(((struct check_conf *)0)->f), 0, 0, NULL
+
+/*
+ * Every key, in the order values are applied.  Intervals come before
+ * the timeouts checked against them.
+ */
+static const struct keydef keys[] = {
+	{ "dcs-type",		C_FN(dcs_type, F_CONF, h_dcs_type) },
+	{ "dcs-namespace",	C_STR(dcs_namespace, F_CONF) },
+	{ "dcs-clustername",	C_STR(dcs_clustername, F_CONF | F_REQ) },
+	{ "dcs-endpoints",	C_FN(endpoints, F_CONF | F_REQ, h_endpoints) },
+	{ "interval",		C_UINT(interval_ms, 100, 3600000, MS) },
+	{ "ttl",		C_UINT(ttl_ms, 1000, 3600000, MS) },
+	{ "retry-num",		C_UINT(retry_num, 0, 100, NULL) },
+	{ "retry-after",	C_UINT(retry_after_ms, 0, 60000, MS) },
+	{ "etcd-user",		C_FN(etcd_user, F_CONF | F_OPT, h_username) },
+	{ "etcd-password",	C_STR(etcd_password, F_CONF | F_OPT) },
+	{ "etcd-ca-file",	C_PATH(etcd_ca_file, F_CONF | F_OPT) },
+	{ "etcd-cert-file",	C_PATH(etcd_cert_file, F_CONF | F_OPT) },
+	{ "etcd-key-file",	C_PATH(etcd_key_file, F_CONF | F_OPT) },
+	{ "etcd-timeout",	C_UINT(etcd_timeout_ms, 100, 60000, MS) },
+	{ "fence-margin",	C_UINT(fence_margin_ms, 250, 60000, MS) },
+	{ "nodename",		C_FN(nodename, F_CONF, h_nodename) },
+	{ "user",		C_FN(user, F_CONF, h_username) },
+	{ "chroot",		C_PATH(chroot, F_CONF) },
+	{ "interface",		C_FN(interface, F_CONF | F_REQ, h_interface) },
+	{ "label",		C_FN(label, F_CONF | F_OPT, h_label) },
+	{ "netmask",		C_UINT(netmask, 1, 32, NULL) },
+	{ "netmask6",		C_UINT(netmask6, 1, 128, NULL) },
+	{ "allowed-networks",	C_FN(networks, F_CONF, h_networks) },
+	{ "garp-count",		C_UINT(garp_count, 0, 100, NULL) },
+	{ "garp-interval",	C_UINT(garp_interval_ms, 10, 60000, MS) },
+	{ "garp-refresh",	C_FN(garp_refresh_ms, F_CONF, h_garp_refresh) },
+	{ "checks",		C_FN(checks, F_CONF, h_checks) },
+
+	/* a check: the flat spec form and the items of checks: */
+	{ "checker-type",	K_FN(kind, F_FLAT, 0, h_kind) },
+	{ "type",		K_FN(kind, F_LIST | F_REQ, 0, h_kind) },
+	{ "name",		K_FN(name, F_LIST, 0, h_check_name) },
+	{ "check-interval",	K_UINT(interval_ms, F_FLAT, 0, 100, 3600000,
+				    MS) },
+	{ "interval",		K_UINT(interval_ms, F_LIST, 0, 100, 3600000,
+				    MS) },
+	{ "timeout",		K_FN(timeout_ms, F_LIST, 0, h_timeout) },
+	{ "rise",		K_UINT(rise, F_FLAT | F_LIST, 0, 1, 100, NULL) },
+	{ "fall",		K_UINT(fall, F_FLAT | F_LIST, 0, 1, 100, NULL) },
+
+	{ "http-url",		K_FN(http_url, F_FLAT | F_LIST | F_REQ,
+				    CHECK_HTTP, h_http_url) },
+	{ "http-expected-code",	K_UINT(http_expected_code, F_FLAT | F_LIST,
+				    CHECK_HTTP, 100, 599, NULL) },
+	{ "http-expected-response-contains",
+				K_STR(http_expected_contains,
+				    F_FLAT | F_LIST | F_OPT, CHECK_HTTP) },
+	{ "http-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_HTTP,
+				    h_timeout) },
+	{ "http-ca-file",	K_FN(http_ca_file, F_FLAT | F_LIST | F_OPT,
+				    CHECK_HTTP, h_path) },
+	{ "http-tls-verify",	K_FN(http_tls_verify, F_FLAT | F_LIST,
+				    CHECK_HTTP, h_bool) },
+	{ "http-host",		K_FN(http_host_header, F_FLAT | F_LIST | F_OPT,
+				    CHECK_HTTP, h_header) },
+	{ "http-max-body",	K_UINT(http_max_body, F_FLAT | F_LIST,
+				    CHECK_HTTP, 1, 1048576, BYTES) },
+
+	{ "tcp-host",		K_FN(tcp_host, F_FLAT | F_LIST | F_REQ,
+				    CHECK_TCP, h_host) },
+	{ "tcp-port",		K_UINT(tcp_port, F_FLAT | F_LIST | F_REQ,
+				    CHECK_TCP, 1, 65535, NULL) },
+	{ "tcp-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_TCP,
+				    h_timeout) },
+
+	{ "postgres-host",	K_FN(pg_host, F_FLAT | F_LIST | F_REQ,
+				    CHECK_POSTGRES, h_host) },
+	{ "postgres-port",	K_UINT(pg_port, F_FLAT | F_LIST,
+				    CHECK_POSTGRES, 1, 65535, NULL) },
+	{ "postgres-user",	K_FN(pg_user, F_FLAT | F_LIST | F_REQ,
+				    CHECK_POSTGRES, h_username) },
+	{ "postgres-password",	K_STR(pg_password, F_FLAT | F_LIST | F_OPT,
+				    CHECK_POSTGRES) },
+	{ "postgres-dbname",	K_STR(pg_dbname, F_FLAT | F_LIST,
+				    CHECK_POSTGRES) },
+	{ "postgres-query",	K_STR(pg_query, F_FLAT | F_LIST,
+				    CHECK_POSTGRES) },
+	{ "postgres-expected",	K_STR(pg_expected, F_FLAT | F_LIST,
+				    CHECK_POSTGRES) },
+	{ "postgres-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_POSTGRES,
+				    h_timeout) },
+
+	{ "exec-command",	K_FN(exec_argv, F_FLAT | F_LIST | F_REQ,
+				    CHECK_EXEC, h_exec) },
+	{ "exec-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_EXEC,
+				    h_timeout) },
+	{ "exec-max-output",	K_UINT(exec_max_output, F_FLAT | F_LIST,
+				    CHECK_EXEC, 0, 65536, BYTES) },
+};
+
+#define NKEYS	nitems(keys)
+
+/* The keys found in one mapping, indexed like keys[]. */
+struct seen {
+	struct item	 it[NKEYS];
+};
+
+static const char *kind_names[] = {
+	[CHECK_NONE] = "none",
+	[CHECK_HTTP] = "http",
+	[CHECK_TCP] = "tcp",
+	[CHECK_POSTGRES] = "postgres",
+	[CHECK_EXEC] = "exec",
+};
+
+/* Errors */
+
+static int __attribute__((format(printf, 3, 4)))
+cfg_error(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (c->failed)
+		return -1;
+	c->failed = 1;
+	if (c->errlen == 0)
+		return -1;
+	n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name,
+	    mark.line + 1, mark.column + 1);
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+node_type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "scalar";
+	case YAML_SEQUENCE_NODE:
+		return "sequence";
+	case YAML_MAPPING_NODE:
+		return "mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static yaml_node_t *
+node_at(struct ctx *c, int index)
+{
+	return yaml_document_get_node(c->doc, index);
+}
+
+/* Scalars */
+
+static int
+is_null(const yaml_node_t *n)
+{
+	const char	*s = (const char *)n->data.scalar.value;
+
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+/*
+ * The text of a scalar node; a plain null reads as "".  NUL bytes and
+ * control characters are refused everywhere: they have no business in
+ * a config and would truncate or inject in logs, headers and URLs.
+ */
+static int
+scalar_text(struct ctx *c, const char *what, yaml_node_t *n,
+    const char **out)
+{
+	const unsigned char	*s;
+	size_t			 i;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return cfg_error(c, n->start_mark,
+		    "%s: expected a scalar, got a %s", what,
+		    node_type_name(n));
+	s = n->data.scalar.value;
+	for (i = 0; i < n->data.scalar.length; i++) {
+		if (s[i] == '\0')
+			return cfg_error(c, n->start_mark,
+			    "%s: contains a NUL byte", what);
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return cfg_error(c, n->start_mark,
+			    "%s: contains a control character", what);
+	}
+	*out = is_null(n) ? "" : (const char *)s;
+	return 0;
+}
+
+static int
+copy_str(struct ctx *c, const struct item *it, const char *s, char *dst,
+    size_t size)
+{
+	if (strlen(s) >= size)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: longer than %zu bytes", it->spelled, size - 1);
+	memset(dst, 0, size);
+	memcpy(dst, s, strlen(s));
+	return 0;
+}
+
+static int
+get_str(struct ctx *c, const struct keydef *d, const struct item *it,
+    const char **out)
+{
+	if (scalar_text(c, it->spelled, it->val, out) == -1)
+		return -1;
+	if (**out == '\0' && !(d->flags & F_OPT))
+		return cfg_error(c, it->val->start_mark, "%s: value is empty",
+		    it->spelled);
+	return 0;
+}
+
+static int
+h_str(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+h_path(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (*s != '\0' && *s != '/')
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not an absolute path", it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static void
+store_uint(void *dst, size_t size, uint32_t v)
+{
+	if (size == 1)
+		*(uint8_t *)dst = (uint8_t)v;
+	else if (size == 2)
+		*(uint16_t *)dst = (uint16_t)v;
+	else
+		*(uint32_t *)dst = v;
+}
+
+/* Decimal digits only: no sign, no units, no hex. */
+static int
+parse_number(struct ctx *c, const struct item *it, const char *unit,
+    unsigned long long *v)
+{
+	const char	*s, *p;
+
+	if (scalar_text(c, it->spelled, it->val, &s) == -1)
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*s == '\0' || *p != '\0')
+		return cfg_error(c, it->val->start_mark,
+		    "%s: expected a number%s%s, got \"%s\"", it->spelled,
+		    unit ? " of " : "", unit ? unit : "", s);
+	errno = 0;
+	*v = strtoull(s, NULL, 10);
+	if (errno == ERANGE || *v > UINT32_MAX)
+		*v = (unsigned long long)UINT32_MAX + 1;
+	return 0;
+}
+
+static int
+range_error(struct ctx *c, const struct item *it, uint32_t lo, uint32_t hi,
+    const char *unit)
+{
+	return cfg_error(c, it->val->start_mark,
+	    "%s: %s is out of range (%u..%u%s%s)", it->spelled,
+	    (const char *)it->val->data.scalar.value, lo, hi,
+	    unit ? " " : "", unit ? unit : "");
+}
+
+static int
+h_uint(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	unsigned long long	 v;
+
+	if (parse_number(c, it, d->unit, &v) == -1)
+		return -1;
+	if (v < d->min || v > d->max)
+		return range_error(c, it, d->min, d->max, d->unit);
+	store_uint(dst, d->size, (uint32_t)v);
+	return 0;
+}
+
+static int
+h_bool(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	(void)d;
+	if (scalar_text(c, it->spelled, it->val, &s) == -1)
+		return -1;
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0)
+		*(uint32_t *)dst = 1;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0)
+		*(uint32_t *)dst = 0;
+	else
+		return cfg_error(c, it->val->start_mark,
+		    "%s: expected true, false, yes or no, got \"%s\"",
+		    it->spelled, s);
+	return 0;
+}
+
+/* Validators of single values */
+
+static int
+name_chars_ok(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!isascii((unsigned char)*s) ||
+		    (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL))
+			return 0;
+	return 1;
+}
+
+static int
+h_dcs_type(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strcmp(s, "etcd") != 0)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not supported (only etcd)", it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+h_nodename(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) > 63 || !name_chars_ok(s, "._-"))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not 1..63 characters of [A-Za-z0-9._-]",
+		    it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+/* System, etcd and PostgreSQL user names. */
+static int
+h_username(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) >= d->size)
+		return copy_str(c, it, s, dst, d->size);
+	if (!name_chars_ok(s, "._-@$"))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" has characters outside [A-Za-z0-9._@$-]",
+		    it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+h_interface(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) >= d->size)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is longer than %zu characters", it->spelled,
+		    s, d->size - 1);
+	/* The kernel's dev_valid_name(). */
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strpbrk(s, "/: \t") != NULL)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not a valid interface name", it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+h_label(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) >= d->size || !name_chars_ok(s, "._-"))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not up to 14 characters of [A-Za-z0-9._-]",
+		    it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+h_garp_refresh(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	unsigned long long	 v;
+
+	(void)d;
+	if (parse_number(c, it, MS, &v) == -1)
+		return -1;
+	if (v != 0 && (v < 1000 || v > 86400000))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: %s is out of range (0 or 1000..86400000 milliseconds)",
+		    it->spelled, (const char *)it->val->data.scalar.value);
+	*(uint32_t *)dst = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * "host" or "[v6]" followed by ":port" (need_port: required).  Returns
+ * NULL or the problem.
+ */
+static const char *
+check_hostport(const char *hp, size_t len, int need_port)
+{
+	char			 host[CFG_URL_MAX], *end;
+	const char		*colon, *port = NULL;
+	struct yaim_addr	 a;
+	size_t			 hlen;
+	unsigned long		 p;
+
+	if (len >= sizeof(host))
+		return "is too long";
+	if (*hp == '[') {
+		colon = memchr(hp, ']', len);
+		if (colon == NULL)
+			return "has an unterminated [";
+		hlen = colon - hp - 1;
+		memcpy(host, hp + 1, hlen);
+		host[hlen] = '\0';
+		if (yaim_addr_parse(host, &a, 0) == -1 || a.af != AF_INET6)
+			return "has an invalid IPv6 address";
+		colon++;
+		if (colon < hp + len && *colon != ':')
+			return "has junk after ]";
+		if (colon < hp + len)
+			port = colon + 1;
+	} else {
+		colon = memchr(hp, ':', len);
+		hlen = colon ? (size_t)(colon - hp) : len;
+		if (colon)
+			port = colon + 1;
+		memcpy(host, hp, hlen);
+		host[hlen] = '\0';
+		if (hlen == 0)
+			return "has an empty host";
+		if (!name_chars_ok(host, ".-_"))
+			return "has an invalid host";
+	}
+	if (port == NULL)
+		return need_port ? "has no port" : NULL;
+	hlen = len - (port - hp);
+	if (hlen == 0 || hlen > 5 || !isdigit((unsigned char)*port))
+		return "has an invalid port";
+	memcpy(host, port, hlen);
+	host[hlen] = '\0';
+	p = strtoul(host, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535)
+		return "has an invalid port";
+	return NULL;
+}
+
+static int
+url_scheme(const char *u)
+{
+	if (strncmp(u, "http://", 7) == 0)
+		return 7;
+	if (strncmp(u, "https://", 8) == 0)
+		return 8;
+	return 0;
+}
+
+/* An etcd endpoint: scheme, host and port, nothing else but a final /. */
+static int
+endpoint_add(struct ctx *c, const struct item *it, yaml_node_t *n)
+{
+	struct yaim_config	*conf = c->conf;
+	const char		*s, *why, *hp;
+	size_t			 len, skip;
+
+	if (scalar_text(c, it->spelled, n, &s) == -1)
+		return -1;
+	if (conf->n_endpoints == CFG_MAX_ENDPOINTS)
+		return cfg_error(c, n->start_mark,
+		    "%s: more than %d endpoints", it->spelled,
+		    CFG_MAX_ENDPOINTS);
+	len = strlen(s);
+	if (len >= sizeof(conf->endpoints[0]))
+		return cfg_error(c, n->start_mark,
+		    "%s: URL longer than %zu bytes", it->spelled,
+		    sizeof(conf->endpoints[0]) - 1);
+	if ((skip = url_scheme(s)) == 0)
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%s\" does not start with http:// or https://",
+		    it->spelled, s);
+	if (len > skip && s[len - 1] == '/')
+		len--;
+	hp = s + skip;
+	if (memchr(hp, '/', len - skip) != NULL ||
+	    strpbrk(hp, "?#@ ") != NULL)
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%s\" must be scheme://host:port without a path",
+		    it->spelled, s);
+	if ((why = check_hostport(hp, len - skip, 1)) != NULL)
+		return cfg_error(c, n->start_mark, "%s: \"%s\" %s",
+		    it->spelled, s, why);
+	memcpy(conf->endpoints[conf->n_endpoints], s, len);
+	conf->endpoints[conf->n_endpoints][len] = '\0';
+	conf->n_endpoints++;
+	return 0;
+}
+
+/* Calls fn for a scalar or for each item of a sequence of scalars. */
+static int
+for_each_value(struct ctx *c, const struct item *it,
+    int (*fn)(struct ctx *, const struct item *, yaml_node_t *))
+{
+	yaml_node_item_t	*i;
+
+	if (it->val->type == YAML_SCALAR_NODE)
+		return fn(c, it, it->val);
+	if (it->val->type != YAML_SEQUENCE_NODE)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: expected a sequence, got a %s", it->spelled,
+		    node_type_name(it->val));
+	for (i = it->val->data.sequence.items.start;
+	    i < it->val->data.sequence.items.top; i++)
+		if (fn(c, it, node_at(c, *i)) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+h_endpoints(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	(void)d;
+	(void)dst;
+	if (for_each_value(c, it, endpoint_add) == -1)
+		return -1;
+	if (c->conf->n_endpoints == 0)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: no endpoint given", it->spelled);
+	return 0;
+}
+
+static void
+prefix_mask(struct yaim_addr *p)
+{
+	unsigned int	 i, bits = p->prefixlen;
+
+	for (i = 0; i < sizeof(p->addr); i++) {
+		if (bits >= 8) {
+			bits -= 8;
+			continue;
+		}
+		p->addr[i] &= (uint8_t)(0xff << (8 - bits));
+		bits = 0;
+	}
+}
+
+static int
+network_add(struct ctx *c, const struct item *it, yaml_node_t *n)
+{
+	struct yaim_config	*conf = c->conf;
+	struct yaim_addr	 p, net;
+	const char		*s;
+	char			 buf[YAIM_ADDRSTRLEN];
+
+	if (scalar_text(c, it->spelled, n, &s) == -1)
+		return -1;
+	if (conf->n_networks == CFG_MAX_NETWORKS)
+		return cfg_error(c, n->start_mark,
+		    "%s: more than %d networks", it->spelled, CFG_MAX_NETWORKS);
+	if (yaim_prefix_parse(s, &p) == -1)
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%s\" is not an IP prefix", it->spelled, s);
+	if (p.prefixlen == 0)
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%s\": prefix length 0 is not allowed", it->spelled,
+		    s);
+	net = p;
+	prefix_mask(&net);
+	if (memcmp(net.addr, p.addr, sizeof(p.addr)) != 0)
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%s\" has host bits set, the network is %s/%u",
+		    it->spelled, s, yaim_addr_ntop(&net, buf, sizeof(buf)),
+		    net.prefixlen);
+	conf->networks[conf->n_networks++] = net;
+	return 0;
+}
+
+static int
+h_networks(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	(void)d;
+	(void)dst;
+	return for_each_value(c, it, network_add);
+}
+
+/* Checks */
+
+static int
+h_kind(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+	uint32_t	 k;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	for (k = CHECK_HTTP; k <= CHECK_EXEC; k++)
+		if (strcmp(s, kind_names[k]) == 0) {
+			*(uint32_t *)dst = k;
+			return 0;
+		}
+	return cfg_error(c, it->val->start_mark,
+	    "%s: \"%s\" is not one of http, tcp, postgres, exec",
+	    it->spelled, s);
+}
+
+static int
+h_check_name(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) >= d->size || !name_chars_ok(s, "._#:-"))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not 1..63 characters of [A-Za-z0-9._#:-]",
+		    it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+/* A timeout lies in 10..interval of its check: applied after interval. */
+static int
+h_timeout(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	unsigned long long	 v;
+
+	(void)d;
+	if (parse_number(c, it, MS, &v) == -1)
+		return -1;
+	if (v < 10 || v > c->chk->interval_ms)
+		return range_error(c, it, 10, c->chk->interval_ms, MS);
+	*(uint32_t *)dst = (uint32_t)v;
+	return 0;
+}
+
+static int
+h_http_url(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s, *why;
+	size_t		 skip;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if ((skip = url_scheme(s)) == 0)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" does not start with http:// or https://",
+		    it->spelled, s);
+	if (strchr(s, ' ') != NULL)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" contains a blank", it->spelled, s);
+	if ((why = check_hostport(s + skip, strcspn(s + skip, "/?#"), 0)) !=
+	    NULL)
+		return cfg_error(c, it->val->start_mark, "%s: \"%s\" %s",
+		    it->spelled, s, why);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+/* A Host header: no blanks (the control characters are gone already). */
+static int
+h_header(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	const char	*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strpbrk(s, " /") != NULL)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not a host[:port]", it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+/* A host name or an IP address literal. */
+static int
+h_host(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	struct yaim_addr	 a;
+	const char		*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	if (strlen(s) < d->size && yaim_addr_parse(s, &a, 0) == -1 &&
+	    (strchr(s, ':') != NULL || !name_chars_ok(s, ".-_")))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not a host name or an IP address",
+		    it->spelled, s);
+	return copy_str(c, it, s, dst, d->size);
+}
+
+static int
+exec_arg_add(struct ctx *c, const struct item *it, yaml_node_t *n,
+    const char *arg, size_t len)
+{
+	struct check_conf	*chk = c->chk;
+
+	if (chk->exec_argc == CFG_MAX_ARGS)
+		return cfg_error(c, n->start_mark,
+		    "%s: more than %d arguments", it->spelled, CFG_MAX_ARGS);
+	if (len >= sizeof(chk->exec_argv[0]))
+		return cfg_error(c, n->start_mark,
+		    "%s: argument %u is longer than %zu bytes", it->spelled,
+		    chk->exec_argc, sizeof(chk->exec_argv[0]) - 1);
+	if (chk->exec_argc == 0 && *arg != '/')
+		return cfg_error(c, n->start_mark,
+		    "%s: \"%.*s\" is not an absolute path", it->spelled,
+		    (int)len, arg);
+	memcpy(chk->exec_argv[chk->exec_argc], arg, len);
+	chk->exec_argv[chk->exec_argc][len] = '\0';
+	chk->exec_argc++;
+	return 0;
+}
+
+/* One sequence item is one argument; a scalar is split on blanks. */
+static int
+exec_value(struct ctx *c, const struct item *it, yaml_node_t *n)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (scalar_text(c, it->spelled, n, &s) == -1)
+		return -1;
+	if (it->val->type == YAML_SEQUENCE_NODE)
+		return exec_arg_add(c, it, n, s, strlen(s));
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return 0;
+		len = strcspn(s, " \t");
+		if (exec_arg_add(c, it, n, s, len) == -1)
+			return -1;
+		s += len;
+	}
+}
+
+static int
+h_exec(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	(void)d;
+	(void)dst;
+	if (for_each_value(c, it, exec_value) == -1)
+		return -1;
+	if (c->chk->exec_argc == 0)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: the command is empty", it->spelled);
+	return 0;
+}
+
+/* Mappings */
+
+static int
+lookup(const char *name, int scope)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if ((keys[i].flags & scope) && strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Pass one: map each key of the mapping onto keys[]. */
+static int
+collect(struct ctx *c, yaml_node_t *map, int scope, struct seen *s)
+{
+	yaml_node_pair_t	*p;
+	yaml_node_t		*k;
+	const char		*text;
+	char			 norm[KEY_MAX], *q;
+	int			 i;
+
+	memset(s, 0, sizeof(*s));
+	for (p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		k = node_at(c, p->key);
+		if (k->type != YAML_SCALAR_NODE)
+			return cfg_error(c, k->start_mark,
+			    "a key must be a scalar, not a %s",
+			    node_type_name(k));
+		if (scalar_text(c, "key", k, &text) == -1)
+			return -1;
+		if (strlen(text) >= sizeof(norm))
+			return cfg_error(c, k->start_mark,
+			    "unknown key \"%.40s...\"", text);
+		strcpy(norm, text);
+		for (q = norm; *q != '\0'; q++)
+			if (*q == '_')
+				*q = '-';
+		if ((i = lookup(norm, scope)) == -1)
+			return cfg_error(c, k->start_mark, "unknown key \"%s\"",
+			    text);
+		if (s->it[i].key != NULL)
+			return cfg_error(c, k->start_mark,
+			    "duplicate key \"%s\" (first at line %zu)", text,
+			    s->it[i].key->start_mark.line + 1);
+		s->it[i].key = k;
+		s->it[i].val = node_at(c, p->value);
+		s->it[i].spelled = text;
+	}
+	return 0;
+}
+
+static int
+missing_keys(struct ctx *c, yaml_node_t *map, const struct seen *s,
+    int scope, uint32_t kind)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if ((keys[i].flags & scope) && (keys[i].flags & F_REQ) &&
+		    keys[i].kind == kind && s->it[i].key == NULL)
+			return cfg_error(c, map->start_mark,
+			    "missing required key \"%s\"", keys[i].name);
+	return 0;
+}
+
+static int
+apply(struct ctx *c, const struct seen *s, size_t i, void *base)
+{
+	return keys[i].fn(c, &keys[i], &s->it[i], (char *)base + keys[i].off);
+}
+
+static void
+check_defaults(struct ctx *c, struct check_conf *chk)
+{
+	memset(chk, 0, sizeof(*chk));
+	chk->interval_ms = c->conf->interval_ms;
+	chk->rise = 2;
+	chk->fall = 1;
+	chk->http_expected_code = 200;
+	chk->http_tls_verify = 1;
+	chk->http_max_body = 65536;
+	chk->pg_port = 5432;
+	strcpy(chk->pg_query, "SELECT 1");
+	strcpy(chk->pg_expected, "1");
+	chk->exec_max_output = 4096;
+}
+
+/*
+ * Builds c->chk from the keys of one mapping (the top level for the
+ * flat form, or a checks: item).  kind_idx is the index of its kind key.
+ */
+static int
+build_check(struct ctx *c, yaml_node_t *map, const struct seen *s,
+    int scope, size_t kind_idx)
+{
+	struct check_conf	*chk = c->chk;
+	size_t			 i;
+
+	check_defaults(c, chk);
+	c->kindkey = keys[kind_idx].name;
+	if (apply(c, s, kind_idx, chk) == -1)
+		return -1;
+	for (i = 0; i < NKEYS; i++) {
+		if (!(keys[i].flags & scope) || s->it[i].key == NULL ||
+		    keys[i].kind == CHECK_NONE || keys[i].kind == chk->kind)
+			continue;
+		return cfg_error(c, s->it[i].key->start_mark,
+		    "%s is set but %s is %s", s->it[i].spelled,
+		    s->it[kind_idx].spelled, kind_names[chk->kind]);
+	}
+	if (missing_keys(c, map, s, scope, chk->kind) == -1)
+		return -1;
+	for (i = 0; i < NKEYS; i++)
+		if ((keys[i].flags & scope) && i != kind_idx &&
+		    s->it[i].key != NULL && apply(c, s, i, chk) == -1)
+			return -1;
+	if (chk->timeout_ms == 0)
+		chk->timeout_ms = chk->interval_ms / 2;
+	if (chk->kind == CHECK_POSTGRES && chk->pg_dbname[0] == '\0')
+		strcpy(chk->pg_dbname, chk->pg_user);
+	return 0;
+}
+
+static int
+check_slot(struct ctx *c, yaml_node_t *at)
+{
+	if (c->conf->n_checks == CFG_MAX_CHECKS)
+		return cfg_error(c, at->start_mark,
+		    "checks: more than %d checks", CFG_MAX_CHECKS);
+	c->chk_mark[c->conf->n_checks] = at->start_mark;
+	c->chk = &c->conf->checks[c->conf->n_checks];
+	return 0;
+}
+
+static int
+check_item(struct ctx *c, yaml_node_t *map)
+{
+	struct seen	 s;
+	uint32_t	 idx = c->conf->n_checks;
+
+	if (check_slot(c, map) == -1)
+		return -1;
+	if (map->type != YAML_MAPPING_NODE)
+		return cfg_error(c, map->start_mark,
+		    "checks: expected a mapping, got a %s",
+		    node_type_name(map));
+	if (collect(c, map, F_LIST, &s) == -1 ||
+	    missing_keys(c, map, &s, F_LIST, CHECK_NONE) == -1 ||
+	    build_check(c, map, &s, F_LIST, lookup("type", F_LIST)) == -1)
+		return -1;
+	if (c->chk->name[0] == '\0')
+		snprintf(c->chk->name, sizeof(c->chk->name), "%s#%u",
+		    kind_names[c->chk->kind], idx);
+	else {
+		c->name_mark[idx] = s.it[lookup("name", F_LIST)].val->start_mark;
+		c->has_name[idx] = 1;
+	}
+	c->conf->n_checks++;
+	return 0;
+}
+
+static int
+h_checks(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	yaml_node_item_t	*i;
+
+	(void)d;
+	(void)dst;
+	if (it->val->type != YAML_SEQUENCE_NODE)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: expected a sequence, got a %s", it->spelled,
+		    node_type_name(it->val));
+	for (i = it->val->data.sequence.items.start;
+	    i < it->val->data.sequence.items.top; i++)
+		if (check_item(c, node_at(c, *i)) == -1)
+			return -1;
+	return 0;
+}
+
+/* The flat spec form: checker-type and its keys at the top level. */
+static int
+flat_check(struct ctx *c, yaml_node_t *map, const struct seen *s)
+{
+	size_t	 kind_idx = lookup("checker-type", F_FLAT), i;
+
+	if (s->it[kind_idx].key == NULL) {
+		for (i = 0; i < NKEYS; i++)
+			if ((keys[i].flags & F_FLAT) && s->it[i].key != NULL)
+				return cfg_error(c, s->it[i].key->start_mark,
+				    "%s is set but checker-type is not",
+				    s->it[i].spelled);
+		return 0;
+	}
+	if (check_slot(c, map) == -1 ||
+	    build_check(c, map, s, F_FLAT, kind_idx) == -1)
+		return -1;
+	strcpy(c->chk->name, kind_names[c->chk->kind]);
+	c->conf->n_checks++;
+	return 0;
+}
+
+static int
+check_names_unique(struct ctx *c)
+{
+	struct yaim_config	*conf = c->conf;
+	uint32_t		 i, j;
+
+	for (i = 1; i < conf->n_checks; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->checks[i].name,
+			    conf->checks[j].name) == 0)
+				return cfg_error(c, c->has_name[i] ?
+				    c->name_mark[i] : c->chk_mark[i],
+				    "checks: duplicate check name \"%s\"",
+				    conf->checks[i].name);
+	return 0;
+}
+
+/* Whole configuration */
+
+static void
+conf_defaults(struct yaim_config *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	strcpy(conf->dcs_type, "etcd");
+	strcpy(conf->dcs_namespace, "service");
+	conf->interval_ms = 1000;
+	conf->ttl_ms = 5000;
+	conf->retry_num = 3;
+	conf->retry_after_ms = 250;
+	conf->etcd_timeout_ms = 2000;
+	conf->fence_margin_ms = 500;
+	strcpy(conf->user, YAIM_DEFAULT_USER);
+	strcpy(conf->chroot, YAIM_DEFAULT_CHROOT);
+	conf->netmask = 32;
+	conf->netmask6 = 128;
+	conf->garp_count = 3;
+	conf->garp_interval_ms = 1000;
+}
+
+static yaml_mark_t
+mark_of(const struct seen *s, const char *key, yaml_node_t *dflt)
+{
+	int	 i = lookup(key, F_CONF);
+
+	return s->it[i].val != NULL ? s->it[i].val->start_mark :
+	    dflt->start_mark;
+}
+
+/* The spec's own spelling of a key, for messages about absent keys. */
+static const char *
+display_name(const char *canonical)
+{
+	static const char *spec[] = { "retry_num", "retry_after",
+	    "etcd_user", "etcd_password" };
+	size_t	 i;
+	char	 buf[KEY_MAX], *q;
+
+	for (i = 0; i < nitems(spec); i++) {
+		strcpy(buf, spec[i]);
+		for (q = buf; *q != '\0'; q++)
+			if (*q == '_')
+				*q = '-';
+		if (strcmp(buf, canonical) == 0)
+			return spec[i];
+	}
+	return canonical;
+}
+
+/* Keys a and b (canonical names) go together. */
+static int
+both_or_neither(struct ctx *c, const struct seen *s, const char *a,
+    const char *fa, const char *b, const char *fb, yaml_node_t *map)
+{
+	if ((*fa == '\0') == (*fb == '\0'))
+		return 0;
+	if (*fa == '\0')
+		return both_or_neither(c, s, b, fb, a, fa, map);
+	return cfg_error(c, mark_of(s, a, map), "%s is set but %s is not",
+	    s->it[lookup(a, F_CONF)].spelled, display_name(b));
+}
+
+static void
+trim_slashes(const char *in, const char **start, size_t *len)
+{
+	size_t	 n = strlen(in);
+
+	while (n > 0 && *in == '/') {
+		in++;
+		n--;
+	}
+	while (n > 0 && in[n - 1] == '/')
+		n--;
+	*start = in;
+	*len = n;
+}
+
+static int
+build_prefix(struct ctx *c, const struct seen *s, yaml_node_t *map)
+{
+	struct yaim_config	*conf = c->conf;
+	const char		*ns, *cl;
+	size_t			 nslen, cllen;
+
+	trim_slashes(conf->dcs_namespace, &ns, &nslen);
+	trim_slashes(conf->dcs_clustername, &cl, &cllen);
+	if (nslen == 0)
+		return cfg_error(c, mark_of(s, "dcs-namespace", map),
+		    "dcs-namespace: empty after trimming slashes");
+	if (cllen == 0)
+		return cfg_error(c, mark_of(s, "dcs-clustername", map),
+		    "dcs-clustername: empty after trimming slashes");
+	snprintf(conf->prefix, sizeof(conf->prefix), "/%.*s/%.*s/",
+	    (int)nslen, ns, (int)cllen, cl);
+	return 0;
+}
+
+static int
+cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
+{
+	struct yaim_config	*conf = c->conf;
+	const struct item	*fm, *ttl, *label;
+
+	if (both_or_neither(c, s, "etcd-user", conf->etcd_user,
+	    "etcd-password", conf->etcd_password, map) == -1 ||
+	    both_or_neither(c, s, "etcd-cert-file", conf->etcd_cert_file,
+	    "etcd-key-file", conf->etcd_key_file, map) == -1)
+		return -1;
+	fm = &s->it[lookup("fence-margin", F_CONF)];
+	ttl = &s->it[lookup("ttl", F_CONF)];
+	if (conf->fence_margin_ms >= conf->ttl_ms / 2) {
+		/* Only reachable when at least one of them is set. */
+		if (fm->val != NULL)
+			return cfg_error(c, fm->val->start_mark,
+			    "%s: %u must be less than ttl/2 "
+			    "(%u milliseconds)", fm->spelled,
+			    conf->fence_margin_ms, conf->ttl_ms / 2);
+		return cfg_error(c, ttl->val->start_mark,
+		    "%s: %u must be more than twice fence-margin "
+		    "(%u milliseconds)", ttl->spelled, conf->ttl_ms,
+		    conf->fence_margin_ms);
+	}
+	label = &s->it[lookup("label", F_CONF)];
+	if (conf->label[0] != '\0' &&
+	    strlen(conf->interface) + 1 + strlen(conf->label) > 15)
+		return cfg_error(c, label->val->start_mark,
+		    "%s: \"%s:%s\" is longer than 15 characters",
+		    label->spelled, conf->interface, conf->label);
+	return build_prefix(c, s, map);
+}
+
+static int
+default_nodename(struct ctx *c, yaml_node_t *map)
+{
+	char	 host[256];
+
+	if (c->conf->nodename[0] != '\0')
+		return 0;
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (host[0] == '\0' || strlen(host) > 63 || !name_chars_ok(host, "._-"))
+		return cfg_error(c, map->start_mark,
+		    "nodename: the host name is not usable, set nodename");
+	strcpy(c->conf->nodename, host);
+	return 0;
+}
+
+static int
+load_top(struct ctx *c, yaml_node_t *map)
+{
+	struct seen	 s;
+	size_t		 i, checks_idx = lookup("checks", F_CONF);
+
+	if (map->type != YAML_MAPPING_NODE)
+		return cfg_error(c, map->start_mark,
+		    "the top level must be a mapping, not a %s",
+		    node_type_name(map));
+	if (collect(c, map, F_CONF | F_FLAT, &s) == -1 ||
+	    missing_keys(c, map, &s, F_CONF, CHECK_NONE) == -1)
+		return -1;
+	for (i = 0; i < NKEYS; i++)
+		if ((keys[i].flags & F_CONF) && i != checks_idx &&
+		    s.it[i].key != NULL && apply(c, &s, i, c->conf) == -1)
+			return -1;
+	if (cross_checks(c, &s, map) == -1 ||
+	    default_nodename(c, map) == -1 || flat_check(c, map, &s) == -1)
+		return -1;
+	if (s.it[checks_idx].key != NULL && apply(c, &s, checks_idx,
+	    c->conf) == -1)
+		return -1;
+	if (c->conf->n_checks == 0)
+		return cfg_error(c, map->start_mark,
+		    "missing required key \"checker-type\" (or \"checks\")");
+	return check_names_unique(c);
+}
+
+/* YAML */
+
+static void
+wipe_document(yaml_document_t *doc)
+{
+	yaml_node_t	*n;
+
+	for (n = doc->nodes.start; n < doc->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE)
+			explicit_bzero(n->data.scalar.value,
+			    n->data.scalar.length);
+}
+
+static void
+wipe_parser(yaml_parser_t *p)
+{
+	if (p->buffer.start != NULL)
+		explicit_bzero(p->buffer.start, p->buffer.end - p->buffer.start);
+	if (p->raw_buffer.start != NULL)
+		explicit_bzero(p->raw_buffer.start,
+		    p->raw_buffer.end - p->raw_buffer.start);
+}
+
+/* libyaml's reader errors carry an offset, not a mark. */
+static yaml_mark_t
+offset_mark(const uint8_t *buf, size_t len, size_t off)
+{
+	yaml_mark_t	 m = { 0, 0, 0 };
+	size_t		 i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if ((buf[i] & 0xc0) != 0x80)
+			m.column++;
+	}
+	return m;
+}
+
+static int
+yaml_failure(struct ctx *c, yaml_parser_t *p, const uint8_t *buf, size_t len)
+{
+	yaml_mark_t	 m = p->problem_mark;
+	const char	*problem = p->problem ? p->problem : "YAML error";
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return cfg_error(c, m, "out of memory");
+	case YAML_READER_ERROR:
+		return cfg_error(c, offset_mark(buf, len, p->problem_offset),
+		    "%s", problem);
+	default:
+		if (p->context != NULL)
+			return cfg_error(c, m, "%s %s", problem, p->context);
+		return cfg_error(c, m, "%s", problem);
+	}
+}
+
+static int
+parse_document(struct ctx *c, const uint8_t *buf, size_t len)
+{
+	yaml_parser_t	 parser;
+	yaml_document_t	 doc, extra;
+	yaml_node_t	*root, *n;
+	int		 rv = -1;
+
+	if (!yaml_parser_initialize(&parser))
+		return cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "out of memory");
+	yaml_parser_set_input_string(&parser, buf, len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_failure(c, &parser, buf, len);
+		goto out;
+	}
+	c->doc = &doc;
+	if ((root = yaml_document_get_root_node(&doc)) == NULL)
+		cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "the file is empty");
+	else if (load_top(c, root) == 0) {
+		/* A second document would be silently ignored: refuse it. */
+		if (!yaml_parser_load(&parser, &extra))
+			yaml_failure(c, &parser, buf, len);
+		else {
+			if ((n = yaml_document_get_root_node(&extra)) != NULL)
+				cfg_error(c, n->start_mark,
+				    "only one YAML document is allowed");
+			else
+				rv = 0;
+			wipe_document(&extra);
+			yaml_document_delete(&extra);
+		}
+	}
+	c->doc = NULL;
+	wipe_document(&doc);
+	yaml_document_delete(&doc);
+ out:
+	wipe_parser(&parser);
+	yaml_parser_delete(&parser);
+	return rv;
+}
+
+int
+config_load_buffer(const char *name, const uint8_t *buf, size_t len,
+    struct yaim_config *conf, char *err, size_t errlen)
+{
+	struct ctx	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.err = err;
+	c.errlen = errlen;
+	c.conf = conf;
+	if (errlen > 0)
+		err[0] = '\0';
+	conf_defaults(conf);
+	if (strlen(name) >= sizeof(conf->file)) {
+		cfg_error(&c, (yaml_mark_t){ 0, 0, 0 },
+		    "the file name is too long");
+		goto fail;
+	}
+	strcpy(conf->file, name);
+	if (len > CFG_FILE_MAX) {
+		cfg_error(&c, (yaml_mark_t){ 0, 0, 0 },
+		    "the file is larger than %d bytes", CFG_FILE_MAX);
+		goto fail;
+	}
+	if (parse_document(&c, buf, len) == 0)
+		return 0;
+ fail:
+	config_wipe(conf);
+	return -1;
+}
+
+static int
+read_file(const char *path, uint8_t **bufp, size_t *lenp, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s:1:1: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
+		snprintf(err, errlen, "%s:1:1: %s", path, S_ISREG(st.st_mode) ?
+		    "the file is too large" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s:1:1: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (len <= (size_t)st.st_size &&
+	    (n = read(fd, buf + len, (size_t)st.st_size + 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s:1:1: %s", path,
+			    strerror(errno));
+			explicit_bzero(buf, len);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+config_load(const char *path, struct yaim_config *conf, char *err,
+    size_t errlen)
+{
+	uint8_t	*buf;
+	size_t	 len;
+	int	 rv;
+
+	if (read_file(path, &buf, &len, err, errlen) == -1) {
+		conf_defaults(conf);
+		return -1;
+	}
+	rv = config_load_buffer(path, buf, len, conf, err, errlen);
+	explicit_bzero(buf, len);
+	free(buf);
+	return rv;
+}
+
+/* Printing */
+
+static int
+plain_ok(const char *s)
+{
+	static const char *reserved[] = { "true", "false", "yes", "no", "on",
+	    "off", "null", "y", "n" };
+	size_t	 i;
+
+	if (!isalpha((unsigned char)*s) && *s != '/' && *s != '_')
+		return 0;
+	for (i = 0; i < nitems(reserved); i++)
+		if (strcasecmp(s, reserved[i]) == 0)
+			return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._/:@+=-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* A string as a YAML scalar the loader reads back unchanged. */
+static void
+print_scalar(FILE *fp, const char *s)
+{
+	if (plain_ok(s)) {
+		fprintf(fp, "%s\n", s);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputs("\"\n", fp);
+}
+
+static void
+print_str(FILE *fp, const char *indent, const char *key, const char *s)
+{
+	fprintf(fp, "%s%s: ", indent, key);
+	print_scalar(fp, s);
+}
+
+static void
+print_item(FILE *fp, const char *indent, const char *s)
+{
+	fprintf(fp, "%s- ", indent);
+	print_scalar(fp, s);
+}
+
+static void
+print_secret(FILE *fp, const char *indent, const char *key, const char *s)
+{
+	fprintf(fp, "%s%s: \"%s\"\n", indent, key, *s ? "********" : "");
+}
+
+static void
+print_check(FILE *fp, const struct check_conf *chk)
+{
+	const char	*in = "    ";
+	uint32_t	 i;
+
+	fprintf(fp, "  - name: ");
+	print_scalar(fp, chk->name);
+	fprintf(fp, "%stype: %s\n", in, chk->kind <= CHECK_EXEC ?
+	    kind_names[chk->kind] : "none");
+	fprintf(fp, "%sinterval: %u\n%stimeout: %u\n%srise: %u\n%sfall: %u\n",
+	    in, chk->interval_ms, in, chk->timeout_ms, in, chk->rise, in,
+	    chk->fall);
+	switch (chk->kind) {
+	case CHECK_HTTP:
+		print_str(fp, in, "http-url", chk->http_url);
+		fprintf(fp, "%shttp-expected-code: %u\n", in,
+		    chk->http_expected_code);
+		print_str(fp, in, "http-expected-response-contains",
+		    chk->http_expected_contains);
+		print_str(fp, in, "http-host", chk->http_host_header);
+		print_str(fp, in, "http-ca-file", chk->http_ca_file);
+		fprintf(fp, "%shttp-tls-verify: %s\n", in,
+		    chk->http_tls_verify ? "true" : "false");
+		fprintf(fp, "%shttp-max-body: %u\n", in, chk->http_max_body);
+		break;
+	case CHECK_TCP:
+		print_str(fp, in, "tcp-host", chk->tcp_host);
+		fprintf(fp, "%stcp-port: %u\n", in, chk->tcp_port);
+		break;
+	case CHECK_POSTGRES:
+		print_str(fp, in, "postgres-host", chk->pg_host);
+		fprintf(fp, "%spostgres-port: %u\n", in, chk->pg_port);
+		print_str(fp, in, "postgres-user", chk->pg_user);
+		print_secret(fp, in, "postgres-password", chk->pg_password);
+		print_str(fp, in, "postgres-dbname", chk->pg_dbname);
+		print_str(fp, in, "postgres-query", chk->pg_query);
+		print_str(fp, in, "postgres-expected", chk->pg_expected);
+		break;
+	case CHECK_EXEC:
+		fprintf(fp, "%sexec-command:\n", in);
+		for (i = 0; i < chk->exec_argc && i < CFG_MAX_ARGS; i++)
+			print_item(fp, "      ", chk->exec_argv[i]);
+		fprintf(fp, "%sexec-max-output: %u\n", in,
+		    chk->exec_max_output);
+		break;
+	}
+}
+
+/*
+ * The effective configuration, every default filled in, in the order
+ * of yaim.yml(5).  The output is itself a valid configuration (with
+ * the secrets replaced by asterisks).
+ */
+void
+config_print(FILE *fp, const struct yaim_config *conf)
+{
+	char		 buf[YAIM_ADDRSTRLEN];
+	uint32_t	 i;
+
+	print_str(fp, "", "dcs-type", conf->dcs_type);
+	print_str(fp, "", "dcs-namespace", conf->dcs_namespace);
+	print_str(fp, "", "dcs-clustername", conf->dcs_clustername);
+	fprintf(fp, "# prefix: %s\n", conf->prefix);
+	fprintf(fp, "dcs-endpoints:\n");
+	for (i = 0; i < conf->n_endpoints && i < CFG_MAX_ENDPOINTS; i++)
+		print_item(fp, "  ", conf->endpoints[i]);
+	fprintf(fp, "interval: %u\nttl: %u\nretry_num: %u\nretry_after: %u\n",
+	    conf->interval_ms, conf->ttl_ms, conf->retry_num,
+	    conf->retry_after_ms);
+	print_str(fp, "", "etcd_user", conf->etcd_user);
+	print_secret(fp, "", "etcd_password", conf->etcd_password);
+	print_str(fp, "", "etcd-ca-file", conf->etcd_ca_file);
+	print_str(fp, "", "etcd-cert-file", conf->etcd_cert_file);
+	print_str(fp, "", "etcd-key-file", conf->etcd_key_file);
+	fprintf(fp, "etcd-timeout: %u\nfence-margin: %u\n",
+	    conf->etcd_timeout_ms, conf->fence_margin_ms);
+	print_str(fp, "", "nodename", conf->nodename);
+	print_str(fp, "", "user", conf->user);
+	print_str(fp, "", "chroot", conf->chroot);
+	print_str(fp, "", "interface", conf->interface);
+	print_str(fp, "", "label", conf->label);
+	fprintf(fp, "netmask: %u\nnetmask6: %u\n", conf->netmask,
+	    conf->netmask6);
+	if (conf->n_networks == 0)
+		fprintf(fp, "allowed-networks: []\n");
+	else
+		fprintf(fp, "allowed-networks:\n");
+	for (i = 0; i < conf->n_networks && i < CFG_MAX_NETWORKS; i++)
+		fprintf(fp, "  - %s/%u\n", yaim_addr_ntop(&conf->networks[i],
+		    buf, sizeof(buf)), conf->networks[i].prefixlen);
+	fprintf(fp, "garp-count: %u\ngarp-interval: %u\ngarp-refresh: %u\n",
+	    conf->garp_count, conf->garp_interval_ms, conf->garp_refresh_ms);
+	fprintf(fp, "checks:\n");
+	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++)
+		print_check(fp, &conf->checks[i]);
+}
+
+/* Secrets and scrubbing */
+
+void
+config_wipe(struct yaim_config *conf)
+{
+	uint32_t	 i;
+
+	explicit_bzero(conf->etcd_password, sizeof(conf->etcd_password));
+	for (i = 0; i < CFG_MAX_CHECKS; i++)
+		explicit_bzero(conf->checks[i].pg_password,
+		    sizeof(conf->checks[i].pg_password));
+}
+
+/* What no child needs: file paths (TLS material goes as blobs), argv. */
+static void
+scrub_parent_only(struct yaim_config *conf)
+{
+	struct check_conf	*chk;
+	uint32_t		 i;
+
+	explicit_bzero(conf->etcd_ca_file, sizeof(conf->etcd_ca_file));
+	explicit_bzero(conf->etcd_cert_file, sizeof(conf->etcd_cert_file));
+	explicit_bzero(conf->etcd_key_file, sizeof(conf->etcd_key_file));
+	for (i = 0; i < CFG_MAX_CHECKS; i++) {
+		chk = &conf->checks[i];
+		explicit_bzero(chk->http_ca_file, sizeof(chk->http_ca_file));
+		explicit_bzero(chk->exec_argv, sizeof(chk->exec_argv));
+	}
+}
+
+void
+config_scrub_for(struct yaim_config *conf, const char *child)
+{
+	uint32_t	 i;
+
+	scrub_parent_only(conf);
+	if (strcmp(child, "checker") == 0)
+		explicit_bzero(conf->etcd_password,
+		    sizeof(conf->etcd_password));
+	else if (strcmp(child, "dcs") == 0) {
+		for (i = 0; i < CFG_MAX_CHECKS; i++)
+			explicit_bzero(conf->checks[i].pg_password,
+			    sizeof(conf->checks[i].pg_password));
+	} else
+		config_wipe(conf);	/* unknown: nothing secret leaves */
+}
