@@ -55,10 +55,14 @@ $(BUILD)/regress/%: $(BUILD)/regress/%.o $(BUILD)/libyaim.a
 deps:
 	sh regress/deps.sh
 
-check: all
+# check and demo install what they need first, then re-read this file so
+# that pkg-config sees the freshly installed libraries.
+check: deps
+	$(MAKE) all
 	BUILD=$(BUILD) bash regress/run.sh
 
-check-cluster: all
+check-cluster: deps
+	$(MAKE) all
 	BUILD=$(BUILD) bash regress/run.sh cluster-all
 
 lint:
@@ -96,13 +100,16 @@ install: $(BUILD)/yaimd
 	DESTDIR="$(DESTDIR)" sh regress/setup-user.sh "$(YAIM_USER)" \
 	    "$(YAIM_CHROOT)"
 
-demo: all
-	bash regress/cluster/demo.sh
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bash regress/cluster/demo.sh
 
 bench: all
 	bash bench/run.sh
 
 clean:
 	rm -rf build build-san build-fuzz
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
