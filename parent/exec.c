@@ -1,0 +1,403 @@
+/*
+ * exec health checks: fork, drop to the unprivileged user with nothing
+ * inherited, run the configured argv, capture a bounded amount of output
+ * and kill the whole process group on timeout.  All on libevent: the
+ * parent never blocks waiting for a command.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "exec.h"
+#include "log.h"
+
+#define EXEC_DEFAULT_MAX_OUTPUT	4096
+#define EXEC_MAX_OUTPUT_CAP	(1024 * 1024)
+
+struct exec_proc {
+	pid_t			 pid;		/* also the process group */
+	int			 fd;		/* stdout+stderr, read end */
+	struct event		*rev;
+	struct event		*timer;
+	int			 timed_out;
+	uint32_t		 check;
+	uint32_t		 seq;
+	size_t			 max;		/* bytes kept */
+	size_t			 kept;
+	size_t			 total;		/* bytes read */
+	char			*out;
+	void			(*done)(const struct imsg_exec_result *, void *);
+	void			*arg;
+};
+
+static struct {
+	struct event_base	*base;
+	struct yaim_config	*conf;		/* our own copy */
+	uid_t			 uid;
+	gid_t			 gid;
+	struct exec_proc	*procs[CFG_MAX_CHECKS];
+} ex;
+
+int
+exec_init(struct event_base *base, const struct yaim_config *conf)
+{
+	struct passwd	*pw;
+	const char	*user = conf->user[0] ? conf->user : YAIM_DEFAULT_USER;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("%s: user %s does not exist", __func__, user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_warnx("%s: user %s is root; refusing to run exec checks "
+		    "as root", __func__, user);
+		return -1;
+	}
+	if (ex.conf == NULL && (ex.conf = malloc(sizeof(*ex.conf))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	memcpy(ex.conf, conf, sizeof(*ex.conf));
+	ex.base = base;
+	ex.uid = pw->pw_uid;
+	ex.gid = pw->pw_gid;
+	return 0;
+}
+
+static void
+result_send(struct exec_proc *p, uint32_t reason, int32_t detail)
+{
+	struct imsg_exec_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.check = p->check;
+	res.seq = p->seq;
+	res.reason = reason;
+	res.detail = detail;
+	if (p->out != NULL)
+		memcpy(res.output, p->out, p->kept < sizeof(res.output) - 1 ?
+		    p->kept : sizeof(res.output) - 1);
+	p->done(&res, p->arg);
+}
+
+static void
+refuse(const struct imsg_exec_run *run,
+    void (*done)(const struct imsg_exec_result *, void *), void *arg,
+    const char *why)
+{
+	struct imsg_exec_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.check = run->check;
+	res.seq = run->seq;
+	res.reason = HR_INTERNAL;
+	snprintf(res.output, sizeof(res.output), "%s", why);
+	done(&res, arg);
+}
+
+/* Read what is there; keep up to max bytes, drain and drop the rest. */
+static int
+proc_drain(struct exec_proc *p)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+	size_t	 room;
+
+	for (;;) {
+		n = read(p->fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;	/* EOF or error */
+		room = p->max - p->kept;
+		if (room > (size_t)n)
+			room = (size_t)n;
+		memcpy(p->out + p->kept, buf, room);
+		p->kept += room;
+		p->total += (size_t)n;
+	}
+}
+
+static void
+proc_close_output(struct exec_proc *p)
+{
+	if (p->rev != NULL)
+		event_free(p->rev);
+	p->rev = NULL;
+	if (p->fd != -1)
+		close(p->fd);
+	p->fd = -1;
+}
+
+static void
+proc_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	(void)fd;
+	(void)what;
+	if (proc_drain(p) == -1)
+		proc_close_output(p);
+}
+
+static void
+proc_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec_proc	*p = arg;
+
+	(void)fd;
+	(void)what;
+	p->timed_out = 1;
+	/* the leader is not reaped yet, so its pid is still its group's */
+	if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("%s: kill %d", __func__, (int)p->pid);
+}
+
+static void
+proc_free(struct exec_proc *p)
+{
+	proc_close_output(p);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	free(p->out);
+	free(p);
+}
+
+/* In the child after fork: never returns. */
+static void __attribute__((noreturn))
+child_exec(const struct check_conf *c, int outfd, uid_t uid, gid_t gid)
+{
+	char		*argv[CFG_MAX_ARGS + 1];
+	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct sigaction sa;
+	sigset_t	 all;
+	int		 devnull, sig, errfd = outfd;
+	uint32_t	 i;
+	const char	*step;
+
+#define CHILD_FAIL(s) do { step = (s); goto fail; } while (0)
+	if (setsid() == -1)
+		CHILD_FAIL("setsid");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) == -1)
+		CHILD_FAIL("sigprocmask");
+	if ((devnull = open("/dev/null", O_RDONLY)) == -1)
+		CHILD_FAIL("open /dev/null");
+	if (dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(outfd, STDOUT_FILENO) == -1 ||
+	    dup2(outfd, STDERR_FILENO) == -1)
+		CHILD_FAIL("dup2");
+	errfd = STDERR_FILENO;
+	if (close_range(3, ~0U, 0) == -1)
+		CHILD_FAIL("close_range");
+	if (chdir("/") == -1)
+		CHILD_FAIL("chdir /");
+	if (setgroups(1, &gid) == -1)
+		CHILD_FAIL("setgroups");
+	if (setresgid(gid, gid, gid) == -1)
+		CHILD_FAIL("setresgid");
+	/*
+	 * Empty the bounding set while we may (needs CAP_SETPCAP, which a
+	 * parent past start-up no longer has; no_new_privs covers that).
+	 */
+	capng_clear(CAPNG_SELECT_BOTH);
+	(void)capng_apply(CAPNG_SELECT_BOUNDS);
+	if (setresuid(uid, uid, uid) == -1)
+		CHILD_FAIL("setresuid");
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_CAPS) == -1)
+		CHILD_FAIL("capng_apply");
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		CHILD_FAIL("no_new_privs");
+	if (setresuid(uid, uid, uid) == -1 || getuid() != uid ||
+	    geteuid() != uid)
+		CHILD_FAIL("uid check");
+
+	for (i = 0; i < c->exec_argc && i < CFG_MAX_ARGS; i++)
+		argv[i] = (char *)(uintptr_t)c->exec_argv[i];
+	argv[i] = NULL;
+	execve(argv[0], argv, envp);
+	dprintf(STDERR_FILENO, "yaimd: exec %s: %s\n", argv[0],
+	    strerror(errno));
+	_exit(127);
+fail:
+	dprintf(errfd, "yaimd: exec check setup: %s: %s\n", step,
+	    strerror(errno));
+	_exit(126);
+#undef CHILD_FAIL
+}
+
+static int
+proc_spawn(struct exec_proc *p, const struct check_conf *c)
+{
+	int		 pfd[2];
+	struct timeval	 tv;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	switch ((p->pid = fork())) {
+	case -1:
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	case 0:
+		close(pfd[0]);
+		child_exec(c, pfd[1], ex.uid, ex.gid);
+	default:
+		break;
+	}
+	close(pfd[1]);
+	p->fd = pfd[0];
+	if (fcntl(p->fd, F_SETFL, O_NONBLOCK) == -1)
+		log_warn("%s: fcntl", __func__);
+	p->rev = event_new(ex.base, p->fd, EV_READ | EV_PERSIST,
+	    proc_readable, p);
+	p->timer = evtimer_new(ex.base, proc_timeout, p);
+	if (p->rev == NULL || p->timer == NULL)
+		return -1;	/* the caller kills it */
+	tv.tv_sec = c->timeout_ms / 1000;
+	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	event_add(p->rev, NULL);
+	evtimer_add(p->timer, &tv);
+	return 0;
+}
+
+void
+exec_run(const struct imsg_exec_run *run,
+    void (*done)(const struct imsg_exec_result *, void *), void *arg)
+{
+	const struct check_conf	*c;
+	struct exec_proc	*p;
+
+	if (ex.conf == NULL) {
+		refuse(run, done, arg, "exec checks not set up");
+		return;
+	}
+	if (run->check >= ex.conf->n_checks ||
+	    ex.conf->checks[run->check].kind != CHECK_EXEC ||
+	    ex.conf->checks[run->check].exec_argc == 0) {
+		log_warnx("%s: refusing check %u: not an exec check",
+		    __func__, run->check);
+		refuse(run, done, arg, "not an exec check");
+		return;
+	}
+	c = &ex.conf->checks[run->check];
+	if (ex.procs[run->check] != NULL) {
+		log_warnx("%s: check %s is still running", __func__, c->name);
+		refuse(run, done, arg, "still running");
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		refuse(run, done, arg, "out of memory");
+		return;
+	}
+	p->fd = -1;
+	p->check = run->check;
+	p->seq = run->seq;
+	p->done = done;
+	p->arg = arg;
+	p->max = c->exec_max_output ? c->exec_max_output :
+	    EXEC_DEFAULT_MAX_OUTPUT;
+	if (p->max > EXEC_MAX_OUTPUT_CAP)
+		p->max = EXEC_MAX_OUTPUT_CAP;
+	if ((p->out = malloc(p->max)) == NULL) {
+		free(p);
+		refuse(run, done, arg, "out of memory");
+		return;
+	}
+	if (proc_spawn(p, c) == -1) {
+		log_warn("%s: check %s", __func__, c->name);
+		if (p->pid > 0) {
+			kill(-p->pid, SIGKILL);
+			ex.procs[run->check] = p;	/* reaped later */
+			p->timed_out = 0;
+			return;
+		}
+		proc_free(p);
+		refuse(run, done, arg, "cannot start");
+		return;
+	}
+	log_debug("exec: check %s: started %s as pid %d", c->name,
+	    c->exec_argv[0], (int)p->pid);
+	ex.procs[run->check] = p;
+}
+
+int
+exec_child_exited(pid_t pid, int status)
+{
+	struct exec_proc	*p = NULL;
+	uint32_t		 i;
+
+	for (i = 0; i < CFG_MAX_CHECKS; i++)
+		if (ex.procs[i] != NULL && ex.procs[i]->pid == pid) {
+			p = ex.procs[i];
+			ex.procs[i] = NULL;
+			break;
+		}
+	if (p == NULL)
+		return 0;
+	/* what it wrote before exiting is still in the pipe */
+	if (p->fd != -1)
+		(void)proc_drain(p);
+	proc_close_output(p);
+	if (p->total > p->kept)
+		log_debug("exec: pid %d: %zu bytes of output dropped",
+		    (int)pid, p->total - p->kept);
+	if (p->timed_out)
+		result_send(p, HR_KILLED_TIMEOUT, 0);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		result_send(p, HR_OK, 0);
+	else if (WIFEXITED(status))
+		result_send(p, HR_EXIT_STATUS, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		result_send(p, HR_SIGNALED, WTERMSIG(status));
+	else
+		result_send(p, HR_INTERNAL, status);
+	proc_free(p);
+	return 1;
+}
+
+void
+exec_shutdown(void)
+{
+	struct exec_proc	*p;
+	uint32_t		 i;
+
+	for (i = 0; i < CFG_MAX_CHECKS; i++) {
+		if ((p = ex.procs[i]) == NULL)
+			continue;
+		ex.procs[i] = NULL;
+		if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: kill %d", __func__, (int)p->pid);
+		/* SIGKILLed: this wait is short */
+		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		proc_free(p);
+	}
+	if (ex.conf != NULL) {
+		explicit_bzero(ex.conf, sizeof(*ex.conf));
+		free(ex.conf);
+		ex.conf = NULL;
+	}
+}

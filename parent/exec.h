@@ -1,0 +1,37 @@
+/*
+ * exec health checks, run by the privileged parent on behalf of the
+ * checker.  The checker names a check only by its index; the parent runs
+ * the argv of its OWN config, never anything a child sent.
+ */
+#ifndef YAIM_EXEC_H
+#define YAIM_EXEC_H
+
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "proto.h"
+
+/*
+ * Keep a copy of the exec checks of conf and look up conf->user with
+ * getpwnam (so call it before chroot or anything else).  Call again on
+ * reload.  Returns -1 (logged) if the user does not exist.
+ */
+int	exec_init(struct event_base *, const struct yaim_config *);
+/*
+ * Validate that run->check is an exec check of our own config, run its
+ * argv as the unprivileged user, and call done when it has finished (or
+ * at once, with HR_INTERNAL, if it cannot run).
+ */
+void	exec_run(const struct imsg_exec_run *,
+	    void (*done)(const struct imsg_exec_result *, void *), void *arg);
+/*
+ * The parent's SIGCHLD handler reaps with waitpid(-1, ...) and offers
+ * each pid here; returns 1 if it was one of ours (and done was called).
+ */
+int	exec_child_exited(pid_t, int status);
+/* Kill and reap every running command, without calling done. */
+void	exec_shutdown(void);
+
+#endif
