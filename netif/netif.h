@@ -1,0 +1,76 @@
+/*
+ * netif: the parent's interface-address layer (DESIGN.md section 6).
+ *
+ * Holds virtual IPs on the configured interface on behalf of the dcs
+ * child, announces them (gratuitous ARP, unsolicited IPv6 NA), watches
+ * the interface with a netlink monitor socket and puts back what others
+ * remove.  Every request from dcs is untrusted and validated here.
+ *
+ * Netlink commands are bounded synchronous request/ack exchanges on a
+ * dedicated command socket (1 s receive timeout; the kernel answers at
+ * once).  The monitor socket and the announcement timers run on libevent.
+ */
+#ifndef YAIM_NETIF_H
+#define YAIM_NETIF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "proto.h"
+
+struct event_base;
+
+/*
+ * The IFA_PROTO value that marks an address as added by yaimd.  The kernel
+ * uses only IFAPROT_UNSPEC (0), IFAPROT_KERNEL_LO (1), IFAPROT_KERNEL_RA (2)
+ * and IFAPROT_KERNEL_LL (3); values above are left to user space, and
+ * 0x59 ('Y') is not used by iproute2 or any routing daemon we know of.
+ * "ip addr show proto 0x59" lists what yaimd holds.
+ */
+#define NETIF_IFA_PROTO		0x59
+
+struct netif_ops {
+	/* reply/notice to dcs */
+	void	(*addr_state)(const struct imsg_addr_state *, void *arg);
+	void	(*link_state)(const struct imsg_link_state *, void *arg);
+	void	*arg;
+};
+
+/* -n: does the interface exist, is the label short enough.  0 ok, -1 and
+ * a message in err.  No side effects. */
+int	netif_check_config(const struct yaim_config *, char *err,
+	    size_t errlen);
+/*
+ * Parent, privileged, before children start: open the netlink command and
+ * monitor sockets and the announcement sockets, learn ifindex, MAC, link
+ * state and the interface prefixes, remove leftover tagged addresses
+ * (logged), register libevent events.  0 ok, -1 fatal-worthy.
+ */
+int	netif_init(struct event_base *, const struct yaim_config *,
+	    const struct netif_ops *);
+/*
+ * One size-checked request from dcs: IMSG_ADDR_ADD or IMSG_ADDR_DEL.
+ * Untrusted: interface name, family, pad bytes, address class and allowed
+ * networks are checked.  Always answered through ops->addr_state.  Never
+ * fatal.
+ */
+void	netif_request(uint32_t imsg_type, const struct imsg_addr_req *);
+/* IMSG_ADDR_SYNC: the complete set to hold now.  Adds what is missing,
+ * removes the rest; each change is answered.  n may be 0 (drop all). */
+void	netif_sync(const struct yaim_addr *, size_t n);
+/* Remove every address we added, synchronously.  Logged, not reported
+ * through ops (dcs may be gone). */
+void	netif_release_all(void);
+/* SIGHUP: apply a new config.  Addresses still valid are not touched;
+ * held addresses the new config refuses are removed and reported
+ * ADDR_REFUSED.  The interface itself cannot change without a restart. */
+void	netif_reconfigure(const struct yaim_config *);
+/* release_all, then close sockets and free events. */
+void	netif_shutdown(void);
+
+/* Extras for the parent and tests. */
+int	netif_link_is_up(void);		/* last known link state */
+size_t	netif_held_count(void);		/* addresses currently held */
+
+#endif
