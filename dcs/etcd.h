@@ -40,8 +40,16 @@ struct yaim_blobs;
 #define ETCD_MAX_KEY		4096			/* request keys, bytes */
 #define ETCD_MAX_VALUE		(1024 * 1024)		/* request values */
 #define ETCD_MAX_TXN_OPS	128	/* compares, and ops per branch */
-/* A watch with no message (event or progress) for this long is broken. */
-#define ETCD_WATCH_SILENCE_MS	30000
+/*
+ * Default bound on the silence of an established watch (no event, no
+ * progress notification): etcd sends progress notifications every 10
+ * minutes by default (--experimental-watch-progress-notify-interval), so
+ * the default is 11 minutes.  A dead endpoint is usually noticed much
+ * earlier: TCP keepalive, and any request failing on the watch's endpoint
+ * breaks the watch (see etcd_watch_start).  Until etcd has confirmed the
+ * creation, the bound is conf->etcd_timeout_ms.
+ */
+#define ETCD_WATCH_SILENCE_MS	(11u * 60 * 1000)
 
 enum etcd_status {
 	ETCD_OK = 0,
@@ -164,7 +172,8 @@ struct etcd_client *etcd_client_new(struct event_base *,
 
 /*
  * Cancel every pending request and watch without calling their callbacks,
- * wipe secrets, free.  NULL is fine.
+ * wipe secrets, free.  NULL is fine.  Not from inside a callback of this
+ * client.
  */
 void	etcd_client_free(struct etcd_client *);
 
@@ -289,6 +298,7 @@ struct etcd_watch_opts {
 	int		 prefix;		/* watch key as a prefix */
 	int64_t		 start_revision;	/* 0 = from now */
 	int		 prev_kv;		/* ask for prev_kv */
+	uint32_t	 silence_ms;		/* 0 = ETCD_WATCH_SILENCE_MS */
 };
 
 /*
@@ -298,9 +308,10 @@ struct etcd_watch_opts {
  *                   revision);
  *   ETCD_COMPACTED  start_revision is compacted (compact_revision set);
  *   ETCD_CANCELED   etcd cancelled the watch (error holds its reason);
- *   ETCD_BROKEN     the stream ended, failed, or was silent for
- *                   ETCD_WATCH_SILENCE_MS (the client then moves to the
- *                   next endpoint);
+ *   ETCD_BROKEN     the stream ended or failed, it was silent for
+ *                   silence_ms, or another request failed on the
+ *                   watch's endpoint (the client then moves to the next
+ *                   endpoint);
  *   ETCD_ERROR, ETCD_AUTH_FAILED  establishing failed after the retries.
  * Every status but ETCD_OK is final: the handle is freed once status_cb
  * returns, and the engine re-reads and starts a new watch.

@@ -1,0 +1,1406 @@
+/*
+ * etcd v3 client over the JSON gateway: libcurl multi driven by libevent.
+ * See etcd.h for the contract.  Bodies and decoding live in etcd_json.c.
+ *
+ * Every attempt is a fresh easy handle on the endpoint current at that
+ * moment (the multi handle keeps the connections).  Results are delivered
+ * from libevent callbacks, never from inside a libcurl callback, so users
+ * may start, cancel and stop requests from their callbacks.
+ */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "blob.h"
+#include "config.h"
+#include "log.h"
+#include "proto.h"
+#include "etcd.h"
+#include "etcd_json.h"
+
+#define ERR_MAX		512
+#define TOKEN_MAX	4096
+
+enum req_state {
+	REQ_IDLE,		/* waiting for auth or a retry timer */
+	REQ_RUNNING,		/* an easy handle is in the multi handle */
+	REQ_DONE
+};
+
+/* Outcome of one attempt. */
+enum attempt_verdict {
+	V_OK,			/* deliver the decoded reply */
+	V_FINAL,		/* deliver an error, no retry */
+	V_RETRY,		/* endpoint failed: next endpoint, retry */
+	V_REAUTH		/* token rejected: authenticate, retry */
+};
+
+struct obj {
+	TAILQ_ENTRY(obj)	 entry;
+	size_t			 len;
+	char			 data[];
+};
+
+struct etcd_req {
+	TAILQ_ENTRY(etcd_req)	 entry;		/* c->reqs */
+	TAILQ_ENTRY(etcd_req)	 wait_entry;	/* c->auth_wait */
+	struct etcd_client	*c;
+	enum etcd_reply_kind	 kind;
+	const char		*path;
+	struct etcd_buf		 body;
+	etcd_cb			 cb;
+	void			*arg;
+	enum req_state		 state;
+	int			 waiting_auth;
+	int			 internal;	/* the auth request */
+	int			 in_callback;
+	int			 cancelled;
+	unsigned		 attempts;
+	int			 reauthed;
+	size_t			 ep;		/* endpoint of this attempt */
+	uint64_t		 sent_ms;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	char			 curlerr[CURL_ERROR_SIZE];
+	struct etcd_buf		 resp;
+	int			 too_big;
+	struct event		*timer;		/* retry, deferred failure */
+	char			 pending_err[ERR_MAX];
+	enum etcd_status	 pending_status;
+
+	/* watch only */
+	int			 is_watch;
+	int			 created;
+	uint32_t		 silence_ms;
+	etcd_watch_event_cb	 event_cb;
+	struct etcd_splitter	 split;
+	char			 split_err[128];
+	TAILQ_HEAD(, obj)	 objs;
+	struct event		*deliver;
+	struct event		*silence;
+};
+
+struct etcd_watch {
+	struct etcd_req	req;		/* must be first */
+};
+
+struct sock_ctx {
+	curl_socket_t		 fd;
+	struct event		*ev;
+	struct etcd_client	*c;
+};
+
+struct etcd_client {
+	struct event_base		*base;
+	const struct yaim_config	*conf;
+	CURLM				*multi;
+	struct event			*timer;
+	struct curl_blob		 ca, cert, key;
+	int				 has_ca, has_cert, has_key;
+	struct curl_slist		*resolve;
+	size_t				 n_ep;
+	size_t				 cur_ep;
+	char				 user[CFG_NAME_MAX];
+	char				 password[CFG_STR_MAX];
+	int				 use_auth;
+	char				*token;
+	struct etcd_req			*auth_req;
+	TAILQ_HEAD(, etcd_req)		 reqs;
+	TAILQ_HEAD(, etcd_req)		 auth_wait;
+	void				(*ep_cb)(const char *, void *);
+	void				*ep_arg;
+	struct event			*ep_ev;
+};
+
+static void	attempt_start(struct etcd_req *);
+static void	msgf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	req_finish(struct etcd_req *, enum etcd_status,
+		    const char *, const struct etcd_reply *);
+static void	check_multi_info(struct etcd_client *);
+static void	auth_start(struct etcd_client *);
+
+/* snprintf without gcc's truncation warnings: truncation is fine here. */
+static void
+msgf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+etcd_status_name(enum etcd_status s)
+{
+	switch (s) {
+	case ETCD_OK:
+		return "ok";
+	case ETCD_ERROR:
+		return "error";
+	case ETCD_AUTH_FAILED:
+		return "auth-failed";
+	case ETCD_NOT_FOUND:
+		return "not-found";
+	case ETCD_COMPACTED:
+		return "compacted";
+	case ETCD_CANCELED:
+		return "canceled";
+	case ETCD_BROKEN:
+		return "broken";
+	}
+	return "unknown";
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct timeval
+ms_tv(uint64_t ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	return tv;
+}
+
+const char *
+etcd_client_endpoint(const struct etcd_client *c)
+{
+	return c->conf->endpoints[c->cur_ep];
+}
+
+/* ---- libcurl <-> libevent ---- */
+
+static void
+sock_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_client	*c = arg;
+	int			 flags = 0, running;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	check_multi_info(c);
+}
+
+static int
+sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct etcd_client	*c = userp;
+	struct sock_ctx		*sc = socketp;
+	short			 kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (sc != NULL) {
+			event_free(sc->ev);
+			free(sc);
+		}
+		curl_multi_assign(c->multi, fd, NULL);
+		return 0;
+	}
+	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if (sc == NULL) {
+		if ((sc = calloc(1, sizeof(*sc))) == NULL)
+			return -1;
+		sc->fd = fd;
+		sc->c = c;
+		curl_multi_assign(c->multi, fd, sc);
+	} else {
+		event_del(sc->ev);
+		event_free(sc->ev);
+	}
+	sc->ev = event_new(c->base, fd, kind, sock_event, c);
+	if (sc->ev == NULL)
+		return -1;
+	return event_add(sc->ev, NULL);
+}
+
+static void
+timer_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_client	*c = arg;
+	int			 running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_multi_info(c);
+}
+
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct etcd_client	*c = userp;
+	struct timeval		 tv;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(c->timer);
+	tv = ms_tv((uint64_t)timeout_ms);
+	return evtimer_add(c->timer, &tv);
+}
+
+/* ---- endpoints ---- */
+
+static void
+ep_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_client	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->ep_cb != NULL)
+		c->ep_cb(etcd_client_endpoint(c), c->ep_arg);
+}
+
+void
+etcd_client_on_endpoint_change(struct etcd_client *c,
+    void (*cb)(const char *, void *), void *arg)
+{
+	c->ep_cb = cb;
+	c->ep_arg = arg;
+}
+
+static void
+watch_break(struct etcd_req *, const char *);
+
+/*
+ * The endpoint ep failed.  If it is still the current one, move on, break
+ * the established watches there (their stream may be as dead) and tell
+ * the user.
+ */
+static void
+endpoint_failed(struct etcd_client *c, size_t ep, const char *why)
+{
+	struct etcd_req	*r;
+	char		 msg[ERR_MAX];
+
+	if (ep != c->cur_ep || c->n_ep < 2)
+		return;
+	c->cur_ep = (c->cur_ep + 1) % c->n_ep;
+	log_warnx("%s; switching to etcd %s", why, etcd_client_endpoint(c));
+	msgf(msg, sizeof(msg), "%s; client moved to another endpoint",
+	    why);
+	/* a status callback may stop other watches: restart each time */
+	for (;;) {
+		TAILQ_FOREACH(r, &c->reqs, entry)
+			if (r->is_watch && r->created && r->ep == ep &&
+			    r->state == REQ_RUNNING && !r->in_callback)
+				break;
+		if (r == NULL)
+			break;
+		watch_break(r, msg);
+	}
+	event_active(c->ep_ev, 0, 0);
+}
+
+/* ---- requests ---- */
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg);
+
+static int
+attempt_setup(struct etcd_req *r)
+{
+	struct etcd_client	*c = r->c;
+	const struct yaim_config *conf = c->conf;
+	char			 url[CFG_URL_MAX], hdr[TOKEN_MAX + 32];
+	CURL			*e;
+
+	if ((e = r->easy = curl_easy_init()) == NULL)
+		return -1;
+	msgf(url, sizeof(url), "%s%s", conf->endpoints[r->ep], r->path);
+	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (r->headers == NULL)
+		return -1;
+	if (c->token != NULL && !r->internal) {
+		msgf(hdr, sizeof(hdr), "Authorization: %s", c->token);
+		struct curl_slist *h = curl_slist_append(r->headers, hdr);
+		explicit_bzero(hdr, sizeof(hdr));
+		if (h == NULL)
+			return -1;
+		r->headers = h;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->curlerr);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body.data);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)r->body.len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)conf->etcd_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    r->is_watch ? 0L : (long)conf->etcd_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 10L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 5L);
+	if (c->resolve != NULL)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, c->resolve);
+	if (c->has_ca)
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &c->ca);
+	if (c->has_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &c->cert);
+	if (c->has_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &c->key);
+	if (c->has_cert || c->has_key) {
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	return 0;
+}
+
+static void
+attempt_cleanup(struct etcd_req *r)
+{
+	struct obj	*o;
+
+	if (r->easy != NULL) {
+		curl_multi_remove_handle(r->c->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+	}
+	curl_slist_free_all(r->headers);
+	r->headers = NULL;
+	etcd_buf_wipe(&r->resp);
+	r->too_big = 0;
+	r->curlerr[0] = '\0';
+	if (r->is_watch) {
+		while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
+			TAILQ_REMOVE(&r->objs, o, entry);
+			free(o);
+		}
+		etcd_splitter_free(&r->split);
+		etcd_splitter_init(&r->split, ETCD_MAX_WATCH_OBJECT);
+		r->split_err[0] = '\0';
+		if (r->silence != NULL)
+			evtimer_del(r->silence);
+	}
+}
+
+static void
+req_free(struct etcd_req *r)
+{
+	struct etcd_client	*c = r->c;
+
+	attempt_cleanup(r);
+	if (r->waiting_auth)
+		TAILQ_REMOVE(&c->auth_wait, r, wait_entry);
+	TAILQ_REMOVE(&c->reqs, r, entry);
+	if (c->auth_req == r)
+		c->auth_req = NULL;
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->deliver != NULL)
+		event_free(r->deliver);
+	if (r->silence != NULL)
+		event_free(r->silence);
+	etcd_splitter_free(&r->split);
+	etcd_buf_wipe(&r->body);
+	free(r);
+}
+
+/* A deferred failure (r->pending_*), or the retry timer. */
+static void
+req_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_req	*r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->pending_err[0] != '\0') {
+		req_finish(r, r->pending_status, r->pending_err, NULL);
+		return;
+	}
+	attempt_start(r);
+}
+
+static void
+req_fail_later(struct etcd_req *r, enum etcd_status st, const char *msg)
+{
+	struct timeval	tv = { 0, 0 };
+
+	r->state = REQ_IDLE;
+	r->pending_status = st;
+	msgf(r->pending_err, sizeof(r->pending_err), "%s", msg);
+	evtimer_add(r->timer, &tv);
+}
+
+static void
+attempt_start(struct etcd_req *r)
+{
+	struct etcd_client	*c = r->c;
+	char			 msg[ERR_MAX];
+
+	if (c->use_auth && c->token == NULL && !r->internal) {
+		if (!r->waiting_auth) {
+			r->waiting_auth = 1;
+			TAILQ_INSERT_TAIL(&c->auth_wait, r, wait_entry);
+		}
+		r->state = REQ_IDLE;
+		auth_start(c);
+		return;
+	}
+	r->ep = c->cur_ep;
+	r->attempts++;
+	if (attempt_setup(r) == -1 ||
+	    curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+		attempt_cleanup(r);
+		msgf(msg, sizeof(msg), "etcd %s: cannot start a request",
+		    c->conf->endpoints[r->ep]);
+		req_fail_later(r, ETCD_ERROR, msg);
+		return;
+	}
+	r->sent_ms = now_ms();
+	r->state = REQ_RUNNING;
+	if (r->is_watch) {
+		struct timeval tv = ms_tv(c->conf->etcd_timeout_ms);
+		evtimer_add(r->silence, &tv);
+	}
+}
+
+static struct etcd_req *
+req_new(struct etcd_client *c, enum etcd_reply_kind kind, const char *path,
+    etcd_cb cb, void *arg, size_t size)
+{
+	struct etcd_req	*r;
+
+	if ((r = calloc(1, size)) == NULL)
+		return NULL;
+	r->c = c;
+	r->kind = kind;
+	r->path = path;
+	r->cb = cb;
+	r->arg = arg;
+	TAILQ_INIT(&r->objs);
+	etcd_splitter_init(&r->split, ETCD_MAX_WATCH_OBJECT);
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	if ((r->timer = evtimer_new(c->base, req_timer, r)) == NULL) {
+		req_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Called by the public request functions once the body is built. */
+static struct etcd_req *
+req_submit(struct etcd_req *r, int body_rc)
+{
+	int	saved;
+
+	if (body_rc == -1) {
+		saved = errno;
+		req_free(r);
+		errno = saved;
+		return NULL;
+	}
+	attempt_start(r);
+	return r;
+}
+
+/* Deliver the final outcome and free the request. */
+static void
+req_finish(struct etcd_req *r, enum etcd_status st, const char *err,
+    const struct etcd_reply *rep)
+{
+	struct etcd_result	res;
+	struct etcd_client	*c = r->c;
+
+	attempt_cleanup(r);
+	r->state = REQ_DONE;
+	memset(&res, 0, sizeof(res));
+	res.status = st;
+	res.error = err != NULL ? err : "";
+	res.endpoint = c->conf->endpoints[r->ep];
+	res.sent_ms = r->sent_ms;
+	if (rep != NULL) {
+		res.grpc_code = rep->code;
+		res.revision = rep->revision;
+		res.range = rep->range;
+		res.succeeded = rep->succeeded;
+		res.responses = rep->responses;
+		res.n_responses = rep->n_responses;
+		res.lease_id = rep->lease_id;
+		res.ttl = rep->ttl;
+		res.compact_revision = rep->compact_revision;
+		res.watch_id = rep->watch_id;
+	}
+	if (!r->cancelled && r->cb != NULL) {
+		r->in_callback = 1;
+		r->cb(&res, r->arg);
+	}
+	req_free(r);
+}
+
+void
+etcd_req_cancel(struct etcd_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->in_callback) {
+		r->cancelled = 1;
+		return;
+	}
+	req_free(r);
+}
+
+/* ---- classification of one attempt ---- */
+
+static int
+curl_is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CLIENTCERT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
+{
+	const char	*ep = r->c->conf->endpoints[r->ep];
+	const char	*detail = r->curlerr[0] ? r->curlerr :
+			    curl_easy_strerror(rc);
+
+	if (rc == CURLE_COULDNT_CONNECT)
+		msgf(out, len, "etcd %s: connection refused or unreachable"
+		    " (%s)", ep, detail);
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		msgf(out, len, "etcd %s: timed out (%s)", ep, detail);
+	else if (curl_is_tls_error(rc))
+		msgf(out, len, "etcd %s: TLS error: %s", ep, detail);
+	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
+		msgf(out, len, "etcd %s: host not resolved (names must be"
+		    " resolved by the parent): %s", ep, detail);
+	else
+		msgf(out, len, "etcd %s: %s", ep, detail);
+}
+
+static int
+is_token_error(const struct etcd_reply *rep)
+{
+	return rep->code == 16 || strstr(rep->message, "invalid auth token")
+	    != NULL;
+}
+
+/* etcd's error object: what to do with it. */
+static enum attempt_verdict
+judge_etcd_error(struct etcd_req *r, const struct etcd_reply *rep,
+    long http, enum etcd_status *st, char *out, size_t len)
+{
+	const char	*ep = r->c->conf->endpoints[r->ep];
+
+	msgf(out, len, "etcd %s: %s", ep, rep->message);
+	*st = ETCD_ERROR;
+	if (r->internal) {
+		/* authenticate itself: a wrong password is final */
+		if (http >= 500 || rep->code == 14 || rep->code == 4)
+			return V_RETRY;
+		*st = ETCD_AUTH_FAILED;
+		return V_FINAL;
+	}
+	if (r->c->use_auth && is_token_error(rep))
+		return V_REAUTH;
+	if (http == 401 || rep->code == 16) {
+		*st = ETCD_AUTH_FAILED;
+		return V_FINAL;
+	}
+	/* Unavailable, DeadlineExceeded: no leader, leader changed, ... */
+	if (http >= 500 || rep->code == 14 || rep->code == 4)
+		return V_RETRY;
+	if (rep->code == 5 && strstr(rep->message, "lease not found"))
+		*st = ETCD_NOT_FOUND;
+	return V_FINAL;
+}
+
+static enum attempt_verdict
+judge_attempt(struct etcd_req *r, CURLcode rc, struct etcd_reply *rep,
+    enum etcd_status *st, char *out, size_t len)
+{
+	const char	*ep = r->c->conf->endpoints[r->ep];
+	char		 derr[256];
+	long		 http = 0;
+	int		 drc;
+
+	*st = ETCD_ERROR;
+	if (r->too_big) {
+		msgf(out, len, "etcd %s: reply longer than %u bytes", ep,
+		    ETCD_MAX_REPLY);
+		return V_FINAL;
+	}
+	if (rc != CURLE_OK) {
+		describe_curl_error(r, rc, out, len);
+		return V_RETRY;
+	}
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
+	drc = etcd_decode_reply(r->kind, r->resp.data ? r->resp.data : "",
+	    r->resp.len, rep, derr, sizeof(derr));
+	if (drc == 0 && rep->is_error)
+		return judge_etcd_error(r, rep, http, st, out, len);
+	if (http != 200) {
+		msgf(out, len, "etcd %s: HTTP status %ld", ep, http);
+		if (http == 401 && r->c->use_auth && !r->internal)
+			return V_REAUTH;
+		return http >= 500 ? V_RETRY : V_FINAL;
+	}
+	if (drc == -1) {
+		msgf(out, len, "etcd %s: bad reply to %s: %s", ep, r->path,
+		    derr);
+		return V_RETRY;
+	}
+	*st = ETCD_OK;
+	if (r->kind == ETCD_REPLY_KEEPALIVE && rep->ttl <= 0) {
+		*st = ETCD_NOT_FOUND;
+		msgf(out, len, "etcd %s: lease %lld not found", ep,
+		    (long long)rep->lease_id);
+	}
+	return V_OK;
+}
+
+/* After a failed attempt: retry later, or give up. */
+static void
+retry_or_fail(struct etcd_req *r, enum etcd_status st, const char *msg)
+{
+	const struct yaim_config	*conf = r->c->conf;
+	struct timeval			 tv;
+
+	if (r->attempts > conf->retry_num) {
+		req_finish(r, st, msg, NULL);
+		return;
+	}
+	log_debug("%s; retry %u of %u in %u ms", msg, r->attempts,
+	    conf->retry_num, conf->retry_after_ms);
+	r->state = REQ_IDLE;
+	r->pending_err[0] = '\0';
+	tv = ms_tv(conf->retry_after_ms);
+	evtimer_add(r->timer, &tv);
+}
+
+static void
+reauth(struct etcd_req *r)
+{
+	struct etcd_client	*c = r->c;
+
+	if (c->token != NULL) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+	}
+	r->reauthed = 1;
+	r->state = REQ_IDLE;
+	attempt_start(r);
+}
+
+static void	watch_done(struct etcd_req *, CURLcode);
+static void	auth_request_done(struct etcd_req *, CURLcode);
+
+static void
+request_done(struct etcd_req *r, CURLcode rc)
+{
+	struct etcd_reply	rep;
+	enum etcd_status	st;
+	enum attempt_verdict	v;
+	char			msg[ERR_MAX];
+
+	if (r->is_watch) {
+		watch_done(r, rc);
+		return;
+	}
+	if (r->internal) {
+		auth_request_done(r, rc);
+		return;
+	}
+	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
+	switch (v) {
+	case V_OK:
+		req_finish(r, st, st == ETCD_OK ? "" : msg, &rep);
+		break;
+	case V_REAUTH:
+		attempt_cleanup(r);
+		if (!r->reauthed) {
+			log_debug("%s; authenticating again", msg);
+			reauth(r);
+		} else
+			req_finish(r, ETCD_AUTH_FAILED, msg, &rep);
+		break;
+	case V_FINAL:
+		req_finish(r, st, msg, &rep);
+		break;
+	case V_RETRY:
+		attempt_cleanup(r);
+		endpoint_failed(r->c, r->ep, msg);
+		retry_or_fail(r, st, msg);
+		break;
+	}
+	etcd_reply_free(&rep);
+}
+
+static void
+check_multi_info(struct etcd_client *c)
+{
+	CURLMsg		*m;
+	int		 left;
+	struct etcd_req	*r;
+
+	while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		r = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
+		if (r != NULL)
+			request_done(r, m->data.result);
+	}
+}
+
+/* ---- authentication ---- */
+
+static void
+auth_done(const struct etcd_result *res, void *arg)
+{
+	(void)res;
+	(void)arg;
+}
+
+/* Called from req_finish of the auth request, through its token hook. */
+static void
+auth_finished(struct etcd_client *c, enum etcd_status st, const char *err,
+    const struct etcd_reply *rep)
+{
+	struct etcd_req	*r;
+	char		 msg[ERR_MAX];
+
+	if (st == ETCD_OK && rep != NULL && rep->token != NULL &&
+	    strlen(rep->token) < TOKEN_MAX) {
+		c->token = strdup(rep->token);
+		if (c->token == NULL) {
+			st = ETCD_ERROR;
+			err = "out of memory";
+		}
+	} else if (st == ETCD_OK) {
+		st = ETCD_ERROR;
+		err = "no usable token in the authenticate reply";
+	}
+	while ((r = TAILQ_FIRST(&c->auth_wait)) != NULL) {
+		TAILQ_REMOVE(&c->auth_wait, r, wait_entry);
+		r->waiting_auth = 0;
+		if (st == ETCD_OK) {
+			attempt_start(r);
+			continue;
+		}
+		msgf(msg, sizeof(msg), "%s%s", err,
+		    st == ETCD_AUTH_FAILED && strstr(err, "authentication") ==
+		    NULL ? " (authentication failed)" : "");
+		req_fail_later(r, st == ETCD_AUTH_FAILED ? ETCD_AUTH_FAILED :
+		    ETCD_ERROR, msg);
+	}
+}
+
+static void
+auth_request_done(struct etcd_req *r, CURLcode rc)
+{
+	struct etcd_client	*c = r->c;
+	struct etcd_reply	 rep;
+	enum etcd_status	 st;
+	enum attempt_verdict	 v;
+	char			 msg[ERR_MAX];
+
+	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
+	if (v == V_RETRY && r->attempts <= c->conf->retry_num) {
+		attempt_cleanup(r);
+		endpoint_failed(c, r->ep, msg);
+		retry_or_fail(r, st, msg);
+		etcd_reply_free(&rep);
+		return;
+	}
+	c->auth_req = NULL;
+	auth_finished(c, v == V_OK ? ETCD_OK : st, msg, &rep);
+	etcd_reply_free(&rep);
+	req_finish(r, st, msg, NULL);
+}
+
+static void
+auth_start(struct etcd_client *c)
+{
+	struct etcd_req	*r;
+	int		 rc;
+
+	if (c->auth_req != NULL)
+		return;
+	r = req_new(c, ETCD_REPLY_AUTH, "/v3/auth/authenticate", auth_done,
+	    NULL, sizeof(*r));
+	if (r == NULL) {
+		auth_finished(c, ETCD_ERROR, "out of memory", NULL);
+		return;
+	}
+	r->internal = 1;
+	c->auth_req = r;
+	rc = etcd_encode_auth(&r->body, c->user, c->password);
+	if (rc == -1) {
+		c->auth_req = NULL;
+		req_free(r);
+		auth_finished(c, ETCD_ERROR, "out of memory", NULL);
+		return;
+	}
+	attempt_start(r);
+}
+
+/* ---- watch ---- */
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg);
+
+static int
+queue_obj(const char *obj, size_t len, void *arg)
+{
+	struct etcd_req	*r = arg;
+	struct obj	*o;
+
+	if ((o = malloc(sizeof(*o) + len)) == NULL)
+		return -1;
+	o->len = len;
+	memcpy(o->data, obj, len);
+	TAILQ_INSERT_TAIL(&r->objs, o, entry);
+	event_active(r->deliver, 0, 0);
+	return 0;
+}
+
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct etcd_req	*r = arg;
+	size_t		 n = size * nmemb;
+	long		 http = 0;
+
+	if (r->is_watch) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
+		if (http == 200) {
+			if (etcd_splitter_feed(&r->split, data, n, queue_obj,
+			    r, r->split_err, sizeof(r->split_err)) != 0) {
+				if (r->split_err[0] == '\0')
+					msgf(r->split_err,
+					    sizeof(r->split_err),
+					    "out of memory");
+				return 0;
+			}
+			return n;
+		}
+		/* an error body: keep it for watch_done */
+	}
+	if (r->resp.len + n > ETCD_MAX_REPLY) {
+		r->too_big = 1;
+		return 0;
+	}
+	if (r->resp.cap < r->resp.len + n + 1) {
+		size_t	 ncap = r->resp.cap ? r->resp.cap : 4096;
+		char	*p;
+
+		while (ncap < r->resp.len + n + 1)
+			ncap *= 2;
+		if ((p = realloc(r->resp.data, ncap)) == NULL)
+			return 0;
+		r->resp.data = p;
+		r->resp.cap = ncap;
+	}
+	memcpy(r->resp.data + r->resp.len, data, n);
+	r->resp.len += n;
+	r->resp.data[r->resp.len] = '\0';
+	return n;
+}
+
+/* Final status of a watch, then free it. */
+static void
+watch_end(struct etcd_req *r, enum etcd_status st, const char *msg,
+    const struct etcd_reply *rep)
+{
+	req_finish(r, st, msg, rep);
+}
+
+static void
+watch_break(struct etcd_req *r, const char *why)
+{
+	char	msg[ERR_MAX];
+
+	msgf(msg, sizeof(msg), "watch broken: %s", why);
+	watch_end(r, ETCD_BROKEN, msg, NULL);
+}
+
+/* One message of an established or starting watch. */
+static int
+watch_message(struct etcd_req *r, const struct obj *o)
+{
+	struct etcd_reply	 rep;
+	const char		*ep = r->c->conf->endpoints[r->ep];
+	char			 derr[256], msg[ERR_MAX];
+	struct timeval		 tv;
+	int			 done = 0;
+
+	tv = ms_tv(r->created ? r->silence_ms : r->c->conf->etcd_timeout_ms);
+	evtimer_add(r->silence, &tv);
+	if (etcd_decode_reply(ETCD_REPLY_WATCH, o->data, o->len, &rep, derr,
+	    sizeof(derr)) == -1) {
+		msgf(msg, sizeof(msg), "etcd %s: bad watch message: %s",
+		    ep, derr);
+		watch_break(r, msg);
+		done = 1;
+	} else if (rep.is_error) {
+		msgf(msg, sizeof(msg), "etcd %s: %s", ep, rep.message);
+		if (!r->created) {
+			enum etcd_status st;
+			enum attempt_verdict v;
+
+			/* same rules as a unary error */
+			v = judge_etcd_error(r, &rep, rep.http_code, &st, msg,
+			    sizeof(msg));
+			if (v == V_RETRY) {
+				attempt_cleanup(r);
+				endpoint_failed(r->c, r->ep, msg);
+				retry_or_fail(r, st, msg);
+			} else if (v == V_REAUTH && !r->reauthed) {
+				attempt_cleanup(r);
+				reauth(r);
+			} else
+				watch_end(r, st, msg, &rep);
+		} else
+			watch_break(r, msg);
+		done = 1;
+	} else if (rep.canceled) {
+		if (rep.compact_revision > 0) {
+			msgf(msg, sizeof(msg), "etcd %s: watch start "
+			    "revision compacted (compact revision %lld)", ep,
+			    (long long)rep.compact_revision);
+			watch_end(r, ETCD_COMPACTED, msg, &rep);
+		} else {
+			msgf(msg, sizeof(msg), "etcd %s: watch canceled%s%s",
+			    ep, rep.cancel_reason[0] ? ": " : "",
+			    rep.cancel_reason);
+			watch_end(r, ETCD_CANCELED, msg, &rep);
+		}
+		done = 1;
+	} else if (rep.created) {
+		if (!r->created) {
+			r->created = 1;
+			tv = ms_tv(r->silence_ms);
+			evtimer_add(r->silence, &tv);
+			r->in_callback = 1;
+			if (r->cb != NULL) {
+				struct etcd_result res;
+
+				memset(&res, 0, sizeof(res));
+				res.status = ETCD_OK;
+				res.error = "";
+				res.endpoint = ep;
+				res.revision = rep.revision;
+				res.watch_id = rep.watch_id;
+				res.sent_ms = r->sent_ms;
+				r->cb(&res, r->arg);
+			}
+			r->in_callback = 0;
+		}
+	} else if (r->created) {
+		r->in_callback = 1;
+		if (r->event_cb != NULL)
+			r->event_cb(rep.events, rep.n_events, rep.revision,
+			    r->arg);
+		r->in_callback = 0;
+	}
+	etcd_reply_free(&rep);
+	if (!done && r->cancelled) {
+		req_free(r);
+		done = 1;
+	}
+	return done;
+}
+
+static void
+watch_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_req	*r = arg;
+	struct obj	*o;
+
+	(void)fd;
+	(void)what;
+	while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
+		TAILQ_REMOVE(&r->objs, o, entry);
+		if (watch_message(r, o)) {
+			free(o);
+			return;		/* r is gone or restarted */
+		}
+		free(o);
+	}
+}
+
+static void
+watch_silence(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_req	*r = arg;
+	char		 msg[ERR_MAX];
+	struct etcd_client	*c = r->c;
+	size_t			 ep = r->ep;
+
+	(void)fd;
+	(void)what;
+	if (!r->created) {
+		msgf(msg, sizeof(msg), "etcd %s: timed out (watch not "
+		    "created)", c->conf->endpoints[ep]);
+		attempt_cleanup(r);
+		endpoint_failed(c, ep, msg);
+		retry_or_fail(r, ETCD_ERROR, msg);
+		return;
+	}
+	msgf(msg, sizeof(msg), "etcd %s: no watch message for %u ms",
+	    c->conf->endpoints[ep], r->silence_ms);
+	watch_break(r, msg);
+	endpoint_failed(c, ep, msg);
+}
+
+/* The stream ended (transfer done). */
+static void
+watch_done(struct etcd_req *r, CURLcode rc)
+{
+	struct etcd_reply	rep;
+	enum etcd_status	st;
+	enum attempt_verdict	v;
+	char			msg[ERR_MAX];
+
+	/* Messages queued before the end go first. */
+	if (!TAILQ_EMPTY(&r->objs)) {
+		struct obj *o;
+
+		while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
+			TAILQ_REMOVE(&r->objs, o, entry);
+			if (watch_message(r, o)) {
+				free(o);
+				return;
+			}
+			free(o);
+		}
+	}
+	if (r->split_err[0] != '\0') {
+		msgf(msg, sizeof(msg), "etcd %s: %s",
+		    r->c->conf->endpoints[r->ep], r->split_err);
+		watch_break(r, msg);
+		return;
+	}
+	if (r->created) {
+		struct etcd_client *c = r->c;
+		size_t ep = r->ep;
+
+		if (rc != CURLE_OK)
+			describe_curl_error(r, rc, msg, sizeof(msg));
+		else
+			msgf(msg, sizeof(msg), "etcd %s: watch stream "
+			    "ended", c->conf->endpoints[ep]);
+		watch_break(r, msg);
+		endpoint_failed(c, ep, msg);
+		return;
+	}
+	/* Not established: the unary rules apply to the error body. */
+	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
+	if (v == V_OK) {
+		msgf(msg, sizeof(msg), "etcd %s: watch stream ended before"
+		    " the watch was created", r->c->conf->endpoints[r->ep]);
+		v = V_RETRY;
+		st = ETCD_ERROR;
+	}
+	switch (v) {
+	case V_REAUTH:
+		attempt_cleanup(r);
+		if (!r->reauthed)
+			reauth(r);
+		else
+			req_finish(r, ETCD_AUTH_FAILED, msg, NULL);
+		break;
+	case V_RETRY:
+		attempt_cleanup(r);
+		endpoint_failed(r->c, r->ep, msg);
+		retry_or_fail(r, st, msg);
+		break;
+	default:
+		req_finish(r, st, msg, NULL);
+		break;
+	}
+	etcd_reply_free(&rep);
+}
+
+struct etcd_watch *
+etcd_watch_start(struct etcd_client *c, const struct etcd_watch_opts *o,
+    etcd_watch_event_cb event_cb, etcd_cb status_cb, void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_WATCH, "/v3/watch", status_cb, arg,
+	    sizeof(struct etcd_watch));
+	if (r == NULL)
+		return NULL;
+	r->is_watch = 1;
+	r->event_cb = event_cb;
+	r->silence_ms = o->silence_ms ? o->silence_ms : ETCD_WATCH_SILENCE_MS;
+	r->deliver = event_new(c->base, -1, 0, watch_deliver, r);
+	r->silence = evtimer_new(c->base, watch_silence, r);
+	if (r->deliver == NULL || r->silence == NULL) {
+		req_free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return (struct etcd_watch *)req_submit(r,
+	    etcd_encode_watch_create(&r->body, o));
+}
+
+void
+etcd_watch_stop(struct etcd_watch *w)
+{
+	etcd_req_cancel(w != NULL ? &w->req : NULL);
+}
+
+/* ---- public request functions ---- */
+
+struct etcd_req *
+etcd_range(struct etcd_client *c, const char *key, int prefix,
+    int64_t revision, etcd_cb cb, void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_RANGE, "/v3/kv/range", cb, arg, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_range(&r->body, key, prefix,
+	    revision));
+}
+
+struct etcd_req *
+etcd_txn(struct etcd_client *c, const struct etcd_txn *t, etcd_cb cb,
+    void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_TXN, "/v3/kv/txn", cb, arg, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_txn(&r->body, t));
+}
+
+struct etcd_req *
+etcd_lease_grant(struct etcd_client *c, int64_t ttl, etcd_cb cb, void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_GRANT, "/v3/lease/grant", cb, arg,
+	    sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_lease_grant(&r->body, ttl));
+}
+
+struct etcd_req *
+etcd_lease_keepalive(struct etcd_client *c, int64_t id, etcd_cb cb,
+    void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_KEEPALIVE, "/v3/lease/keepalive", cb, arg,
+	    sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_lease_id(&r->body, id));
+}
+
+struct etcd_req *
+etcd_lease_revoke(struct etcd_client *c, int64_t id, etcd_cb cb, void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_REVOKE, "/v3/lease/revoke", cb, arg,
+	    sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_lease_id(&r->body, id));
+}
+
+/* ---- client ---- */
+
+static int
+copy_blob(const struct yaim_blobs *blobs, uint32_t kind,
+    struct curl_blob *out, int *has)
+{
+	const struct yaim_blob	*b;
+
+	*has = 0;
+	if (blobs == NULL || (b = blobs_find(blobs, kind, 0)) == NULL)
+		return 0;
+	if ((out->data = malloc(b->len ? b->len : 1)) == NULL)
+		return -1;
+	memcpy(out->data, b->data, b->len);
+	out->len = b->len;
+	out->flags = CURL_BLOB_COPY;
+	*has = 1;
+	return 0;
+}
+
+static void
+wipe_blob(struct curl_blob *b, int has)
+{
+	if (!has)
+		return;
+	explicit_bzero(b->data, b->len);
+	free(b->data);
+	b->data = NULL;
+}
+
+static int
+client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
+{
+	uint32_t	i;
+
+	if (conf->n_endpoints == 0 || conf->n_endpoints > CFG_MAX_ENDPOINTS) {
+		msgf(err, errlen, "%s: need 1 to %d etcd endpoints",
+		    __func__, CFG_MAX_ENDPOINTS);
+		return -1;
+	}
+	for (i = 0; i < conf->n_endpoints; i++)
+		if (strncmp(conf->endpoints[i], "http://", 7) != 0 &&
+		    strncmp(conf->endpoints[i], "https://", 8) != 0) {
+			msgf(err, errlen, "%s: etcd endpoint %s: not an "
+			    "http:// or https:// URL", __func__,
+			    conf->endpoints[i]);
+			return -1;
+		}
+	if (conf->etcd_timeout_ms == 0) {
+		msgf(err, errlen, "%s: etcd timeout is 0", __func__);
+		return -1;
+	}
+	if (conf->n_etcd_resolve > CFG_MAX_ENDPOINTS) {
+		msgf(err, errlen, "%s: too many resolve entries", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+client_setup_multi(struct etcd_client *c)
+{
+	if ((c->multi = curl_multi_init()) == NULL ||
+	    (c->timer = evtimer_new(c->base, timer_event, c)) == NULL ||
+	    (c->ep_ev = event_new(c->base, -1, 0, ep_event, c)) == NULL)
+		return -1;
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	return 0;
+}
+
+struct etcd_client *
+etcd_client_new(struct event_base *base, const struct yaim_config *conf,
+    const struct yaim_blobs *blobs, uint32_t seed, char *err, size_t errlen)
+{
+	struct etcd_client	*c;
+	struct curl_slist	*l;
+	uint32_t		 i;
+
+	if (client_check_conf(conf, err, errlen) == -1)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		msgf(err, errlen, "%s: out of memory", __func__);
+		return NULL;
+	}
+	c->base = base;
+	c->conf = conf;
+	c->n_ep = conf->n_endpoints;
+	c->cur_ep = seed % c->n_ep;
+	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->auth_wait);
+	if (conf->etcd_user[0] != '\0') {
+		c->use_auth = 1;
+		msgf(c->user, sizeof(c->user), "%s", conf->etcd_user);
+		msgf(c->password, sizeof(c->password), "%s",
+		    conf->etcd_password);
+	}
+	for (i = 0; i < conf->n_etcd_resolve; i++) {
+		l = curl_slist_append(c->resolve, conf->etcd_resolve[i]);
+		if (l == NULL)
+			goto nomem;
+		c->resolve = l;
+	}
+	if (copy_blob(blobs, BLOB_ETCD_CA, &c->ca, &c->has_ca) == -1 ||
+	    copy_blob(blobs, BLOB_ETCD_CERT, &c->cert, &c->has_cert) == -1 ||
+	    copy_blob(blobs, BLOB_ETCD_KEY, &c->key, &c->has_key) == -1 ||
+	    client_setup_multi(c) == -1)
+		goto nomem;
+	return c;
+nomem:
+	msgf(err, errlen, "%s: out of memory", __func__);
+	etcd_client_free(c);
+	return NULL;
+}
+
+void
+etcd_client_free(struct etcd_client *c)
+{
+	struct etcd_req	*r;
+
+	if (c == NULL)
+		return;
+	while ((r = TAILQ_FIRST(&c->reqs)) != NULL)
+		req_free(r);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->ep_ev != NULL)
+		event_free(c->ep_ev);
+	curl_slist_free_all(c->resolve);
+	wipe_blob(&c->ca, c->has_ca);
+	wipe_blob(&c->cert, c->has_cert);
+	wipe_blob(&c->key, c->has_key);
+	if (c->token != NULL) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
+	explicit_bzero(c->password, sizeof(c->password));
+	free(c);
+}
