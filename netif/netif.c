@@ -723,8 +723,14 @@ unhold(size_t idx)
 static void
 refuse(const char *what, const struct yaim_addr *a, enum addr_refusal why)
 {
-	log_warnx("refused %s %s on %s: %s (%s)", what, ntop(a), nf.ifname,
-	    addr_refusal_name(why), netif_refusal_token(why));
+	const char	*hint = "";
+	size_t		 i;
+
+	for (i = 0; why == AR_NOT_ALLOWED && i < nf.n_ifaddrs; i++)
+		if (yaim_addr_cmp(a, &nf.ifaddrs[i]) == 0)
+			hint = ", already configured on the interface";
+	log_warnx("refused %s %s on %s: %s (%s%s)", what, ntop(a), nf.ifname,
+	    addr_refusal_name(why), netif_refusal_token(why), hint);
 	report(a, ADDR_REFUSED, why, 0);
 }
 
