@@ -19,6 +19,7 @@ struct node {
 	uint64_t	 rank;		/* assign_node_hash(name) */
 	size_t		 held;		/* pool IPs marked by this node */
 	size_t		 capped;	/* min(held, floor + 1): rank key */
+	size_t		 acceptable;	/* pool IPs it may take (refusals) */
 	size_t		 target;
 	size_t		 assigned;
 };
@@ -278,7 +279,7 @@ static int
 build_refusals(struct ctx *c)
 {
 	const struct assign_view *v = c->view;
-	size_t		 i;
+	size_t		 i, n;
 	long		 node, ip;
 
 	if ((c->refused = calloc(v->nrefusals + 1,
@@ -294,16 +295,29 @@ build_refusals(struct ctx *c)
 		c->nrefused++;
 	}
 	qsort(c->refused, c->nrefused, sizeof(*c->refused), pair_cmp);
+	for (i = 0, n = 0; i < c->nrefused; i++) {
+		if (n > 0 && pair_cmp(&c->refused[n - 1], &c->refused[i]) == 0)
+			continue;
+		c->refused[n++] = c->refused[i];
+	}
+	c->nrefused = n;
 	return 0;
 }
 
-/* Nodes that already hold more get the extra IPs first: no churn. */
+/*
+ * Nodes that already hold more get the extra IPs first: no churn.  A node
+ * that refuses so much that it could not use an extra one comes last.
+ */
 static int
 rank_cmp(const void *a, const void *b)
 {
 	const struct node *x = *(struct node *const *)a;
 	const struct node *y = *(struct node *const *)b;
+	int		 ux = x->acceptable > x->target;
+	int		 uy = y->acceptable > y->target;
 
+	if (ux != uy)
+		return ux ? -1 : 1;
 	if (x->capped != y->capped)
 		return x->capped > y->capped ? -1 : 1;
 	if (x->rank != y->rank)
@@ -326,17 +340,25 @@ set_targets(struct ctx *c)
 		c->nodes[i].capped = c->nodes[i].held < base + 1 ?
 		    c->nodes[i].held : base + 1;
 		c->nodes[i].target = base;
+		c->nodes[i].acceptable = m;
 	}
-	if (extra == 0)
-		return 0;
-	if ((order = calloc(c->nnodes, sizeof(*order))) == NULL)
-		return -1;
+	for (i = 0; i < c->nrefused; i++)
+		if (c->ips[c->refused[i].ip].holder_node != HOLDER_FOREIGN)
+			c->nodes[c->refused[i].node].acceptable--;
+	if (extra > 0) {
+		if ((order = calloc(c->nnodes, sizeof(*order))) == NULL)
+			return -1;
+		for (i = 0; i < c->nnodes; i++)
+			order[i] = &c->nodes[i];
+		qsort(order, c->nnodes, sizeof(*order), rank_cmp);
+		for (i = 0; i < extra; i++)
+			order[i]->target++;
+		free(order);
+	}
+	/* No room for what a node refuses; place_overflow() takes it. */
 	for (i = 0; i < c->nnodes; i++)
-		order[i] = &c->nodes[i];
-	qsort(order, c->nnodes, sizeof(*order), rank_cmp);
-	for (i = 0; i < extra; i++)
-		order[i]->target++;
-	free(order);
+		if (c->nodes[i].target > c->nodes[i].acceptable)
+			c->nodes[i].target = c->nodes[i].acceptable;
 	return 0;
 }
 
