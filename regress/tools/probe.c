@@ -692,6 +692,11 @@ main(int argc, char *argv[])
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 
 	deadline = now_ms() + maxtime * 1000;
+	reload_vipfile();
+	for (i = 0, n = 0; i < n_vips; i++)
+		n += vips[i].active;
+	printf("probe: started vips=%d period_ms=%ld timeout_ms=%ld\n",
+	    n, period, timeout);
 	tick(timeout);
 	while (!stop && now_ms() < deadline) {
 		n = epoll_wait(epfd, evs, 64, 1000);

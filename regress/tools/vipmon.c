@@ -718,6 +718,8 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 
 	tfd = make_timer(interval);
+	printf("vipmon: started namespaces=%d interval_ms=%ld\n", n_ns,
+	    interval);
 	deadline = now_ms() + maxtime * 1000;
 	while (!stop && now_ms() < deadline) {
 		if (sample() == -1) {
