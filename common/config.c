@@ -996,6 +996,29 @@ missing_keys(struct ctx *c, yaml_node_t *map, const struct seen *s,
 	return 0;
 }
 
+/*
+ * The first key in file order, among those of scope, that does not
+ * belong to a check of this kind (CHECK_NONE: any key of scope).
+ */
+static const struct item *
+first_seen(const struct seen *s, int scope, uint32_t kind)
+{
+	const struct item	*first = NULL;
+	size_t			 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (!(keys[i].flags & scope) || s->it[i].key == NULL)
+			continue;
+		if (kind != CHECK_NONE && (keys[i].kind == CHECK_NONE ||
+		    keys[i].kind == kind))
+			continue;
+		if (first == NULL || s->it[i].key->start_mark.index <
+		    first->key->start_mark.index)
+			first = &s->it[i];
+	}
+	return first;
+}
+
 static int
 apply(struct ctx *c, const struct seen *s, size_t i, void *base)
 {
@@ -1027,20 +1050,17 @@ build_check(struct ctx *c, yaml_node_t *map, const struct seen *s,
     int scope, size_t kind_idx)
 {
 	struct check_conf	*chk = c->chk;
+	const struct item	*it;
 	size_t			 i;
 
 	check_defaults(c, chk);
 	c->kindkey = keys[kind_idx].name;
 	if (apply(c, s, kind_idx, chk) == -1)
 		return -1;
-	for (i = 0; i < NKEYS; i++) {
-		if (!(keys[i].flags & scope) || s->it[i].key == NULL ||
-		    keys[i].kind == CHECK_NONE || keys[i].kind == chk->kind)
-			continue;
-		return cfg_error(c, s->it[i].key->start_mark,
-		    "%s is set but %s is %s", s->it[i].spelled,
+	if ((it = first_seen(s, scope, chk->kind)) != NULL)
+		return cfg_error(c, it->key->start_mark,
+		    "%s is set but %s is %s", it->spelled,
 		    s->it[kind_idx].spelled, kind_names[chk->kind]);
-	}
 	if (missing_keys(c, map, s, scope, chk->kind) == -1)
 		return -1;
 	for (i = 0; i < NKEYS; i++)
@@ -1115,14 +1135,13 @@ h_checks(struct ctx *c, const struct keydef *d, const struct item *it,
 static int
 flat_check(struct ctx *c, yaml_node_t *map, const struct seen *s)
 {
-	size_t	 kind_idx = lookup("checker-type", F_FLAT), i;
+	size_t			 kind_idx = lookup("checker-type", F_FLAT);
+	const struct item	*it;
 
 	if (s->it[kind_idx].key == NULL) {
-		for (i = 0; i < NKEYS; i++)
-			if ((keys[i].flags & F_FLAT) && s->it[i].key != NULL)
-				return cfg_error(c, s->it[i].key->start_mark,
-				    "%s is set but checker-type is not",
-				    s->it[i].spelled);
+		if ((it = first_seen(s, F_FLAT, CHECK_NONE)) != NULL)
+			return cfg_error(c, it->key->start_mark,
+			    "%s is set but checker-type is not", it->spelled);
 		return 0;
 	}
 	if (check_slot(c, map) == -1 ||
