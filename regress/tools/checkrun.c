@@ -6,6 +6,8 @@
  *
  *	HH:MM:SS.mmm health up|down REASON DETAIL CHECK TEXT
  *
+ * after a first line "HH:MM:SS.mmm start N checks" (for measuring).
+ *
  * usage: checkrun [-v] -f yaim.yml -t seconds
  *        checkrun [-v] -k http|tcp|postgres|exec [options] -t seconds
  *            [-- argv for exec]
@@ -57,18 +59,24 @@ usage(void)
 }
 
 static void
-on_report(const struct imsg_health *h, void *arg)
+stamp(void)
 {
 	struct timeval	 tv;
 	struct tm	 tm;
 	char		 ts[16];
 
-	(void)arg;
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-	printf("%s.%03ld health %s %s %d %u %s\n", ts,
-	    (long)tv.tv_usec / 1000, h->healthy ? "up" : "down",
+	printf("%s.%03ld ", ts, (long)tv.tv_usec / 1000);
+}
+
+static void
+on_report(const struct imsg_health *h, void *arg)
+{
+	(void)arg;
+	stamp();
+	printf("health %s %s %d %u %s\n", h->healthy ? "up" : "down",
 	    h->reason < HR_MAX ? tags[h->reason] : "invalid", h->detail,
 	    h->check, h->text);
 	fflush(stdout);
@@ -287,6 +295,9 @@ main(int argc, char *argv[])
 	if (sigchld == NULL || end == NULL || evsignal_add(sigchld, NULL) ||
 	    evtimer_add(end, &tv))
 		fatalx("cannot set up events");
+	stamp();
+	printf("start %u checks\n", conf.n_checks);
+	fflush(stdout);
 	if (checks_start(base, &conf, &blobs, &ops) == -1)
 		return 1;
 	event_base_dispatch(base);
