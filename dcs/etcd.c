@@ -607,9 +607,14 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 	const char	*detail = r->curlerr[0] ? r->curlerr :
 			    curl_easy_strerror(rc);
 
-	if (rc == CURLE_COULDNT_CONNECT)
-		msgf(out, len, "etcd %s: connection refused or unreachable"
-		    " (%s)", ep, detail);
+	long		 oserr = 0;
+
+	if (r->easy != NULL)
+		curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (rc == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED)
+		msgf(out, len, "etcd %s: connection refused", ep);
+	else if (rc == CURLE_COULDNT_CONNECT)
+		msgf(out, len, "etcd %s: cannot connect: %s", ep, detail);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		msgf(out, len, "etcd %s: timed out (%s)", ep, detail);
 	else if (curl_is_tls_error(rc))
@@ -667,6 +672,7 @@ judge_attempt(struct etcd_req *r, CURLcode rc, struct etcd_reply *rep,
 	long		 http = 0;
 	int		 drc;
 
+	memset(rep, 0, sizeof(*rep));
 	*st = ETCD_ERROR;
 	if (r->too_big) {
 		msgf(out, len, "etcd %s: reply longer than %u bytes", ep,
