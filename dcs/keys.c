@@ -1,0 +1,127 @@
+/*
+ * The etcd key layout, parsed.  Pure: no I/O, no clock.
+ */
+#include <string.h>
+
+#include "dcs/keys.h"
+
+#define NODES_DIR	"nodes/"
+#define IPS_DIR		"ips/"
+
+int
+keys_valid_nodename(const char *name, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len >= CFG_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char	 ch = (unsigned char)name[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+has_prefix(const char *s, size_t len, const char *p)
+{
+	size_t	 plen = strlen(p);
+
+	return len >= plen && memcmp(s, p, plen) == 0;
+}
+
+static enum key_kind
+bad(struct key_info *ki, const char *why)
+{
+	ki->kind = KEY_BAD;
+	ki->why = why;
+	return KEY_BAD;
+}
+
+static enum key_kind
+parse_node(const char *rest, size_t len, struct key_info *ki)
+{
+	if (memchr(rest, '/', len) != NULL)
+		return bad(ki, "unexpected path below a node key");
+	if (!keys_valid_nodename(rest, len))
+		return bad(ki, "not a node name of 1..63 characters of "
+		    "[A-Za-z0-9._-]");
+	memcpy(ki->node, rest, len);
+	ki->node[len] = '\0';
+	ki->kind = KEY_NODE;
+	return KEY_NODE;
+}
+
+/* The IP part of an ips/ key: canonical, else say why. */
+static enum key_kind
+parse_ip(const char *text, size_t len, enum key_kind kind,
+    struct key_info *ki)
+{
+	char			 buf[YAIM_ADDRSTRLEN + 1];
+	struct yaim_addr	 a;
+
+	if (len == 0)
+		return bad(ki, "empty IP address");
+	if (len >= sizeof(buf) || memchr(text, '\0', len) != NULL)
+		return bad(ki, "not an IP address");
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (yaim_addr_parse(buf, &ki->addr, 1) == 0) {
+		ki->kind = kind;
+		return kind;
+	}
+	memset(&ki->addr, 0, sizeof(ki->addr));
+	if (yaim_addr_parse(buf, &a, 0) == 0) {
+		yaim_addr_ntop(&a, ki->canonical, sizeof(ki->canonical));
+		return bad(ki, "IP address not in canonical form");
+	}
+	return bad(ki, "not an IP address");
+}
+
+static enum key_kind
+parse_ips(const char *rest, size_t len, struct key_info *ki)
+{
+	const char	*slash;
+	size_t		 iplen, sufflen = strlen(KEYS_MARK_SUFFIX);
+
+	slash = memchr(rest, '/', len);
+	if (slash == NULL)
+		return parse_ip(rest, len, KEY_POOL, ki);
+	iplen = (size_t)(slash - rest);
+	if (len - iplen != sufflen ||
+	    memcmp(slash, KEYS_MARK_SUFFIX, sufflen) != 0) {
+		/* Still say what is wrong with the IP part, if anything. */
+		if (parse_ip(rest, iplen, KEY_MARK, ki) == KEY_BAD)
+			return KEY_BAD;
+		memset(&ki->addr, 0, sizeof(ki->addr));
+		return bad(ki, "unexpected path below an IP key");
+	}
+	return parse_ip(rest, iplen, KEY_MARK, ki);
+}
+
+enum key_kind
+keys_parse(const char *prefix, const char *key, size_t len,
+    struct key_info *ki)
+{
+	size_t	 plen = strlen(prefix);
+
+	memset(ki, 0, sizeof(*ki));
+	ki->why = "";
+	if (key == NULL || !has_prefix(key, len, prefix))
+		return KEY_OUTSIDE;
+	key += plen;
+	len -= plen;
+	if (has_prefix(key, len, NODES_DIR))
+		return parse_node(key + strlen(NODES_DIR),
+		    len - strlen(NODES_DIR), ki);
+	if (has_prefix(key, len, IPS_DIR))
+		return parse_ips(key + strlen(IPS_DIR),
+		    len - strlen(IPS_DIR), ki);
+	ki->kind = KEY_OTHER;
+	return KEY_OTHER;
+}

@@ -1,0 +1,57 @@
+/*
+ * The etcd key layout of DESIGN.md section 3, parsed.  Pure: no I/O, no
+ * clock.  Keys come from etcd and are untrusted: any bytes, any length.
+ *
+ *   <prefix>nodes/<nodename>	KEY_NODE
+ *   <prefix>ips/<ip>		KEY_POOL	(ip in canonical form)
+ *   <prefix>ips/<ip>/marked	KEY_MARK
+ *
+ * Anything else under <prefix>ips/ or <prefix>nodes/ is KEY_BAD with a
+ * reason (and, for an IP written in a non-canonical way, its canonical
+ * spelling).  Keys under the prefix but outside ips/ and nodes/ are
+ * KEY_OTHER (left for later versions, ignored quietly); keys outside the
+ * prefix are KEY_OUTSIDE.
+ */
+#ifndef YAIM_DCS_KEYS_H
+#define YAIM_DCS_KEYS_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "config.h"
+
+enum key_kind {
+	KEY_OUTSIDE = 0,
+	KEY_OTHER,
+	KEY_NODE,
+	KEY_POOL,
+	KEY_MARK,
+	KEY_BAD
+};
+
+struct key_info {
+	enum key_kind		 kind;
+	/* KEY_NODE: the node name, NUL-terminated */
+	char			 node[CFG_NAME_MAX];
+	/* KEY_POOL, KEY_MARK */
+	struct yaim_addr	 addr;
+	/* KEY_BAD: why, a static string */
+	const char		*why;
+	/* KEY_BAD for a non-canonical IP: the canonical form, else "" */
+	char			 canonical[YAIM_ADDRSTRLEN];
+};
+
+#define KEYS_MARK_SUFFIX	"/marked"
+
+/*
+ * Classify key[0 .. len-1] (may hold NULs) under prefix (a C string
+ * ending in '/').  Always fills *ki and returns ki->kind.
+ */
+enum key_kind	keys_parse(const char *prefix, const char *key, size_t len,
+		    struct key_info *ki);
+
+/* 1 if name is a usable node name: 1..CFG_NAME_MAX-1 bytes, printable
+ * ASCII, no '/' and no space. */
+int		keys_valid_nodename(const char *name, size_t len);
+
+#endif

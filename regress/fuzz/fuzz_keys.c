@@ -1,0 +1,50 @@
+/*
+ * libFuzzer harness for the etcd key parser: any bytes as a key, under a
+ * fixed prefix and under a prefix taken from the input.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcs/keys.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+check(const char *prefix, const char *key, size_t len)
+{
+	struct key_info	 ki;
+	enum key_kind	 k;
+
+	k = keys_parse(prefix, key, len, &ki);
+	if (k != ki.kind)
+		abort();
+	if (k == KEY_NODE && (strlen(ki.node) == 0 ||
+	    !keys_valid_nodename(ki.node, strlen(ki.node))))
+		abort();
+	if ((k == KEY_POOL || k == KEY_MARK) && !yaim_addr_valid(&ki.addr))
+		abort();
+	if (k == KEY_BAD && ki.why[0] == '\0')
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char	*key, prefix[32];
+	size_t	 plen;
+
+	if ((key = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(key, data, size);
+	key[size] = '\0';
+	check("/service/yaim/", key, size);
+	plen = size < sizeof(prefix) - 1 ? size : sizeof(prefix) - 1;
+	plen = strnlen(key, plen);
+	memcpy(prefix, key, plen);
+	prefix[plen] = '\0';
+	check(prefix, key, size);
+	free(key);
+	return 0;
+}
