@@ -617,7 +617,7 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 		msgf(out, len, "etcd %s: cannot connect: %s", ep, detail);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		msgf(out, len, "etcd %s: timed out (%s)", ep, detail);
-	else if (curl_is_tls_error(rc))
+	else if (curl_is_tls_error(rc) || strstr(detail, "SSL") != NULL)
 		msgf(out, len, "etcd %s: TLS error: %s", ep, detail);
 	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
 		msgf(out, len, "etcd %s: host not resolved (names must be"
@@ -629,8 +629,10 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 static int
 is_token_error(const struct etcd_reply *rep)
 {
-	return rep->code == 16 || strstr(rep->message, "invalid auth token")
-	    != NULL;
+	/* the token expired, or the auth store changed under it */
+	return rep->code == 16 ||
+	    strstr(rep->message, "invalid auth token") != NULL ||
+	    strstr(rep->message, "revision of auth store is old") != NULL;
 }
 
 /* etcd's error object: what to do with it. */
