@@ -73,6 +73,7 @@ lab_up() {
 	mkdir -p "$LAB_DIR"
 	: >"$LAB_DIR/pool"
 	: >"$LAB_DIR/marks"
+	cleanup_add _lab_keep
 
 	netns_add br >/dev/null
 	ip -n "$LAB_NS_BR" link add br0 address 02:00:00:00:00:fe \
@@ -146,6 +147,12 @@ import socket, sys
 for port in ($LAB_HEALTH_PORT, $LAB_PORT):
     socket.create_connection(('127.0.0.1', port), timeout=1).close()
 "
+}
+
+# _lab_keep: with LAB_KEEP=DIR, the lab's files are copied there at exit.
+_lab_keep() {
+	[ -n "${LAB_KEEP:-}" ] || return 0
+	mkdir -p "$LAB_KEEP" && cp -r "$LAB_DIR" "$LAB_KEEP/$NSPREFIX"
 }
 
 # _lab_reap: kill what is still running inside our namespaces (yaimd's
@@ -448,14 +455,20 @@ EOF
 	[ -z "${LAB_EXTRA_CONFIG:-}" ] || printf '%s\n' "$LAB_EXTRA_CONFIG"
 }
 
-# lab_yaimd_ready: yaimd is built and accepts a lab config; else why not.
+# lab_yaimd_ready: yaimd is built and "yaimd -n" accepts a lab config;
+# else prints why not.  Works before lab_up too (for an early skip).
 lab_yaimd_ready() {
-	local out
-	[ -x "$YAIMD" ] || { echo "no $YAIMD"; return 1; }
-	mkdir -p "$LAB_DIR/node1/chroot"
-	lab_node_config 1 >"$LAB_DIR/check.yml"
-	out=$("$YAIMD" -n -f "$LAB_DIR/check.yml" 2>&1) ||
-	    { echo "yaimd -n: $out"; return 1; }
+	local out cfg=$T/lab-check.yml
+	[ -f "$YAIMD" ] && [ -x "$YAIMD" ] ||
+	    { echo "no yaimd binary at $YAIMD"; return 1; }
+	if [ "$LAB_ETCD_N" -eq 0 ]; then
+		LAB_ETCD_ADDRS[1]=$LAB_SUBNET.254
+		LAB_ETCD_N=1 LAB_DIR=$T/lab-check lab_node_config 1 >"$cfg"
+		LAB_ETCD_ADDRS=()
+	else
+		lab_node_config 1 >"$cfg"
+	fi
+	out=$("$YAIMD" -n -f "$cfg" 2>&1) || { echo "yaimd -n: $out"; return 1; }
 }
 
 # lab_start_node I: start yaimd in node I's namespace (log: nodeI.log).

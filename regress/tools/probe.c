@@ -412,11 +412,18 @@ event_key(const struct vip *v)
 	return (uint64_t)(v - vips + 1) | (uint64_t)(uint32_t)v->fd << 32;
 }
 
+/*
+ * Close with a reset: no TIME_WAIT on either side, which thousands of
+ * connections a second would otherwise pile up in the responder's netns.
+ */
 static void
 attempt_end(struct vip *v)
 {
+	struct linger lg = { 1, 0 };
+
 	if (v->fd != -1) {
 		epoll_ctl(epfd, EPOLL_CTL_DEL, v->fd, NULL);
+		setsockopt(v->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(v->fd);
 	}
 	v->fd = -1;
