@@ -916,7 +916,8 @@ addr_event(uint16_t type, const struct netif_ifaddr *ia)
 	}
 	if (ia->addr.prefixlen != h->plen)
 		return;		/* another copy, not the one we hold */
-	readd(h, idx, "was removed by someone else");
+	readd(h, idx, nf.link_up ? "was removed by someone else" :
+	    "was removed with the link down");
 }
 
 static void

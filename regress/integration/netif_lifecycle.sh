@@ -70,4 +70,14 @@ nf_hasnt "$ns" "proto=89" || fail "release left: $(nf_addrs "$ns")"
 nf_cmd r held
 nf_wait r "held 0" || fail "still holding after release"
 nf_has "$ns" "^198.18.0.200/32 proto=0" || fail "untagged address removed"
+
+# 7. a missing interface or an over-long label is a config error
+out=$(ip netns exec "$ns" "$DRIVER" -i nosuch0 </dev/null 2>&1) &&
+    fail "missing interface accepted"
+echo "$out" | grep -q 'interface "nosuch0" does not exist' ||
+    fail "missing interface: $out"
+out=$(ip netns exec "$ns" "$DRIVER" -i eth0 -l abcdefghijk </dev/null 2>&1) &&
+    fail "long label accepted"
+echo "$out" | grep -q 'label "eth0:abcdefghijk" is longer than 15 characters' ||
+    fail "long label: $out"
 echo PASS
