@@ -78,10 +78,12 @@ log "$out"
 echo "$out" | grep -q "^range error: etcd $E: TLS error: " ||
     fail "no client cert: no TLS error"
 
-# A client certificate from another CA.
+# A client certificate from another CA.  With TLS 1.3 the server's
+# rejection reaches us after our side of the handshake, sometimes as a
+# closed connection, so only the endpoint and the failure are asserted.
 out=$("$DRV" -e "$E" --retries 0 --ca "$P/ca.crt" --cert "$P/rogue.crt" \
     --key "$P/rogue.key" range /t/ 2>&1)
 log "$out"
-echo "$out" | grep -q "^range error: etcd $E: TLS error: " ||
-    fail "rogue client cert: no TLS error"
+echo "$out" | grep -q "^range error: etcd $E: " ||
+    fail "rogue client cert: no error"
 exit 0
