@@ -1018,21 +1018,28 @@ test_speed(void)
 	CHECK(total == M, "%zu claimed of %d", total, M);
 }
 
+#define RUN(t) do {						\
+	int before = failures;						\
+	t();								\
+	if (failures != before)						\
+		printf("%s: %d failures\n", #t, failures - before);	\
+} while (0)
+
 int
 main(void)
 {
-	test_hash();
-	test_edges();
-	test_trap_220();
-	test_one_round();
-	test_exhaustive();
-	test_join();
-	test_leave();
-	test_all_states();
-	test_permutations();
-	test_refusals_global();
-	test_refusals_local();
-	test_speed();
+	RUN(test_hash);
+	RUN(test_edges);
+	RUN(test_trap_220);
+	RUN(test_one_round);
+	RUN(test_exhaustive);
+	RUN(test_join);
+	RUN(test_leave);
+	RUN(test_all_states);
+	RUN(test_permutations);
+	RUN(test_refusals_global);
+	RUN(test_refusals_local);
+	RUN(test_speed);
 	if (failures) {
 		printf("test_assign: %d failures\n", failures);
 		return 1;
