@@ -1281,7 +1281,7 @@ cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 		return -1;
 	fm = &s->it[lookup("fence-margin", F_CONF)];
 	ttl = &s->it[lookup("ttl", F_CONF)];
-	if (conf->fence_margin_ms >= conf->ttl_ms / 2) {
+	if ((uint64_t)conf->fence_margin_ms * 2 >= conf->ttl_ms) {
 		/* Only reachable when at least one of them is set. */
 		if (fm->val != NULL)
 			return cfg_error(c, fm->val->start_mark,

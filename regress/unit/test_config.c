@@ -635,6 +635,11 @@ test_pairs(void)
 	    "2500 must be less than ttl/2 (2500 milliseconds)");
 	if (expect_ok(BASE TCP "ttl: 1000\nfence-margin: 499\n") == 0)
 		CHECK(conf.fence_margin_ms == 499);
+	/* strictly less than ttl/2, also for an odd ttl */
+	expect_err(BASE TCP "ttl: 1001\nfence-margin: 501\n", "t.yml:9:15: "
+	    "fence-margin: 501 must be less than ttl/2 (500 milliseconds)");
+	if (expect_ok(BASE TCP "ttl: 1001\nfence-margin: 500\n") == 0)
+		CHECK(conf.ttl_ms == 1001);
 }
 
 static void
