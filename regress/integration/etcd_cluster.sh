@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The dcs etcd client against a 3-member etcd cluster on loopback: the
+# member in use is killed mid-run; requests go on on another member and an
+# established watch reports a broken stream, then works again elsewhere.
+. "$(dirname "$0")/../lib.sh" || exit 1
+need_root
+need_cmd etcd etcdctl
+DRV=$TOOLS/etcd-driver
+[ -x "$DRV" ] || fail "missing $DRV"
+
+names=(m1 m2 m3)
+declare -A cport pport pid
+initial=
+for n in "${names[@]}"; do
+	cport[$n]=$(free_port)
+	pport[$n]=$(free_port)
+	while [ "${pport[$n]}" = "${cport[$n]}" ]; do pport[$n]=$(free_port); done
+	initial+="${initial:+,}$n=http://127.0.0.1:${pport[$n]}"
+done
+for n in "${names[@]}"; do
+	mkdir -p "$T/etcd-$n"
+	etcd --name "$n" --data-dir "$T/etcd-$n" \
+	    --listen-client-urls "http://127.0.0.1:${cport[$n]}" \
+	    --advertise-client-urls "http://127.0.0.1:${cport[$n]}" \
+	    --listen-peer-urls "http://127.0.0.1:${pport[$n]}" \
+	    --initial-advertise-peer-urls "http://127.0.0.1:${pport[$n]}" \
+	    --initial-cluster "$initial" --initial-cluster-state new \
+	    --initial-cluster-token "yaim-$$" \
+	    --experimental-watch-progress-notify-interval 500ms \
+	    --log-level error >"$T/etcd-$n.log" 2>&1 &
+	pid[$n]=$!
+	track_pid "${pid[$n]}"
+done
+E1=http://127.0.0.1:${cport[m1]}
+E2=http://127.0.0.1:${cport[m2]}
+E3=http://127.0.0.1:${cport[m3]}
+EPS=$E1,$E2,$E3
+ETCD_ENDPOINT=$EPS
+wait_until 30 etcdctl_ endpoint health --cluster ||
+    { cat "$T"/etcd-*.log; fail "cluster did not start"; }
+log "cluster up: $EPS"
+
+# progress notifications keep a quiet watch alive (silence bound 3 s,
+# progress every 500 ms)
+"$DRV" -e "$EPS" --seed 1 --silence 3000 watch /quiet/ 0 -1 prefix \
+    >"$T/quiet.out" 2>&1 &
+qw=$!
+track_pid $qw
+wait_until 10 grep -q '^watch created' "$T/quiet.out" || fail "quiet watch"
+wait_until 10 sh -c "[ \$(grep -c '^progress rev=' '$T/quiet.out') -ge 6 ]" ||
+    { cat "$T/quiet.out"; fail "no progress notifications"; }
+grep -q '^watch broken' "$T/quiet.out" && fail "quiet watch broken"
+kill "$qw"
+
+# A watch on m1 (seed 0) and a stream of ranges, then m1 dies.
+"$DRV" -e "$EPS" --seed 0 watch /k/ 0 1000 prefix >"$T/watch.out" 2>&1 &
+track_pid $!
+wait_until 10 grep -q "^watch created rev=[0-9]* endpoint=$E1" "$T/watch.out" ||
+    fail "watch on m1"
+"$DRV" -e "$EPS" --seed 0 --timeout 1000 --retries 10 --retry-after 200 \
+    grant 10 -- ranges 40 100 /k/ -- keepalive -- put /k/after 1 @ -- \
+    range /k/ prefix >"$T/ranges.out" 2>&1 &
+dr=$!
+track_pid $dr
+sleep 1		# let some requests run on m1 first
+log "killing m1 (pid ${pid[m1]})"
+kill -KILL "${pid[m1]}"
+wait_until 30 sh -c "! kill -0 $dr" || fail "driver hangs"
+cat "$T/ranges.out"
+grep -q '^ranges ok=40 err=0 endpoint=http://127.0.0.1:' "$T/ranges.out" ||
+    fail "requests failed while m1 died"
+grep -q "^ranges ok=40 err=0 endpoint=$E1" "$T/ranges.out" &&
+    fail "still on the dead member"
+grep -q "^endpoint-changed " "$T/ranges.out" || fail "no endpoint change"
+grep -q '^keepalive ok ttl=' "$T/ranges.out" || fail "keepalive after the kill"
+grep -q '^kv /k/after 1 ' "$T/ranges.out" || fail "put after the kill"
+
+wait_until 20 grep -q '^watch broken' "$T/watch.out" ||
+    { cat "$T/watch.out"; fail "watch on the dead member not broken"; }
+log "$(cat "$T/watch.out")"
+# the engine then re-reads and watches again: that works on m2/m3
+out=$("$DRV" -e "$EPS" --seed 0 --retries 5 watch /k/ 1 1 prefix 2>&1)
+log "$out"
+echo "$out" | grep -q "^watch created rev=[0-9]* endpoint=http" || fail "re-watch"
+echo "$out" | grep -q "^watch created rev=[0-9]* endpoint=$E1" && fail "re-watch on m1"
+echo "$out" | grep -q '^event PUT /k/after 1' || fail "re-watch events"
+exit 0
