@@ -19,7 +19,6 @@ struct node {
 	uint64_t	 rank;		/* assign_node_hash(name) */
 	size_t		 held;		/* pool IPs marked by this node */
 	size_t		 capped;	/* min(held, floor + 1): rank key */
-	size_t		 acceptable;	/* pool IPs it may take (refusals) */
 	size_t		 target;
 	size_t		 assigned;
 };
@@ -304,20 +303,12 @@ build_refusals(struct ctx *c)
 	return 0;
 }
 
-/*
- * Nodes that already hold more get the extra IPs first: no churn.  A node
- * that refuses so much that it could not use an extra one comes last.
- */
+/* Nodes that already hold more get the extra IPs first: no churn. */
 static int
 rank_cmp(const void *a, const void *b)
 {
 	const struct node *x = *(struct node *const *)a;
 	const struct node *y = *(struct node *const *)b;
-	int		 ux = x->acceptable > x->target;
-	int		 uy = y->acceptable > y->target;
-
-	if (ux != uy)
-		return ux ? -1 : 1;
 	if (x->capped != y->capped)
 		return x->capped > y->capped ? -1 : 1;
 	if (x->rank != y->rank)
@@ -340,11 +331,7 @@ set_targets(struct ctx *c)
 		c->nodes[i].capped = c->nodes[i].held < base + 1 ?
 		    c->nodes[i].held : base + 1;
 		c->nodes[i].target = base;
-		c->nodes[i].acceptable = m;
 	}
-	for (i = 0; i < c->nrefused; i++)
-		if (c->ips[c->refused[i].ip].holder_node != HOLDER_FOREIGN)
-			c->nodes[c->refused[i].node].acceptable--;
 	if (extra > 0) {
 		if ((order = calloc(c->nnodes, sizeof(*order))) == NULL)
 			return -1;
@@ -355,10 +342,6 @@ set_targets(struct ctx *c)
 			order[i]->target++;
 		free(order);
 	}
-	/* No room for what a node refuses; place_overflow() takes it. */
-	for (i = 0; i < c->nnodes; i++)
-		if (c->nodes[i].target > c->nodes[i].acceptable)
-			c->nodes[i].target = c->nodes[i].acceptable;
 	return 0;
 }
 

@@ -260,7 +260,8 @@ check_targets(const struct view *v, const struct out *o)
 	size_t	 i, m = 0, n = 0, sum = 0, lo;
 	const char *h;
 
-	if (v->nhealthy == 0 || v->nref > 0)
+	/* Refusals do not change targets: every view agrees on them. */
+	if (v->nhealthy == 0)
 		return;
 	/* Distinct valid IPs not occupied by a non-healthy node. */
 	for (i = 0; i < v->npool; i++) {

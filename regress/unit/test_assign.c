@@ -818,6 +818,7 @@ test_refusals_global(void)
 						w.refuse[u][i] =
 						    rnd(&w.rng) % 8 < (size_t)rate;
 				set_start(&w, seed < 3 ? S_EMPTY : S_DEAD);
+				check_targets(&w);
 				fixpoint(&w);
 				check_fixpoint(&w);
 				expire_dead(&w);
@@ -843,18 +844,21 @@ test_refusals_local(void)
 
 	for (n = 1; n <= 6; n++)
 		for (m = 0; m <= 24; m++)
-			for (seed = 0; seed < 6; seed++) {
+			for (seed = 0; seed < 12; seed++) {
 				snprintf(context, sizeof(context),
 				    "refuse-own N=%zu M=%zu seed %d", n, m,
 				    seed);
 				world_init(&w, n, m, n * 11 + m * 37 +
 				    (size_t)seed);
 				w.bound = MAX_ROUNDS_REFUSED;
+				/* Odd seeds: the first node refuses 90%. */
 				for (u = 0; u < n; u++)
 					for (i = 0; i < m; i++)
 						w.refuse[u][i] =
-						    rnd(&w.rng) % 10 == 0;
+						    rnd(&w.rng) % 10 <
+						    (u == 0 && seed % 2 ? 9 : 1);
 				set_start(&w, seed < 3 ? S_EMPTY : S_RANDOM);
+				check_targets(&w);
 				fixpoint(&w);
 				if (w.stats_rounds_max > worst)
 					worst = w.stats_rounds_max;
