@@ -56,20 +56,28 @@
  *   - Balance: at the fixpoint every node holds floor or ceil of M/N.
  *   - Stability: a balanced state is a fixpoint.  A joining node takes
  *     exactly floor(M/(N+1)) IPs, all from nodes over their new target; a
- *     leaving node's IPs are the only ones that move.
+ *     leaving node's IPs are the only ones that move (after a crash, not
+ *     even those until its marks expire).
  *   - Liveness: at the fixpoint every IP that is not occupied and not
- *     refused by every healthy node has a holder.
+ *     refused by every healthy node has a holder.  From an empty state one
+ *     round of claims reaches it; from any state at most two rounds that
+ *     change something (release, then the new holder's claim).
  *
  * Refusals and consistency
- *   The assignment honours exactly the refusals it is given.  Passing the
- *   refusals of every node (for example published by each node on its own
- *   lease) keeps the global assignment consistent and gives full liveness.
- *   If the engine passes only its own refusals, then a refused IP that
- *   every other node assigns to self may stay unmarked: self does not
- *   claim it and the others wait for self.  Nothing else degrades: safety
- *   holds, the other IPs are balanced and nothing flaps, because self's
- *   different view changes only which unmarked IPs it claims, up to the
- *   same target every node computes for it.
+ *   Targets ignore refusals, so every view agrees on them.  The assignment
+ *   honours exactly the refusals it is given: a node's slot that only
+ *   refused IPs could fill stays empty, and such an IP lands over target on
+ *   its holder or on the heaviest node that accepts it.  So with refusals
+ *   balance is best effort and the fixpoint can take a few more rounds (4
+ *   in the tests), but nothing flaps.
+ *   Passing the refusals of every node (for example published by each node
+ *   on its own lease) keeps the global assignment consistent and gives the
+ *   liveness above.  If the engine passes only its own refusals, then a
+ *   refused IP that the other nodes assign to self may stay unmarked: self
+ *   does not claim it and the others wait for self.  Nothing else
+ *   degrades: safety holds, every IP that no node refuses gets a holder,
+ *   and nothing flaps, because self's view differs only in which unmarked
+ *   IPs it claims, up to the same target every node computes for it.
  *
  * Hashes (fixed on every platform)
  *   assign_node_hash(n) = mix64(fnv1a64(name bytes))
