@@ -1,0 +1,678 @@
+/*
+ * The privileged parent: parses the config, opens every privileged
+ * resource, starts the checker and dcs children, and is the only process
+ * that touches interface addresses.  It trusts neither child.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "blob.h"
+#include "config.h"
+#include "imsg.h"
+#include "log.h"
+#include "privsep.h"
+#include "proto.h"
+#include "netif/netif.h"
+#include "parent/exec.h"
+#include "parent/parent.h"
+#include "parent/resolve.h"
+
+enum child_id {
+	CHILD_CHECKER = 0,
+	CHILD_DCS,
+	CHILD_COUNT
+};
+
+struct child {
+	const char	*name;
+	pid_t		 pid;
+	int		 running;
+	struct imsgev	 iev;
+};
+
+static struct {
+	const struct parent_opts *opts;
+	struct event_base	*base;
+	struct yaim_config	*conf;
+	struct yaim_blobs	 blobs;
+	struct child		 children[CHILD_COUNT];
+	int			 exefd;
+	int			 shutting_down;
+	struct event		*shutdown_timer;
+	struct event		*sig_ev[5];
+} p;
+
+static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
+static void	parent_dispatch_dcs(struct imsgev *, struct imsg *, void *);
+static void	parent_child_eof(struct imsgev *, void *);
+static void	parent_finish(int) __attribute__((noreturn));
+
+static int
+conf_has_exec(const struct yaim_config *conf)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < conf->n_checks; i++)
+		if (conf->checks[i].kind == CHECK_EXEC)
+			return 1;
+	return 0;
+}
+
+/* Load, resolve and validate a config; err gets "file:line:col: ...". */
+static struct yaim_config *
+parent_load_config(const char *path, char *err, size_t errlen)
+{
+	struct yaim_config	*conf;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", __func__);
+		return NULL;
+	}
+	if (config_load(path, conf, err, errlen) == -1 ||
+	    resolve_config(conf, err, errlen) == -1 ||
+	    netif_check_config(conf, err, errlen) == -1) {
+		config_wipe(conf);
+		free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+static void
+free_config(struct yaim_config *conf)
+{
+	if (conf == NULL)
+		return;
+	config_wipe(conf);
+	explicit_bzero(conf, sizeof(*conf));
+	free(conf);
+}
+
+/* Exec the same binary (through the fd opened at start-up) as a child. */
+static void
+start_child(struct child *c)
+{
+	char		*argv[8];
+	char		*envp[4];
+	char		 title[32];
+	const char	*keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+			    "LSAN_OPTIONS" };
+	int		 sp[2], argc = 0, envc = 0;
+	size_t		 i;
+	sigset_t	 none;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("%s: socketpair", __func__);
+	switch (c->pid = fork()) {
+	case -1:
+		fatal("%s: fork", __func__);
+	case 0:
+		break;
+	default:
+		close(sp[1]);
+		c->running = 1;
+		if (imsgev_init(&c->iev, p.base, sp[0], 0, c->name,
+		    c == &p.children[CHILD_CHECKER] ? parent_dispatch_checker :
+		    parent_dispatch_dcs, parent_child_eof, c) == -1)
+			fatal("%s: imsgev_init", __func__);
+		return;
+	}
+
+	/* child */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(sp[1], PRIVSEP_CHILD_FD) == -1 || dup2(p.exefd, 4) == -1)
+		_exit(127);
+	if (syscall(SYS_close_range, 5U, ~0U, 0U) == -1) {
+		for (i = 5; i < 1024; i++)
+			close((int)i);
+	}
+	fcntl(4, F_SETFD, FD_CLOEXEC);
+	snprintf(title, sizeof(title), "yaimd: %s", c->name);
+	argv[argc++] = title;
+	argv[argc++] = (char *)"-P";
+	argv[argc++] = (char *)c->name;
+	if (p.opts->debug)
+		argv[argc++] = (char *)"-d";
+	if (p.opts->verbose > 0)
+		argv[argc++] = (char *)(p.opts->verbose > 1 ? "-vv" : "-v");
+	argv[argc] = NULL;
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		static char	 buf[3][512];
+		const char	*v = getenv(keep[i]);
+
+		if (v != NULL) {
+			snprintf(buf[i], sizeof(buf[i]), "%s=%s", keep[i], v);
+			envp[envc++] = buf[i];
+		}
+	}
+	envp[envc] = NULL;
+	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
+	fprintf(stderr, "yaimd: cannot exec the %s child: %s\n", c->name,
+	    strerror(errno));
+	_exit(127);
+}
+
+static void
+send_blob(struct child *c, const struct yaim_blob *b)
+{
+	struct imsg_blob_hdr	 hdr;
+	uint8_t			*buf;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.kind = b->kind;
+	hdr.index = b->index;
+	hdr.len = (uint32_t)b->len;
+	if ((buf = malloc(sizeof(hdr) + b->len)) == NULL)
+		fatal("%s", __func__);
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), b->data, b->len);
+	if (imsgev_compose(&c->iev, IMSG_CFG_BLOB, 0, -1, buf,
+	    sizeof(hdr) + b->len) == -1)
+		fatal("%s: compose", __func__);
+	explicit_bzero(buf, sizeof(hdr) + b->len);
+	free(buf);
+}
+
+/* Each child gets the config with the secrets it does not need wiped. */
+static void
+send_config(struct child *c)
+{
+	struct yaim_config	*copy;
+	size_t			 i;
+	int			 for_dcs = c == &p.children[CHILD_DCS];
+
+	if ((copy = malloc(sizeof(*copy))) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, p.conf, sizeof(*copy));
+	config_scrub_for(copy, c->name);
+	if (imsgev_compose(&c->iev, IMSG_CFG_MAIN, 0, -1, copy,
+	    sizeof(*copy)) == -1)
+		fatal("%s: compose", __func__);
+	config_wipe(copy);
+	explicit_bzero(copy, sizeof(*copy));
+	free(copy);
+	for (i = 0; i < p.blobs.n; i++) {
+		int	 etcd = p.blobs.v[i].kind != BLOB_HTTP_CA;
+
+		if (etcd == for_dcs)
+			send_blob(c, &p.blobs.v[i]);
+	}
+	if (imsgev_compose(&c->iev, IMSG_CFG_DONE, 0, -1, NULL, 0) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "stopped with status 0x%x", status);
+}
+
+/* A child is gone outside a shutdown: drop every address and exit. */
+static void __attribute__((noreturn))
+child_died(struct child *c, int status, int have_status)
+{
+	char	 how[96];
+
+	if (have_status)
+		describe_status(status, how, sizeof(how));
+	else
+		snprintf(how, sizeof(how), "closed its connection");
+	log_warnx("%s child (pid %d) %s; removing all addresses and exiting",
+	    c->name, (int)c->pid, how);
+	c->running = 0;
+	parent_finish(1);
+}
+
+static void
+reap_children(void)
+{
+	pid_t	 pid;
+	int	 status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < CHILD_COUNT; i++) {
+			struct child	*c = &p.children[i];
+
+			if (c->pid != pid)
+				continue;
+			c->running = 0;
+			if (!p.shutting_down)
+				child_died(c, status, 1);
+			break;
+		}
+		if (i == CHILD_COUNT && !exec_child_exited(pid, status))
+			log_debug("%s: reaped unknown pid %d", __func__,
+			    (int)pid);
+	}
+}
+
+static void
+parent_child_eof(struct imsgev *iev, void *arg)
+{
+	struct child	*c = arg;
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 status, i;
+
+	imsgev_clear(iev);
+	if (p.shutting_down)
+		return;
+	/* The child is exiting; wait briefly to report how. */
+	for (i = 0; i < 50; i++) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+			child_died(c, status, 1);
+		nanosleep(&ts, NULL);
+	}
+	child_died(c, 0, 0);
+}
+
+static void
+exec_done(const struct imsg_exec_result *res, void *arg)
+{
+	struct child	*c = arg;
+
+	if (!c->running || c->iev.rbuf == NULL)
+		return;
+	if (imsgev_compose(&c->iev, IMSG_EXEC_RESULT, 0, -1, res,
+	    sizeof(*res)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+/* A health report from the checker is checked, then relayed to dcs. */
+static void
+relay_health(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_health	 h;
+
+	if (imsg_get_exact(iev, imsg, &h, sizeof(h)) == -1)
+		fatalx("%s: bad IMSG_HEALTH from checker", __func__);
+	if (h.healthy > 1 || h.reason >= HR_MAX ||
+	    h.check >= p.conf->n_checks ||
+	    memchr(h.text, '\0', sizeof(h.text)) == NULL)
+		fatalx("%s: checker sent an IMSG_HEALTH with fields out of "
+		    "range (healthy %u, reason %u, check %u)", __func__,
+		    h.healthy, h.reason, h.check);
+	if (p.children[CHILD_DCS].running &&
+	    imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_HEALTH, 0, -1,
+	    &h, sizeof(h)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+parent_dispatch_checker(struct imsgev *iev, struct imsg *imsg, void *arg)
+{
+	struct imsg_exec_run	 run;
+
+	switch (imsg->hdr.type) {
+	case IMSG_HEALTH:
+		relay_health(iev, imsg);
+		break;
+	case IMSG_EXEC_RUN:
+		if (imsg_get_exact(iev, imsg, &run, sizeof(run)) == -1)
+			fatalx("%s: bad IMSG_EXEC_RUN from checker", __func__);
+		exec_run(&run, exec_done, arg);
+		break;
+	default:
+		fatalx("%s: unexpected %s from checker", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+static void
+handle_addr_sync(struct imsgev *iev, struct imsg *imsg)
+{
+	struct yaim_addr	*set = NULL;
+	size_t			 n;
+
+	(void)iev;
+	if (imsg->datalen % sizeof(struct yaim_addr) != 0 ||
+	    imsg->datalen / sizeof(struct yaim_addr) > IMSG_ADDR_SYNC_MAX)
+		fatalx("%s: dcs sent IMSG_ADDR_SYNC with %zu bytes, not a "
+		    "multiple of %zu up to %d addresses", __func__,
+		    imsg->datalen, sizeof(struct yaim_addr),
+		    IMSG_ADDR_SYNC_MAX);
+	n = imsg->datalen / sizeof(struct yaim_addr);
+	if (n > 0) {
+		if ((set = calloc(n, sizeof(*set))) == NULL)
+			fatal("%s", __func__);
+		memcpy(set, imsg->data, imsg->datalen);
+	}
+	netif_sync(set, n);
+	free(set);
+}
+
+static void
+parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
+{
+	struct imsg_addr_req	 req;
+
+	(void)arg;
+	switch (imsg->hdr.type) {
+	case IMSG_ADDR_ADD:
+	case IMSG_ADDR_DEL:
+		if (imsg_get_exact(iev, imsg, &req, sizeof(req)) == -1)
+			fatalx("%s: bad %s from dcs", __func__,
+			    imsg_type_name(imsg->hdr.type));
+		if (p.shutting_down) {
+			log_debug("%s: ignoring %s during shutdown", __func__,
+			    imsg_type_name(imsg->hdr.type));
+			break;
+		}
+		netif_request(imsg->hdr.type, &req);
+		break;
+	case IMSG_ADDR_SYNC:
+		if (p.shutting_down)
+			break;
+		handle_addr_sync(iev, imsg);
+		break;
+	case IMSG_DCS_RELEASED:
+		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+			fatalx("%s: bad IMSG_DCS_RELEASED", __func__);
+		if (!p.shutting_down)
+			fatalx("%s: dcs released its lease unasked",
+			    __func__);
+		log_info("dcs released the lease; exiting");
+		parent_finish(0);
+	default:
+		fatalx("%s: unexpected %s from dcs", __func__,
+		    imsg_type_name(imsg->hdr.type));
+	}
+}
+
+static void
+netif_addr_state(const struct imsg_addr_state *st, void *arg)
+{
+	struct child	*dcs = &p.children[CHILD_DCS];
+
+	(void)arg;
+	if (dcs->running && dcs->iev.rbuf != NULL &&
+	    imsgev_compose(&dcs->iev, IMSG_ADDR_STATE, 0, -1, st,
+	    sizeof(*st)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
+netif_link_state(const struct imsg_link_state *ls, void *arg)
+{
+	struct child	*dcs = &p.children[CHILD_DCS];
+
+	(void)arg;
+	if (dcs->running && dcs->iev.rbuf != NULL &&
+	    imsgev_compose(&dcs->iev, IMSG_LINK_STATE, 0, -1, ls,
+	    sizeof(*ls)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+/* Remove our addresses, stop the children, and exit. */
+static void
+parent_finish(int code)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 i, j, status;
+
+	p.shutting_down = 1;
+	netif_shutdown();
+	exec_shutdown();
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &p.children[i];
+
+		if (c->iev.rbuf != NULL) {
+			imsgev_flush(&c->iev, 100);
+			imsgev_clear(&c->iev);
+		}
+	}
+	/* Children exit on EOF; give them a bounded moment. */
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &p.children[i];
+
+		for (j = 0; c->running && j < 200; j++) {
+			if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+				c->running = 0;
+			else
+				nanosleep(&ts, NULL);
+		}
+	}
+	free_config(p.conf);
+	blobs_free(&p.blobs);
+	log_info("parent exiting");
+	exit(code);
+}
+
+static void
+shutdown_timeout(int fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	log_warnx("dcs did not confirm the lease release in time; exiting");
+	parent_finish(0);
+}
+
+static void
+parent_shutdown(void)
+{
+	struct child	*dcs = &p.children[CHILD_DCS];
+	struct timeval	 tv;
+	uint32_t	 ms;
+
+	if (p.shutting_down)
+		return;
+	log_info("shutting down: removing addresses, releasing the lease");
+	p.shutting_down = 1;
+	/* Addresses go down before the lease goes (DESIGN.md section 3). */
+	netif_release_all();
+	if (!dcs->running || dcs->iev.rbuf == NULL)
+		parent_finish(0);
+	if (imsgev_compose(&dcs->iev, IMSG_SHUTDOWN, 0, -1, NULL, 0) == -1)
+		fatal("%s: compose", __func__);
+	ms = p.conf->etcd_timeout_ms * 2 + 500;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	p.shutdown_timer = evtimer_new(p.base, shutdown_timeout, NULL);
+	if (p.shutdown_timer == NULL || evtimer_add(p.shutdown_timer, &tv))
+		fatalx("%s: timer", __func__);
+}
+
+static const char *
+immutable_change(const struct yaim_config *a, const struct yaim_config *b)
+{
+	if (strcmp(a->interface, b->interface) != 0)
+		return "interface";
+	if (strcmp(a->nodename, b->nodename) != 0)
+		return "nodename";
+	if (strcmp(a->user, b->user) != 0)
+		return "user";
+	if (strcmp(a->chroot, b->chroot) != 0)
+		return "chroot";
+	if (strcmp(a->prefix, b->prefix) != 0)
+		return "dcs-namespace or dcs-clustername";
+	if (conf_has_exec(a) != conf_has_exec(b))
+		return "the presence of exec checks";
+	return NULL;
+}
+
+static void
+parent_reload(void)
+{
+	struct yaim_config	*conf;
+	struct yaim_blobs	 blobs = { NULL, 0 };
+	const char		*what;
+	char			 err[1024];
+	int			 i;
+
+	log_info("reloading %s", p.opts->config);
+	if ((conf = parent_load_config(p.opts->config, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    err);
+		return;
+	}
+	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
+	    blobs_load(conf, &blobs, err, sizeof(err)) == -1) {
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    err);
+		blobs_free(&blobs);
+		free_config(conf);
+		return;
+	}
+	if ((what = immutable_change(p.conf, conf)) != NULL) {
+		log_warnx("reload failed, keeping the old configuration: "
+		    "%s cannot change while running; restart yaimd", what);
+		blobs_free(&blobs);
+		free_config(conf);
+		return;
+	}
+	free_config(p.conf);
+	blobs_free(&p.blobs);
+	p.conf = conf;
+	p.blobs = blobs;
+	netif_reconfigure(p.conf);
+	if (exec_init(p.base, p.conf) == -1)
+		log_warnx("%s: exec checks could not be re-initialised",
+		    __func__);
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (p.children[i].running)
+			send_config(&p.children[i]);
+	log_info("configuration reloaded");
+}
+
+static void
+parent_signal(int sig, short ev, void *arg)
+{
+	(void)ev; (void)arg;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		parent_shutdown();
+		break;
+	case SIGHUP:
+		if (!p.shutting_down)
+			parent_reload();
+		break;
+	case SIGCHLD:
+		reap_children();
+		break;
+	default:
+		fatalx("%s: unexpected signal %d", __func__, sig);
+	}
+}
+
+static void
+setup_signals(void)
+{
+	const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	size_t		 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		p.sig_ev[i] = evsignal_new(p.base, sigs[i], parent_signal,
+		    NULL);
+		if (p.sig_ev[i] == NULL || evsignal_add(p.sig_ev[i], NULL))
+			fatalx("%s: cannot handle signal %d", __func__,
+			    sigs[i]);
+	}
+}
+
+static int
+check_only(const struct parent_opts *opts)
+{
+	struct yaim_config	*conf;
+	char			 err[1024];
+
+	if ((conf = parent_load_config(opts->config, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (opts->verbose)
+		config_print(stdout, conf);
+	printf("configuration OK\n");
+	free_config(conf);
+	return 0;
+}
+
+int
+parent_main(const struct parent_opts *opts)
+{
+	static const struct netif_ops	 ops = {
+		netif_addr_state, netif_link_state, NULL
+	};
+	char				 err[1024];
+
+	if (opts->check_only)
+		return check_only(opts);
+
+	memset(&p, 0, sizeof(p));
+	p.opts = opts;
+	p.children[CHILD_CHECKER].name = "checker";
+	p.children[CHILD_DCS].name = "dcs";
+	if (geteuid() != 0) {
+		fprintf(stderr, "yaimd: need root privileges\n");
+		return 1;
+	}
+	/* Children are exec'd from this fd, so an upgrade cannot mix. */
+	if ((p.exefd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "yaimd: /proc/self/exe: %s\n", strerror(errno));
+		return 1;
+	}
+	if ((p.conf = parent_load_config(opts->config, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (privsep_lookup_user(p.conf, err, sizeof(err)) == -1 ||
+	    privsep_check_chroot(p.conf->chroot, err, sizeof(err)) == -1) {
+		fprintf(stderr, "yaimd: %s\n", err);
+		return 1;
+	}
+	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1) {
+		fprintf(stderr, "yaimd: %s\n", err);
+		return 1;
+	}
+
+	log_init(opts->debug, LOG_DAEMON);
+	log_setverbose(opts->verbose);
+	log_procinit("parent");
+	if (!opts->debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	proctitle_set("yaimd: parent");
+	log_info("starting as node %s on %s, etcd prefix %s",
+	    p.conf->nodename, p.conf->interface, p.conf->prefix);
+
+	if ((p.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	setup_signals();
+	if (netif_init(p.base, p.conf, &ops) == -1)
+		fatalx("cannot set up interface %s", p.conf->interface);
+	if (exec_init(p.base, p.conf) == -1)
+		fatalx("cannot set up exec checks");
+
+	start_child(&p.children[CHILD_CHECKER]);
+	start_child(&p.children[CHILD_DCS]);
+	send_config(&p.children[CHILD_CHECKER]);
+	send_config(&p.children[CHILD_DCS]);
+	privsep_parent_trim(conf_has_exec(p.conf));
+
+	event_base_dispatch(p.base);
+	fatalx("event loop ended");
+}
