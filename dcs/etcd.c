@@ -1016,6 +1016,14 @@ watch_message(struct etcd_req *r, const struct obj *o)
 		} else
 			watch_break(r, msg);
 		done = 1;
+	} else if (rep.canceled && !r->created && r->c->use_auth &&
+	    !r->reauthed && strstr(rep.cancel_reason, "invalid auth token")) {
+		/* etcd creates and cancels at once a watch with a bad token */
+		log_debug("etcd %s: watch refused the token; authenticating "
+		    "again", ep);
+		attempt_cleanup(r);
+		reauth(r);
+		done = 1;
 	} else if (rep.canceled) {
 		if (rep.compact_revision > 0) {
 			msgf(msg, sizeof(msg), "etcd %s: watch start "

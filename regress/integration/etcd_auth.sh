@@ -64,7 +64,8 @@ etcdctl_ user add root --new-user-password=s3cret >/dev/null ||
     fail "user add root"
 etcdctl_ auth enable >/dev/null || fail "auth enable"
 "$DRV" -e "$E" -u root -p s3cret grant 30 -- put /b/x 1 -- sleep 3000 -- \
-    put /b/y 2 -- range /b/ prefix -- sleep 1000 -- put /b/z 3 \
+    put /b/y 2 -- range /b/ prefix -- sleep 1000 -- put /b/z 3 -- \
+    sleep 2500 -- watch /b/ 1 3 prefix \
     >"$T/ttl.out" 2>"$T/ttl.err" &
 drv=$!
 track_pid $drv
@@ -77,4 +78,8 @@ cat "$T/ttl.out" "$T/ttl.err"
 [ "$(grep -c '^put ok' "$T/ttl.out")" -eq 3 ] || fail "put after token expiry"
 grep -q '^kv /b/y 2 ' "$T/ttl.out" || fail "range after token expiry"
 grep -q 'authenticating again' "$T/ttl.err" || fail "no re-authentication seen"
+# a watch with an expired token is created and cancelled at once by etcd
+grep -q '^event PUT /b/z 3 ' "$T/ttl.out" || fail "watch after token expiry"
+grep -q 'watch refused the token; authenticating again' "$T/ttl.err" ||
+    fail "watch did not re-authenticate"
 exit 0
