@@ -330,7 +330,8 @@ cmd_open(void)
  * goes to msg_cb (may be NULL).  Returns 0 or a positive errno.
  */
 static int
-cmd_wait(uint32_t seq, void (*msg_cb)(const struct nlmsghdr *, void *),
+cmd_wait(uint32_t seq,
+    void (*msg_cb)(const struct nlmsghdr *, size_t, void *),
     void *arg, char *ext, size_t extlen)
 {
 	static uint8_t		 buf[NL_RCVBUF];
@@ -352,13 +353,13 @@ cmd_wait(uint32_t seq, void (*msg_cb)(const struct nlmsghdr *, void *),
 			if (nlh->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				if (netif_parse_error(nlh, nlh->nlmsg_len,
+				if (netif_parse_error(nlh, (size_t)len,
 				    &err, ext, extlen) == -1)
 					return EPROTO;
 				return err;
 			}
 			if (msg_cb != NULL)
-				msg_cb(nlh, arg);
+				msg_cb(nlh, (size_t)len, arg);
 		}
 	}
 	return ETIMEDOUT;
@@ -433,12 +434,12 @@ kernel_del(const struct yaim_addr *a, uint8_t plen, const char *label)
 }
 
 static void
-link_msg(const struct nlmsghdr *nlh, void *arg)
+link_msg(const struct nlmsghdr *nlh, size_t len, void *arg)
 {
 	struct netif_link	*out = arg;
 
 	if (nlh->nlmsg_type == RTM_NEWLINK &&
-	    netif_parse_link(nlh, nlh->nlmsg_len, out) == -1)
+	    netif_parse_link(nlh, len, out) == -1)
 		log_warnx("%s: malformed link message", __func__);
 }
 
@@ -469,7 +470,7 @@ struct addr_list {
 };
 
 static void
-addr_msg(const struct nlmsghdr *nlh, void *arg)
+addr_msg(const struct nlmsghdr *nlh, size_t len, void *arg)
 {
 	struct addr_list	*l = arg;
 	struct netif_ifaddr	 ia, *n;
@@ -477,7 +478,7 @@ addr_msg(const struct nlmsghdr *nlh, void *arg)
 
 	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return;
-	if (netif_parse_addr(nlh, nlh->nlmsg_len, &ia) == -1 ||
+	if (netif_parse_addr(nlh, len, &ia) == -1 ||
 	    ia.ifindex != nf.ifindex)
 		return;
 	if (l->n == l->cap) {
@@ -921,7 +922,7 @@ addr_event(uint16_t type, const struct netif_ifaddr *ia)
 }
 
 static void
-mon_msg(const struct nlmsghdr *nlh)
+mon_msg(const struct nlmsghdr *nlh, size_t len)
 {
 	struct netif_ifaddr	 ia;
 	struct netif_link	 lk;
@@ -929,7 +930,7 @@ mon_msg(const struct nlmsghdr *nlh)
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
-		if (netif_parse_link(nlh, nlh->nlmsg_len, &lk) == -1 ||
+		if (netif_parse_link(nlh, len, &lk) == -1 ||
 		    lk.ifindex != nf.ifindex)
 			return;
 		if (nlh->nlmsg_type == RTM_DELLINK) {
@@ -940,7 +941,7 @@ mon_msg(const struct nlmsghdr *nlh)
 		break;
 	case RTM_NEWADDR:
 	case RTM_DELADDR:
-		if (netif_parse_addr(nlh, nlh->nlmsg_len, &ia) == -1 ||
+		if (netif_parse_addr(nlh, len, &ia) == -1 ||
 		    ia.ifindex != nf.ifindex)
 			return;
 		addr_event(nlh->nlmsg_type, &ia);
@@ -978,7 +979,7 @@ mon_cb(int fd, short ev, void *arg)
 		len = (int)n;
 		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
 		    nlh = mnl_nlmsg_next(nlh, &len))
-			mon_msg(nlh);
+			mon_msg(nlh, (size_t)len);
 	}
 }
 

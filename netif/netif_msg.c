@@ -106,7 +106,11 @@ netif_msg_getlink(void *buf, size_t len, uint32_t seq, const char *ifname)
 	return nlh->nlmsg_len;
 }
 
-/* The message header fits in len and claims no more than len. */
+/*
+ * The message fits in the len bytes available, padding included: libmnl
+ * walks attributes up to the aligned end of the message, so an unaligned
+ * nlmsg_len at the very end of a buffer would let it read past it.
+ */
 static const struct nlmsghdr *
 msg_fits(const void *buf, size_t len, size_t extra)
 {
@@ -114,7 +118,7 @@ msg_fits(const void *buf, size_t len, size_t extra)
 
 	if (buf == NULL || len < sizeof(*nlh) || len > INT32_MAX)
 		return NULL;
-	if (!mnl_nlmsg_ok(nlh, (int)len))
+	if (!mnl_nlmsg_ok(nlh, (int)len) || MNL_ALIGN(nlh->nlmsg_len) > len)
 		return NULL;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(extra))
 		return NULL;

@@ -68,6 +68,10 @@ struct netif_link {
 	char		name[16];
 };
 
+/*
+ * The parsers take a message and the bytes available from its start (at
+ * least its aligned length, as in any kernel datagram).
+ */
 /* Parse RTM_NEWADDR/RTM_DELADDR.  0 ok, -1 malformed or not IPv4/IPv6. */
 int	netif_parse_addr(const void *nlh, size_t len, struct netif_ifaddr *);
 /* Parse RTM_NEWLINK/RTM_DELLINK.  0 ok, -1 malformed. */
