@@ -309,6 +309,7 @@ rank_cmp(const void *a, const void *b)
 {
 	const struct node *x = *(struct node *const *)a;
 	const struct node *y = *(struct node *const *)b;
+
 	if (x->capped != y->capped)
 		return x->capped > y->capped ? -1 : 1;
 	if (x->rank != y->rank)
@@ -372,7 +373,8 @@ keep_held(struct ctx *c)
 			continue;
 		pairs[n].ip = i;
 		pairs[n].node = (size_t)c->ips[i].holder_node;
-		pairs[n].weight = assign_hash(c->ips[i].holder, &c->ips[i].addr);
+		pairs[n].weight = assign_hash(c->ips[i].holder,
+		    &c->ips[i].addr);
 		n++;
 	}
 	qsort(pairs, n, sizeof(*pairs), keep_cmp);
@@ -572,7 +574,8 @@ assign_compute(const struct assign_view *v, struct assign_result *r)
 	    build_refusals(&c) == -1)
 		goto out;
 	if (c.nnodes > 0) {
-		if (set_targets(&c) == -1 || keep_held(&c) == -1 || fill_free(&c) == -1)
+		if (set_targets(&c) == -1 || keep_held(&c) == -1 ||
+		    fill_free(&c) == -1)
 			goto out;
 		place_overflow(&c);
 	}

@@ -89,6 +89,14 @@
  *    x *= 0x94d049bb133111eb; x ^= x >> 31).  af is the Linux value
  *   (AF_INET 2, AF_INET6 10).
  *
+ * Using it from the engine
+ *   Call it after every change of the view (watch event, refusal, health)
+ *   and at every reconcile.  Send every claim at once (one txn each, see
+ *   DESIGN.md section 3); the answer is the same until the view changes,
+ *   so skip claims and releases already in flight.  A lost claim race is
+ *   harmless: re-read and call again after a small jitter.  Release =
+ *   parent removes the address, then the txn deletes the mark.
+ *
  * Cost: O(M*N log(M*N)) time and O(M*N) memory at worst (every IP free).
  */
 #ifndef YAIM_ASSIGN_H
@@ -101,11 +109,11 @@
 
 struct assign_ip {
 	struct yaim_addr	 addr;
-	const char		*holder;	/* name in the mark; NULL: none */
+	const char		*holder;	/* name in the mark, or NULL */
 };
 
 struct assign_refusal {
-	const char		*node;		/* the node whose parent refused */
+	const char		*node;		/* whose parent refused it */
 	struct yaim_addr	 addr;
 };
 
