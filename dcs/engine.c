@@ -710,9 +710,11 @@ reconcile_held(void)
 		h = E.held[i];
 		v = vip_get(&h->addr);
 		if (h->mark == M_OURS && !mark_is_ours(v)) {
-			log_warnx("%s: the mark of %s is gone (deleted by "
-			    "someone else?); dropping the address", __func__,
-			    ntop(&h->addr));
+			/* Expected while our revoke is deleting them. */
+			if (E.lstate == L_ACTIVE)
+				log_warnx("%s: the mark of %s is gone (deleted "
+				    "by someone else?); dropping the address",
+				    __func__, ntop(&h->addr));
 			h->mark = M_NONE;
 			h->release = 0;
 			parent_del(h);
@@ -805,7 +807,8 @@ run_assign(void)
 		goto out;
 	}
 	for (i = 0; i < res.nrelease; i++)
-		if ((h = held_get(&pool[rel_idx[i]].addr)) != NULL) {
+		if ((h = held_get(&pool[rel_idx[i]].addr)) != NULL &&
+		    h->mark == M_OURS && !h->release) {
 			log_info("releasing %s (balance or refusal)",
 			    ntop(&h->addr));
 			release_ip(h);
@@ -845,7 +848,8 @@ round_run(void)
 	/* Marks of IPs no longer in the pool: release at once. */
 	for (i = 0; i < E.nheld; i++) {
 		v = vip_get(&E.held[i]->addr);
-		if (E.held[i]->mark == M_OURS && (v == NULL || !v->in_pool)) {
+		if (E.held[i]->mark == M_OURS && !E.held[i]->release &&
+		    (v == NULL || !v->in_pool)) {
 			log_info("%s left the pool; releasing it",
 			    ntop(&E.held[i]->addr));
 			release_ip(E.held[i]);
@@ -1103,6 +1107,9 @@ keepalive_done(const struct etcd_result *res, void *arg)
 	if (res->status == ETCD_OK) {
 		if (res->sent_ms > E.t_sent)
 			E.t_sent = res->sent_ms;
+		log_debug("keepalive of lease %" PRIx64 " ok, sent_ms=%" PRIu64
+		    " ttl=%" PRId64, (uint64_t)E.lease, res->sent_ms,
+		    res->ttl);
 		fence_arm();
 		arm(E.ka_ev, (uint64_t)E.ttl * 1000 / 3);
 		return;
