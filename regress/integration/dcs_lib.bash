@@ -127,3 +127,4 @@ marks_is() { [ "$(nmarks)" -eq "$1" ]; }
 total_is() { local n=$1; shift; [ "$(total_held "$@")" -eq "$n" ]; }
 out_has() { grep -Eq "$2" "$T/$1.out"; }
 err_has() { grep -Eq "$2" "$T/$1.err"; }
+mark_gone() { [ -z "$(etcdctl_ get "${P}ips/$1/marked")" ]; }
