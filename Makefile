@@ -23,7 +23,7 @@ LDLIBS	+= $(PKG_LIBS)
 
 LIB_SRCS := $(sort $(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/yaimd/main.o
+MAIN_OBJ := $(BUILD)/main.o
 UNIT_SRCS := $(sort $(wildcard regress/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 TOOL_SRCS := $(sort $(wildcard regress/tools/*.c))
@@ -39,6 +39,11 @@ all: tests $(BUILD)/yaimd
 tests: $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# the binary is $(BUILD)/yaimd, so its main cannot live in $(BUILD)/yaimd/
+$(MAIN_OBJ): yaimd/main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

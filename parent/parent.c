@@ -112,7 +112,7 @@ start_child(struct child *c)
 	char		 title[32];
 	const char	*keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
 			    "LSAN_OPTIONS" };
-	int		 sp[2], argc = 0, envc = 0;
+	int		 sp[2], argc = 0, envc = 0, sock, exe;
 	size_t		 i;
 	sigset_t	 none;
 
@@ -136,7 +136,12 @@ start_child(struct child *c)
 	/* child */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(sp[1], PRIVSEP_CHILD_FD) == -1 || dup2(p.exefd, 4) == -1)
+	/* Lift both fds clear of 3 and 4 first, so neither dup2 clobbers
+	 * the other. */
+	sock = fcntl(sp[1], F_DUPFD, 10);
+	exe = fcntl(p.exefd, F_DUPFD, 10);
+	if (sock == -1 || exe == -1 || dup2(sock, PRIVSEP_CHILD_FD) == -1 ||
+	    dup2(exe, 4) == -1)
 		_exit(127);
 	if (syscall(SYS_close_range, 5U, ~0U, 0U) == -1) {
 		for (i = 5; i < 1024; i++)
@@ -631,7 +636,7 @@ parent_main(const struct parent_opts *opts)
 		return 1;
 	}
 	/* Children are exec'd from this fd, so an upgrade cannot mix. */
-	if ((p.exefd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) == -1) {
+	if ((p.exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "yaimd: /proc/self/exe: %s\n", strerror(errno));
 		return 1;
 	}

@@ -40,6 +40,12 @@ _run_cleanup() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1
 	done
+	# netns_add may run in a command substitution: its record is a file
+	if [ -f "$T/.netns" ]; then
+		while read -r p; do
+			ip netns del "$p" >/dev/null 2>&1
+		done <"$T/.netns"
+	fi
 	rm -rf "$T"
 }
 trap _run_cleanup EXIT
@@ -77,10 +83,11 @@ setup_user() {
 }
 
 # netns_add NAME: create namespace ${NSPREFIX}NAME with lo up; prints name.
+# Safe in \$(...): the namespace is deleted at exit all the same.
 netns_add() {
 	local ns=${NSPREFIX}$1
 	ip netns add "$ns" || fail "ip netns add $ns"
-	cleanup_add "ip netns del $ns"
+	echo "$ns" >>"$T/.netns"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }

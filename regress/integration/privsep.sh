@@ -9,7 +9,8 @@ need_cmd ip
 setup_user
 
 ns=$(netns_add priv)
-ip -n "$ns" link add dummy0 type dummy || fail "dummy link"
+ip -n "$ns" link add dummy0 type veth peer name dummy1 || fail "veth pair"
+ip -n "$ns" link set dummy1 up
 ip -n "$ns" link set dummy0 up
 ip -n "$ns" addr add 198.18.5.1/24 dev dummy0
 
