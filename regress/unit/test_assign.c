@@ -613,6 +613,51 @@ test_leave(void)
 			}
 }
 
+/*
+ * The operator adds IPs: only the new ones get a holder, nothing else
+ * moves.  Removes one: at most one other IP moves (to keep the balance).
+ */
+static void
+test_pool_change(void)
+{
+	struct world	 w;
+	int		 before[MAXM], to, from;
+	size_t		 n, m, k, i, r;
+
+	for (n = 1; n <= 8; n++)
+		for (m = 0; m + 3 <= 40; m++)
+			for (k = 1; k <= 3; k++) {
+				snprintf(context, sizeof(context),
+				    "pool N=%zu M=%zu+%zu", n, m, k);
+				world_init(&w, n, m + k, n * 5 + m + k);
+				w.m = m;
+				set_start(&w, S_RANDOM);
+				fixpoint(&w);
+				memcpy(before, w.holder, sizeof(before));
+				w.m = m + k;
+				for (i = m; i < m + k; i++)
+					w.holder[i] = before[i] = NONE;
+				fixpoint(&w);
+				check_fixpoint(&w);
+				for (i = 0; i < m; i++)
+					CHECK(before[i] == w.holder[i],
+					    "old ip %zu moved", i);
+				if (m == 0)
+					continue;
+				/* Remove one: the last takes its place. */
+				r = (m + k) / 2;
+				w.m--;
+				w.ip[r] = w.ip[w.m];
+				w.holder[r] = w.holder[w.m];
+				memcpy(before, w.holder, sizeof(before));
+				fixpoint(&w);
+				check_fixpoint(&w);
+				to = from = NONE;
+				CHECK(moved(before, &w, &to, &from) <= 1,
+				    "removing one IP moved several");
+			}
+}
+
 /* Every holder state for N <= 3, M <= 5 (holders: none, nodes, dead). */
 static void
 test_all_states(void)
@@ -1041,6 +1086,7 @@ main(void)
 	RUN(test_exhaustive);
 	RUN(test_join);
 	RUN(test_leave);
+	RUN(test_pool_change);
 	RUN(test_all_states);
 	RUN(test_permutations);
 	RUN(test_refusals_global);
