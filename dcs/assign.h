@@ -50,7 +50,7 @@
  *   - release: IPs marked by self that are assigned elsewhere (over
  *     target, or refused).  Never an IP self does not hold.
  *   Both are indices into view->pool, sorted by address ascending; for
- *   duplicate addresses the first index is given.
+ *   duplicate addresses the lowest index is given.
  *
  * Properties (regress/unit/test_assign.c checks them exhaustively)
  *   - Balance: at the fixpoint every node holds floor or ceil of M/N.
@@ -59,9 +59,10 @@
  *     leaving node's IPs are the only ones that move (after a crash, not
  *     even those until its marks expire).
  *   - Liveness: at the fixpoint every IP that is not occupied and not
- *     refused by every healthy node has a holder.  From an empty state one
- *     round of claims reaches it; from any state at most two rounds that
- *     change something (release, then the new holder's claim).
+ *     refused by every healthy node has a holder.  Without refusals, one
+ *     round of claims reaches it from an empty state, and at most two
+ *     rounds that change something (releases, then the new holders'
+ *     claims) from any state.
  *
  * Refusals and consistency
  *   Targets ignore refusals, so every view agrees on them.  The assignment
@@ -75,9 +76,10 @@
  *   liveness above.  If the engine passes only its own refusals, then a
  *   refused IP that the other nodes assign to self may stay unmarked: self
  *   does not claim it and the others wait for self.  Nothing else
- *   degrades: safety holds, every IP that no node refuses gets a holder,
- *   and nothing flaps, because self's view differs only in which unmarked
- *   IPs it claims, up to the same target every node computes for it.
+ *   degrades: safety holds, nothing flaps, because self's view differs
+ *   only in which unmarked IPs it claims, up to the same target every node
+ *   computes for it, and (in the tests) every IP that no node refuses
+ *   gets a holder.
  *
  * Hashes (fixed on every platform)
  *   assign_node_hash(n) = mix64(fnv1a64(name bytes))
