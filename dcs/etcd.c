@@ -1155,9 +1155,10 @@ watch_done(struct etcd_req *r, CURLcode rc)
 		endpoint_failed(c, ep, msg);
 		return;
 	}
-	/* Not established: the unary rules apply to the error body. */
+	/* Not established: the unary rules apply to an error body. */
 	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
-	if (v == V_OK) {
+	if (rc == CURLE_OK && r->resp.len == 0 && v != V_REAUTH) {
+		/* a 200 stream: its messages went to the splitter */
 		msgf(msg, sizeof(msg), "etcd %s: watch stream ended before"
 		    " the watch was created", r->c->conf->endpoints[r->ep]);
 		v = V_RETRY;

@@ -115,8 +115,8 @@ struct etcd_result {
 	 * what failed, e.g. "etcd http://127.0.0.1:2379: timed out",
 	 * "etcd https://10.0.0.1:2379: TLS error: ...", "etcd URL: HTTP
 	 * status 503", "etcd URL: authentication failed, invalid user ID or
-	 * password", "etcd URL: bad range reply: result.kvs[2].lease: not
-	 * an int64 string".
+	 * password", "etcd URL: bad reply to /v3/kv/range:
+	 * kvs[2].lease: not an int64 string".
 	 */
 	const char		*error;
 	const char		*endpoint;	/* the endpoint that answered */
@@ -163,7 +163,9 @@ struct etcd_watch;
  * CURLOPT_RESOLVE, filled by the parent.  seed picks the first endpoint
  * (seed % n_endpoints), so tests are deterministic.  conf->etcd_user and
  * conf->etcd_password enable auth; the client keeps its own copy of the
- * password, wiped (explicit_bzero) when freed.
+ * password (it authenticates again when a token expires), wiped with
+ * explicit_bzero when freed, so the caller may wipe conf->etcd_password
+ * once this returns.
  * Returns NULL on error with a message in err.
  */
 struct etcd_client *etcd_client_new(struct event_base *,
