@@ -16,9 +16,17 @@
  *   -D dbname -q query -e expected -M max-output -w user
  *   -i interval-ms -T timeout-ms -r rise -F fall -n retry-num
  *   -a retry-after-ms
+ * -R dir: after loading (as the parent does), chroot to dir and drop to
+ *   the user (-w, default _yaimd) with no capabilities, as the checker
+ *   child does, to show that the checks need no file.  Not with exec.
  */
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+
+#include <cap-ng.h>
+#include <grp.h>
+#include <pwd.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -117,6 +125,33 @@ on_end(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	event_base_loopexit(arg, NULL);
+}
+
+/* What the checker child does before it runs the checks. */
+static void
+drop_to_chroot(const char *dir, const char *user)
+{
+	struct passwd	*pw;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("no user %s", user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (chroot(dir) == -1 || chdir("/") == -1)
+		fatal("chroot %s", dir);
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1)
+		fatal("setresgid");
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOUNDS) == -1)
+		fatalx("cannot clear the bounding set");
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid");
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_CAPS) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("dropping capabilities");
 }
 
 static uint32_t
@@ -230,16 +265,17 @@ main(int argc, char *argv[])
 	struct event_base		*base;
 	struct event			*sigchld, *end;
 	struct timeval			 tv;
-	const char			*file = NULL;
+	const char			*file = NULL, *root = NULL;
 	char				 err[512];
 	uint32_t			 seconds = 0, i;
 	int				 ch, verbose = 0, has_exec = 0;
 
 	hand_defaults(&conf);
 	while ((ch = getopt(argc, argv,
-	    "f:t:vk:u:c:s:H:C:Km:h:p:U:P:D:q:e:M:w:i:T:r:F:n:a:")) != -1) {
+	    "f:t:vk:u:c:s:H:C:Km:h:p:U:P:D:q:e:M:w:i:T:r:F:n:a:R:")) != -1) {
 		switch (ch) {
 		case 'f': file = optarg; break;
+		case 'R': root = optarg; break;
 		case 't': seconds = num(optarg, 86400); break;
 		case 'v': verbose++; break;
 		default: hand_option(&conf, ch, optarg); break;
@@ -288,6 +324,11 @@ main(int argc, char *argv[])
 		fatalx("cannot initialise libcurl or libevent");
 	if (has_exec && exec_init(base, &conf) == -1)
 		return 1;
+	if (root != NULL) {
+		if (has_exec)
+			fatalx("-R and exec checks do not mix");
+		drop_to_chroot(root, conf.user);
+	}
 	sigchld = evsignal_new(base, SIGCHLD, on_sigchld, NULL);
 	end = evtimer_new(base, on_end, base);
 	tv.tv_sec = seconds;
