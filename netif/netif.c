@@ -337,7 +337,8 @@ cmd_wait(uint32_t seq,
 	static uint8_t		 buf[NL_RCVBUF];
 	const struct nlmsghdr	*nlh;
 	ssize_t			 n;
-	int			 len, err, rounds;
+	size_t			 off, len;
+	int			 err, rounds;
 
 	for (rounds = 0; rounds < 10000; rounds++) {
 		n = recv(mnl_socket_get_fd(nf.cmd), buf, sizeof(buf), 0);
@@ -345,21 +346,21 @@ cmd_wait(uint32_t seq,
 			continue;
 		if (n == -1)
 			return errno == EAGAIN ? ETIMEDOUT : errno;
-		len = (int)n;
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		    nlh = mnl_nlmsg_next(nlh, &len)) {
+		off = 0;
+		while ((nlh = netif_nlmsg_walk(buf, (size_t)n, &off, &len)) !=
+		    NULL) {
 			if (nlh->nlmsg_seq != seq)
 				continue;	/* late answer to a timed-out one */
 			if (nlh->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				if (netif_parse_error(nlh, (size_t)len,
+				if (netif_parse_error(nlh, len,
 				    &err, ext, extlen) == -1)
 					return EPROTO;
 				return err;
 			}
 			if (msg_cb != NULL)
-				msg_cb(nlh, (size_t)len, arg);
+				msg_cb(nlh, len, arg);
 		}
 	}
 	return ETIMEDOUT;
@@ -957,7 +958,8 @@ mon_cb(int fd, short ev, void *arg)
 	static uint8_t		 buf[NL_RCVBUF];
 	const struct nlmsghdr	*nlh;
 	ssize_t			 n;
-	int			 i, len;
+	size_t			 off, len;
+	int			 i;
 
 	(void)ev;
 	(void)arg;
@@ -976,10 +978,10 @@ mon_cb(int fd, short ev, void *arg)
 				log_warn("%s: recv", __func__);
 			return;
 		}
-		len = (int)n;
-		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
-		    nlh = mnl_nlmsg_next(nlh, &len))
-			mon_msg(nlh, (size_t)len);
+		off = 0;
+		while ((nlh = netif_nlmsg_walk(buf, (size_t)n, &off, &len)) !=
+		    NULL)
+			mon_msg(nlh, len);
 	}
 }
 

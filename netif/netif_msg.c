@@ -106,6 +106,24 @@ netif_msg_getlink(void *buf, size_t len, uint32_t seq, const char *ifname)
 	return nlh->nlmsg_len;
 }
 
+const void *
+netif_nlmsg_walk(const void *buf, size_t len, size_t *off, size_t *avail)
+{
+	const struct nlmsghdr	*nlh;
+	size_t			 left, step;
+
+	if (buf == NULL || *off >= len || len - *off < sizeof(*nlh))
+		return NULL;
+	left = len - *off;
+	nlh = (const struct nlmsghdr *)((const uint8_t *)buf + *off);
+	if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > left)
+		return NULL;
+	step = MNL_ALIGN(nlh->nlmsg_len);
+	*off += step < left ? step : left;
+	*avail = left;
+	return nlh;
+}
+
 /*
  * The message fits in the len bytes available, padding included: libmnl
  * walks attributes up to the aligned end of the message, so an unaligned
@@ -118,7 +136,9 @@ msg_fits(const void *buf, size_t len, size_t extra)
 
 	if (buf == NULL || len < sizeof(*nlh) || len > INT32_MAX)
 		return NULL;
-	if (!mnl_nlmsg_ok(nlh, (int)len) || MNL_ALIGN(nlh->nlmsg_len) > len)
+	/* size_t arithmetic: MNL_ALIGN on a u32 near 4G wraps to 0 */
+	if (nlh->nlmsg_len < sizeof(*nlh) ||
+	    (((size_t)nlh->nlmsg_len + 3) & ~(size_t)3) > len)
 		return NULL;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(extra))
 		return NULL;

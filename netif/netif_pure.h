@@ -69,6 +69,14 @@ struct netif_link {
 };
 
 /*
+ * Walk the messages of one datagram of len bytes: the message at *off, or
+ * NULL at the end or on a malformed header; *avail gets the bytes from the
+ * message's start to the end of the datagram, and *off moves past it.
+ * (libmnl's mnl_nlmsg_ok casts nlmsg_len to int and trusts it.)
+ */
+const void	*netif_nlmsg_walk(const void *buf, size_t len, size_t *off,
+		    size_t *avail);
+/*
  * The parsers take a message and the bytes available from its start (at
  * least its aligned length, as in any kernel datagram).
  */

@@ -219,6 +219,10 @@ test_truncations(void)
 		    (cut >= 44 && cut % 4 == 0), "truncated to %zu", cut);
 		free(copy);
 	}
+	/* a length near 4G, which MNL_ALIGN would wrap to 0 */
+	((struct nlmsghdr *)buf)->nlmsg_len = 0xfffffffd;
+	CHECK(netif_parse_addr(buf, sizeof(buf), &ia) == -1, "4G nlmsg_len");
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
 	/* claims more than it has */
 	CHECK(netif_parse_addr(buf, len - 1, &ia) == -1, "overlong nlmsg_len");
 	CHECK(netif_parse_addr(NULL, 0, &ia) == -1, "NULL");
@@ -333,9 +337,54 @@ test_error(void)
 	    "short error");
 }
 
+static void
+test_walk(void)
+{
+	uint8_t			 dg[256];
+	struct nlmsghdr		*h;
+	const void		*m;
+	size_t			 off = 0, avail = 0, n = 0;
+
+	/* three messages: 20 bytes (padded to 20), 17 (padded to 20), 16 */
+	memset(dg, 0, sizeof(dg));
+	h = (struct nlmsghdr *)dg;
+	h->nlmsg_len = 20;
+	h = (struct nlmsghdr *)(dg + 20);
+	h->nlmsg_len = 17;
+	h = (struct nlmsghdr *)(dg + 40);
+	h->nlmsg_len = 16;
+	while ((m = netif_nlmsg_walk(dg, 56, &off, &avail)) != NULL) {
+		CHECK(m == dg + (n == 0 ? 0 : n == 1 ? 20 : 40), "msg %zu at", n);
+		CHECK(avail == 56 - (n == 0 ? 0 : n == 1 ? 20 : 40),
+		    "msg %zu avail %zu", n, avail);
+		n++;
+	}
+	CHECK(n == 3 && off == 56, "walked %zu, off %zu", n, off);
+	/* a length past the datagram, a length below the header, 4G */
+	off = 0;
+	CHECK(netif_nlmsg_walk(dg, 36, &off, &avail) != NULL &&
+	    netif_nlmsg_walk(dg, 36, &off, &avail) == NULL, "overlong");
+	h->nlmsg_len = 15;
+	off = 40;
+	CHECK(netif_nlmsg_walk(dg, 56, &off, &avail) == NULL, "below header");
+	h->nlmsg_len = 0xfffffffd;
+	off = 40;
+	CHECK(netif_nlmsg_walk(dg, 56, &off, &avail) == NULL, "4G");
+	off = 0;
+	CHECK(netif_nlmsg_walk(dg, 15, &off, &avail) == NULL, "short");
+	CHECK(netif_nlmsg_walk(NULL, 100, &off, &avail) == NULL, "NULL");
+	/* the last message's padding may be missing: off stops at the end */
+	h = (struct nlmsghdr *)dg;
+	h->nlmsg_len = 17;
+	off = 0;
+	CHECK(netif_nlmsg_walk(dg, 17, &off, &avail) != NULL && off == 17 &&
+	    avail == 17, "unpadded last: off %zu", off);
+}
+
 int
 main(void)
 {
+	test_walk();
 	test_build_v4();
 	test_build_v6();
 	test_build_refusals();
