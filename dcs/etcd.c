@@ -8,6 +8,10 @@
  * may start, cancel and stop requests from their callbacks.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -327,6 +331,7 @@ attempt_setup(struct etcd_req *r)
 	struct etcd_client	*c = r->c;
 	const struct yaim_config *conf = c->conf;
 	char			 url[CFG_URL_MAX], hdr[TOKEN_MAX + 32];
+	struct curl_slist	*h;
 	CURL			*e;
 
 	if ((e = r->easy = curl_easy_init()) == NULL)
@@ -337,7 +342,7 @@ attempt_setup(struct etcd_req *r)
 		return -1;
 	if (c->token != NULL && !r->internal) {
 		msgf(hdr, sizeof(hdr), "Authorization: %s", c->token);
-		struct curl_slist *h = curl_slist_append(r->headers, hdr);
+		h = curl_slist_append(r->headers, hdr);
 		explicit_bzero(hdr, sizeof(hdr));
 		if (h == NULL)
 			return -1;
@@ -1308,11 +1313,65 @@ wipe_blob(struct curl_blob *b, int has)
 	b->data = NULL;
 }
 
+/*
+ * We never resolve names (the child has no resolver in its chroot, and
+ * libcurl's resolver would use a thread): an endpoint's host must be an
+ * IP literal or have a CURLOPT_RESOLVE entry "host:port:..." from the
+ * parent.
+ */
+static int
+endpoint_resolvable(const struct yaim_config *conf, const char *ep,
+    char *err, size_t errlen)
+{
+	CURLU		*u;
+	char		*host = NULL, *port = NULL, prefix[CFG_STR_MAX + 16];
+	unsigned char	 buf[sizeof(struct in6_addr)];
+	size_t		 hl;
+	uint32_t	 i;
+	int		 ok = 0;
+
+	if ((u = curl_url()) == NULL ||
+	    curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		msgf(err, errlen, "%s: etcd endpoint %s: not a URL", __func__,
+		    ep);
+		goto done;
+	}
+	hl = strlen(host);
+	if (inet_pton(AF_INET, host, buf) == 1)
+		ok = 1;
+	else if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		ok = inet_pton(AF_INET6, host + 1, buf) == 1;
+		host[hl - 1] = ']';
+	}
+	msgf(prefix, sizeof(prefix), "%s:%s:", host, port);
+	for (i = 0; !ok && i < conf->n_etcd_resolve; i++)
+		if (strncmp(conf->etcd_resolve[i], prefix, strlen(prefix)) ==
+		    0)
+			ok = 1;
+	if (!ok)
+		msgf(err, errlen, "%s: etcd endpoint %s: host %s is neither an"
+		    " IP address nor resolved by the parent", __func__, ep,
+		    host);
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
 static int
 client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
 {
 	uint32_t	i;
 
+	if (conf->n_etcd_resolve > CFG_MAX_ENDPOINTS) {
+		msgf(err, errlen, "%s: too many resolve entries", __func__);
+		return -1;
+	}
 	if (conf->n_endpoints == 0 || conf->n_endpoints > CFG_MAX_ENDPOINTS) {
 		msgf(err, errlen, "%s: need 1 to %d etcd endpoints",
 		    __func__, CFG_MAX_ENDPOINTS);
@@ -1326,12 +1385,12 @@ client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
 			    conf->endpoints[i]);
 			return -1;
 		}
+	for (i = 0; i < conf->n_endpoints; i++)
+		if (endpoint_resolvable(conf, conf->endpoints[i], err,
+		    errlen) == -1)
+			return -1;
 	if (conf->etcd_timeout_ms == 0) {
 		msgf(err, errlen, "%s: etcd timeout is 0", __func__);
-		return -1;
-	}
-	if (conf->n_etcd_resolve > CFG_MAX_ENDPOINTS) {
-		msgf(err, errlen, "%s: too many resolve entries", __func__);
 		return -1;
 	}
 	return 0;

@@ -120,6 +120,17 @@ expect "$out" "^range error: etcd http://127.0.0.1:[0-9]+: connection refused\$"
 [ "$(echo "$out" | grep -c 'retry [0-9] of 3')" -eq 3 ] || fail "not 3 retries"
 [ "$dt" -ge 300 ] && [ "$dt" -lt 3000 ] || fail "retry timing ${dt}ms"
 
+log "host names: only through the parent's CURLOPT_RESOLVE entries"
+port=${E##*:}
+out=$("$DRV" -e "http://etcd-a.invalid:$port" \
+    --resolve "etcd-a.invalid:$port:127.0.0.1" range /w/b 2>&1)
+log "$out"
+expect "$out" '^kv /w/b 2 ' "endpoint name resolved by a resolve entry"
+out=$("$DRV" -e "http://etcd-a.invalid:$port" range /w/b 2>&1)
+log "$out"
+expect "$out" "etcd endpoint http://etcd-a.invalid:$port: host etcd-a.invalid is neither an IP address nor resolved by the parent" \
+    "unresolved name refused"
+
 log "timeouts: etcd stopped (SIGSTOP)"
 "$DRV" -e "$E" --silence 1500 watch /s/ 0 5 prefix >"$T/swatch.out" 2>&1 &
 track_pid $!
