@@ -906,10 +906,12 @@ range_done(const struct etcd_result *res, void *arg)
 	}
 	log_debug("%s: read %zu keys at revision %" PRId64, __func__,
 	    res->range.n_kvs, res->revision);
-	if (E.nstate == N_DUPLICATE) {
+	if (E.nstate == N_DUPLICATE || E.nstate == N_IN) {
 		struct vnode	*n = vnode_get(E.conf->nodename);
 
-		if (n == NULL || !n->present)
+		/* Gone: the other one left, or ours was deleted. */
+		if (n == NULL || !n->present || (E.nstate == N_IN &&
+		    n->lease != E.lease))
 			E.nstate = N_OUT;
 	}
 	watch_start();
@@ -999,6 +1001,11 @@ watch_events(const struct etcd_event *ev, size_t n, int64_t revision,
 		E.view_rev = revision;
 	if (node_deleted && E.nstate == N_DUPLICATE) {
 		log_info("the node key of %s is gone; joining again",
+		    E.conf->nodename);
+		E.nstate = N_OUT;
+	} else if (node_deleted && E.nstate == N_IN && E.lstate == L_ACTIVE) {
+		log_warnx("our node key %snodes/%s was deleted by someone "
+		    "else; writing it again", E.conf->prefix,
 		    E.conf->nodename);
 		E.nstate = N_OUT;
 	}

@@ -16,7 +16,8 @@
  *   <ms> cmd WORDS          a command was read
  *   <ms> released           ops->released was called (then exit 0)
  * Commands on stdin, one a line: healthy, unhealthy, link down, link up,
- * refuse IP (the next add of IP is refused), shutdown.  EOF on stdin is
+ * refuse IP (the next add of IP is refused), reload (read the config
+ * file again: engine_reconfigure), shutdown.  EOF on stdin is
  * like shutdown.
  */
 #include <sys/socket.h>
@@ -50,6 +51,9 @@ static struct imsg_addr_state	*replies;
 static size_t			 nreplies, replies_cap;
 static struct event		*reply_ev;
 static char			 linebuf[1024];
+static const char		*conf_file;
+static char			 conf_name[CFG_NAME_MAX];
+static struct yaim_blobs	 blobs;
 static size_t			 linelen;
 
 static uint64_t
@@ -208,8 +212,9 @@ static void
 command(char *line)
 {
 	struct imsg_link_state	 ls;
+	static struct yaim_config reload_conf;
 	struct yaim_addr	 a;
-	char			 what[64];
+	char			 what[64], err[512];
 
 	snprintf(what, sizeof(what), "cmd %s", line);
 	say(what, NULL);
@@ -228,6 +233,15 @@ command(char *line)
 			    line + 7);
 		else if (nrefuse < sizeof(refuse_next) / sizeof(a))
 			refuse_next[nrefuse++] = a;
+	} else if (strcmp(line, "reload") == 0) {
+		if (config_load(conf_file, &reload_conf, err,
+		    sizeof(err)) == -1)
+			fprintf(stderr, "dcs-driver: reload: %s\n", err);
+		else {
+			snprintf(reload_conf.nodename,
+			    sizeof(reload_conf.nodename), "%s", conf_name);
+			engine_reconfigure(&reload_conf, &blobs);
+		}
 	} else if (strcmp(line, "shutdown") == 0)
 		engine_shutdown();
 	else if (line[0] != '\0')
@@ -278,7 +292,6 @@ int
 main(int argc, char *argv[])
 {
 	static struct yaim_config	 conf;
-	struct yaim_blobs		 blobs = { NULL, 0 };
 	struct engine_ops		 ops = { op_addr_sync, op_addr_req,
 					    op_released, NULL };
 	struct event			*in_ev;
@@ -315,6 +328,8 @@ main(int argc, char *argv[])
 	}
 	if (name != NULL)
 		snprintf(conf.nodename, sizeof(conf.nodename), "%s", name);
+	conf_file = file;
+	snprintf(conf_name, sizeof(conf_name), "%s", conf.nodename);
 	if (blobs_load(&conf, &blobs, err, sizeof(err)) == -1) {
 		fprintf(stderr, "dcs-driver: %s\n", err);
 		return 1;
