@@ -44,7 +44,7 @@ for i in 1 2; do
 	nf_cmd d "del $V4"
 	nf_cmd d "del $V6"
 done
-wait_until 3 test "$(nf_count d "state $V6 down")" -eq 2 ||
+wait_until 3 nf_count_is d "state $V6 down" 2 ||
     fail "repeated del of $V6 not acked twice"
 [ "$(nf_count d "state $V4 down")" -eq 2 ] || fail "repeated del of $V4 not acked twice"
 nf_hasnt "$NS_A" "^$V4/" || fail "$V4 still present"

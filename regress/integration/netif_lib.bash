@@ -107,3 +107,17 @@ now_us() { echo $(( $(date +%s%N) / 1000 )); }
 stamp_us() {
 	grep -m1 -E -- "$2" "$T/$1.out" | awk '{ split($1, p, "."); printf "%.0f\n", p[1] * 1000000 + p[2] }'
 }
+
+# nf_count_is NAME ERE N: exactly N output lines match (for wait_until,
+# which must re-evaluate: never pass it "$(...)").
+nf_count_is() { [ "$(nf_count "$1" "$2")" -eq "$3" ]; }
+
+# neigh_mac NS IP: lladdr of NS's eth0 neighbour entry for IP ("" if none).
+neigh_mac() {
+	ip -n "$1" -j neigh show "$2" dev eth0 | python3 -c '
+import json, sys
+n = json.load(sys.stdin)
+print(n[0].get("lladdr", "") if n else "")'
+}
+# neigh_is NS IP MAC: the entry carries MAC.
+neigh_is() { [ "$(neigh_mac "$1" "$2")" = "$3" ]; }

@@ -14,12 +14,6 @@ nf_start a "$NS_A" -i eth0 -l vip -c 0
 nf_cmd a "add $V4"; nf_cmd a "add $V6"
 nf_wait a "state $V6 up" || fail "no up"
 
-neigh_mac() {
-	ip -n "$NS_C" -j neigh show "$1" dev eth0 | python3 -c '
-import json, sys
-n = json.load(sys.stdin)
-print(n[0].get("lladdr", "") if n else "")'
-}
 
 # 1. carrier loss: the bridge port goes down
 ip -n "$NS_br" link set pA down
@@ -30,16 +24,16 @@ done
 ip -n "$NS_br" link set pA up
 nf_wait a "link up $idx\$" || fail "carrier back not reported"
 for v in $V4 $V6; do
-	wait_until 3 test "$(neigh_mac "$v")" = "$MAC_A" ||
-	    fail "$v not announced after link up: C has $(neigh_mac "$v")"
+	wait_until 3 neigh_is "$NS_C" "$v" "$MAC_A" ||
+	    fail "$v not announced after link up: C has $(neigh_mac "$NS_C" "$v")"
 done
 
 # 2. administrative down: the kernel drops IPv6 addresses
 ip -n "$NS_A" link set eth0 down
-wait_until 3 test "$(nf_count a "link down $idx\$")" -eq 2 ||
+wait_until 3 nf_count_is a "link down $idx\$" 2 ||
     fail "admin down not reported"
 ip -n "$NS_A" link set eth0 up
-wait_until 3 test "$(nf_count a "link up $idx\$")" -eq 2 ||
+wait_until 3 nf_count_is a "link up $idx\$" 2 ||
     fail "admin up not reported"
 wait_until 3 nf_has "$NS_A" "^$V6/128 proto=89" ||
     fail "$V6 not back after down/up: $(nf_addrs "$NS_A")"

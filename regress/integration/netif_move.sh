@@ -12,13 +12,6 @@ nf_lan A B C
 nf_start a "$NS_A" -i eth0 -l vip
 nf_start b "$NS_B" -i eth0 -l vip
 
-# neigh_mac NS IP: the lladdr of C's neighbour entry for IP ("" if none).
-neigh_mac() {
-	ip -n "$1" -j neigh show "$2" dev eth0 | python3 -c '
-import json, sys
-n = json.load(sys.stdin)
-print(n[0].get("lladdr", "") if n else "")'
-}
 
 # first.py PINGLOG T0_US: the first reply stamped after T0, in us.
 cat >"$T/first.py" <<'PY'

@@ -10,12 +10,6 @@ BOGUS=02:00:00:00:00:99
 # -c 0: only the first announcement, so a later one must be the re-add's
 nf_start b "$NS_B" -i eth0 -l vip -c 0
 
-neigh_mac() {
-	ip -n "$NS_C" -j neigh show "$1" dev eth0 | python3 -c '
-import json, sys
-n = json.load(sys.stdin)
-print(n[0].get("lladdr", "") if n else "")'
-}
 
 for vip in 198.18.0.100 2001:db8::100; do
 	case $vip in *:*) plen=128 ;; *) plen=32 ;; esac
@@ -24,14 +18,14 @@ for vip in 198.18.0.100 2001:db8::100; do
 	sleep 0.2	# let the first announcement pass before faking C's entry
 	ip -n "$NS_C" neigh replace "$vip" lladdr "$BOGUS" dev eth0 nud stale ||
 	    fail "cannot set C's neighbour entry"
-	[ "$(neigh_mac "$vip")" = "$BOGUS" ] || fail "C's entry not bogus"
+	neigh_is "$NS_C" "$vip" "$BOGUS" || fail "C's entry not bogus"
 	ip -n "$NS_B" addr del "$vip/$plen" dev eth0 || fail "ip addr del $vip"
 	wait_until 2 nf_has "$NS_B" "^$vip/$plen proto=89" ||
 	    fail "$vip not added back: $(nf_addrs "$NS_B")"
 	nf_wait_err b "$vip on eth0 was removed by someone else; adding it back" ||
 	    fail "re-add of $vip not logged"
-	wait_until 2 test "$(neigh_mac "$vip")" = "$MAC_B" ||
-	    fail "$vip not announced again: C has $(neigh_mac "$vip")"
+	wait_until 2 neigh_is "$NS_C" "$vip" "$MAC_B" ||
+	    fail "$vip not announced again: C has $(neigh_mac "$NS_C" "$vip")"
 	grep -q "state $vip down" "$T/b.out" && fail "$vip reported down"
 	nf_has "$NS_B" "^$vip/$plen proto=89 label=$([ $plen = 32 ] && echo eth0:vip || echo -) " ||
 	    fail "$vip re-added without its label"
