@@ -38,6 +38,25 @@ out=$("$DRV" -e "$E" -u root -p s3cret watch /a/ 1 1 prefix 2>&1)
 log "$out"
 echo "$out" | grep -q '^event PUT /a/x 1' || fail "watch with auth"
 
+# A user who may read /a/ only: a watch elsewhere is cancelled by etcd
+# (a distinct status), a range elsewhere fails at once, without retries.
+etcdctl_ --user root:s3cret role add reader-a >/dev/null &&
+    etcdctl_ --user root:s3cret role grant-permission --prefix=true \
+	reader-a read /a/ >/dev/null &&
+    etcdctl_ --user root:s3cret user add limited \
+	--new-user-password=lpw >/dev/null &&
+    etcdctl_ --user root:s3cret user grant-role limited reader-a \
+	>/dev/null || fail "limited user"
+out=$("$DRV" -e "$E" -u limited -p lpw range /a/ prefix -- \
+    range /b/ prefix -- watch /b/ 0 1 prefix 2>&1)
+log "$out"
+echo "$out" | grep -q '^range ok ' || fail "limited user cannot read /a/"
+echo "$out" | grep -qx "range error: etcd $E: etcdserver: permission denied" ||
+    fail "permission denied: unclear error"
+echo "$out" | grep -q 'retry' && fail "permission denied was retried"
+echo "$out" | grep -q "^watch canceled compact=0: etcd $E: watch canceled: .*permission denied" ||
+    fail "watch without permission not canceled"
+
 # Expired tokens (--auth-token-ttl 1) and an auth store changed under
 # the token: the client authenticates again and retries.
 kill "$ETCD_PID"

@@ -84,4 +84,18 @@ log "$out"
 echo "$out" | grep -q "^watch created rev=[0-9]* endpoint=http" || fail "re-watch"
 echo "$out" | grep -q "^watch created rev=[0-9]* endpoint=$E1" && fail "re-watch on m1"
 echo "$out" | grep -q '^event PUT /k/after 1' || fail "re-watch events"
+
+# Quorum lost (m2 dies too): requests fail within their bounds, and the
+# error names an endpoint and what failed.
+kill -KILL "${pid[m2]}"
+t0=$(date +%s%N)
+out=$("$DRV" -e "$EPS" --seed 2 --timeout 500 --retries 2 --retry-after 100 \
+    grant 5 -- range /k/ prefix 2>&1)
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+log "$out (${dt}ms)"
+echo "$out" | grep -Eq '^grant error: etcd http://127.0.0.1:[0-9]+: ' ||
+    fail "grant without quorum"
+echo "$out" | grep -Eq '^range error: etcd http://127.0.0.1:[0-9]+: ' ||
+    fail "range without quorum"
+[ "$dt" -lt 8000 ] || fail "requests without quorum took ${dt}ms"
 exit 0
