@@ -30,12 +30,12 @@ dcs_conf() {
 
 # start_driver NAME [ARGS...]: a driver named NAME (node name too, unless
 # NODE is set), its stdin a fifo kept open by us, output in $T/NAME.out,
-# log in $T/NAME.err.
+# log in $T/NAME.err.  DRV_WRAP (e.g. "valgrind ...") runs it under a tool.
 start_driver() {
 	local n=$1; shift
 	rm -f "$T/$n.in"
 	mkfifo "$T/$n.in"
-	"$DRV" -f "${DCS_CONF:-$T/yaim.yml}" -n "${NODE:-$n}" -v "$@" \
+	${DRV_WRAP:-} "$DRV" -f "${DCS_CONF:-$T/yaim.yml}" -n "${NODE:-$n}" -v "$@" \
 	    <"$T/$n.in" \
 	    >>"$T/$n.out" 2>>"$T/$n.err" &
 	DRV_PID[$n]=$!
