@@ -120,6 +120,42 @@ expect "$out" "^range error: etcd http://127.0.0.1:[0-9]+: connection refused\$"
 [ "$(echo "$out" | grep -c 'retry [0-9] of 3')" -eq 3 ] || fail "not 3 retries"
 [ "$dt" -ge 300 ] && [ "$dt" -lt 3000 ] || fail "retry timing ${dt}ms"
 
+log "broken endpoints: HTTP 503, a malformed reply"
+# a plain HTTP server on loopback standing for a sick member or a proxy
+bport=$(free_port)
+cat >"$T/broken.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path == "/v3/kv/range":
+            body, code = b"upstream sick\n", 503
+        else:
+            body, code = b'{"header":{"revision":"x"}}', 200
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$T/broken.py" "$bport" &
+track_pid $!
+B=http://127.0.0.1:$bport
+wait_until 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $bport))" ||
+    fail "broken server did not start"
+out=$("$DRV" -e "$B" --retries 0 range /w/ -- grant 5 2>&1)
+log "$out"
+expect "$out" "^range error: etcd $B: HTTP status 503\$" "HTTP 503 message"
+expect "$out" "^grant error: etcd $B: bad reply to /v3/lease/grant: header.revision: not an int64 string\$" \
+    "bad reply message"
+out=$("$DRV" -e "$B,$E" --seed 0 --retry-after 10 range /w/b -- grant 5 2>&1)
+log "$out"
+expect "$out" '^kv /w/b 2 ' "failover after HTTP 503"
+expect "$out" "etcd $B: HTTP status 503; switching to etcd $E" "503 moves on"
+expect "$out" '^grant ok ' "grant after failover"
+
 log "host names: only through the parent's CURLOPT_RESOLVE entries"
 port=${E##*:}
 out=$("$DRV" -e "http://etcd-a.invalid:$port" \
