@@ -18,6 +18,13 @@
  * Fencing does not wait: etcd is unreachable then, so nobody else can
  * claim before our lease expires anyway.
  *
+ * Single changes go to the parent as IMSG_ADDR_ADD / IMSG_ADDR_DEL; the
+ * complete set (IMSG_ADDR_SYNC) goes after every full read (start-up,
+ * every interval, after a broken watch or an endpoint change), so the
+ * parent and we cannot drift for longer than one interval, and the empty
+ * set goes whenever we leave or fence.  A sync per single change would
+ * make the parent answer for every held address each time.
+ *
  * Marks are ours only when they hang on our current lease: a mark with
  * our name on another lease is from an earlier incarnation (a crash, or
  * a fenced lease) and is treated as occupied until it expires.
@@ -1239,6 +1246,12 @@ stale_done(const struct etcd_result *res, void *arg)
 	}
 	log_warnx("%s: revoking earlier lease %" PRIx64 ": %s", __func__,
 	    (uint64_t)E.stale_lease, res->error);
+	if (res->grpc_code != 0) {
+		/* etcd answered and said no: let it expire instead. */
+		E.stale_lease = 0;
+		kick();
+		return;
+	}
 	arm(E.retry_ev, RETRY_MS);
 }
 
