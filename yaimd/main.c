@@ -1,6 +1,7 @@
 /*
  * yaimd: keep a pool of virtual IP addresses on healthy nodes.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -44,7 +45,9 @@ main(int argc, char *argv[])
 			opts.debug = 1;
 			break;
 		case 'f':
-			opts.config = optarg;
+			/* argv is overwritten by the process title later */
+			if ((opts.config = strdup(optarg)) == NULL)
+				err(1, "strdup");
 			break;
 		case 'n':
 			opts.check_only = 1;
