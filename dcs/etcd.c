@@ -340,7 +340,7 @@ attempt_setup(struct etcd_req *r)
 	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (r->headers == NULL)
 		return -1;
-	if (c->token != NULL && !r->internal) {
+	if (c->token != NULL && c->token[0] != '\0' && !r->internal) {
 		msgf(hdr, sizeof(hdr), "Authorization: %s", c->token);
 		h = curl_slist_append(r->headers, hdr);
 		explicit_bzero(hdr, sizeof(hdr));
@@ -611,7 +611,6 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 	const char	*ep = r->c->conf->endpoints[r->ep];
 	const char	*detail = r->curlerr[0] ? r->curlerr :
 			    curl_easy_strerror(rc);
-
 	long		 oserr = 0;
 
 	if (r->easy != NULL)
@@ -634,10 +633,14 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 static int
 is_token_error(const struct etcd_reply *rep)
 {
-	/* the token expired, or the auth store changed under it */
+	/*
+	 * The token expired, the auth store changed under it, or auth was
+	 * enabled after we found it disabled.
+	 */
 	return rep->code == 16 ||
 	    strstr(rep->message, "invalid auth token") != NULL ||
-	    strstr(rep->message, "revision of auth store is old") != NULL;
+	    strstr(rep->message, "revision of auth store is old") != NULL ||
+	    strstr(rep->message, "user name is empty") != NULL;
 }
 
 /* etcd's error object: what to do with it. */
@@ -827,7 +830,14 @@ auth_finished(struct etcd_client *c, enum etcd_status st, const char *err,
 	struct etcd_req	*r;
 	char		 msg[ERR_MAX];
 
-	if (st == ETCD_OK && rep != NULL && rep->token != NULL &&
+	if (st != ETCD_OK && rep != NULL && rep->is_error &&
+	    strstr(rep->message, "authentication is not enabled") != NULL) {
+		/* as etcd's own client does: go on without a token */
+		log_debug("%s; going on without a token", err);
+		c->token = strdup("");
+		st = c->token != NULL ? ETCD_OK : ETCD_ERROR;
+		err = "out of memory";
+	} else if (st == ETCD_OK && rep != NULL && rep->token != NULL &&
 	    strlen(rep->token) < TOKEN_MAX) {
 		c->token = strdup(rep->token);
 		if (c->token == NULL) {

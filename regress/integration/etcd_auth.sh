@@ -10,7 +10,23 @@ E=$ETCD_ENDPOINT
 
 etcdctl_ user add root --new-user-password=s3cret >/dev/null ||
     fail "user add root"
+
+# Credentials configured, auth not yet enabled: go on without a token (as
+# etcd's own client does); once auth is enabled, authenticate.
+"$DRV" -e "$E" -u root -p s3cret range /a/ prefix -- sleep 1500 -- \
+    range /a/ prefix >"$T/late.out" 2>"$T/late.err" &
+drv=$!
+track_pid $drv
+wait_until 10 grep -q '^range ok' "$T/late.out" || fail "range before auth"
 etcdctl_ auth enable >/dev/null || fail "auth enable"
+wait_until 20 sh -c "! kill -0 $drv" || fail "driver hangs"
+cat "$T/late.out" "$T/late.err"
+[ "$(grep -c '^range ok' "$T/late.out")" -eq 2 ] ||
+    fail "range after auth was enabled"
+grep -q 'authentication is not enabled; going on without a token' \
+    "$T/late.err" || fail "no token-less start seen"
+grep -q 'user name is empty; authenticating again' "$T/late.err" ||
+    fail "no authentication once auth was enabled"
 
 out=$("$DRV" -e "$E" -u root -p s3cret grant 10 -- put /a/x 1 @ -- \
     range /a/ prefix -- claim /a/m n1 -- release /a/m -- keepalive -- \
