@@ -11,7 +11,11 @@
 #     and node3 takes its VIPs: vipmon logs the transitions and reports no
 #     overlap (a down link does not count); the probe measures each outage
 #     and names the nodes;
-#   - a deliberate overlap: vipmon reports it and exits 1.
+#   - a deliberate overlap: vipmon reports it and exits 1;
+#   - the node life-cycle helpers (start, pause, stop, crash, revive) with
+#     a stand-in for yaimd; the assignment table with a leased mark;
+#   - three etcd members: one killed, all stopped and restarted; a node cut
+#     off from etcd but not from the client.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
@@ -142,10 +146,10 @@ except urllib.error.HTTPError as e:
 	    "$V2 node3"; do
 		translog_has $k || lab_fail "vipmon did not log \"$k\""
 	done
-	expect_outage move "$V1" node1 node2 recovered 250 1500
+	expect_outage move "$V1" node1 node2 recovered 250 3000
 	expect_outage move "$V2" node2 node2 unaffected 0 0
-	expect_outage crash2 "$V1" node2 node3 recovered 150 1500
-	expect_outage crash2 "$V2" node2 node3 recovered 150 1500
+	expect_outage crash2 "$V1" node2 node3 recovered 150 3000
+	expect_outage crash2 "$V2" node2 node3 recovered 150 3000
 	grep -q '^probe: vips=2 marks=2 .* flaps=0$' "$LAB_DIR/probe.out" ||
 	    lab_fail "probe summary: $(tail -n1 "$LAB_DIR/probe.out")"
 	log "crash2 outage min/median/max: $(lab_outage_figures crash2)"
@@ -162,20 +166,145 @@ except urllib.error.HTTPError as e:
 	grep -q '^vipmon: samples=[0-9]* overlaps=1 ' "$LAB_DIR/vipmon.out" ||
 	    lab_fail "vipmon summary after the overlap"
 	log "vipmon: $(grep OVERLAP "$LAB_DIR/vipmon.out")"
+
+	lifecycle
+	echo "PIDS=${_pids[*]}" >>"$STATE"
 	log "inner: all checks passed"
 }
 
-if [ "${1:-}" = inner ]; then
+has_children() { [ "$(lab_node_children "$1" | wc -w)" -eq "$2" ]; }
+in_state() { [ "$(proc_status "$1" State)" = "$2" ]; }
+
+# The node life-cycle helpers, with a stand-in for yaimd: a parent with
+# two children, like the real one.  Once both children exist, its TERM
+# trap is in place.
+lifecycle() {
+	local p kids k
+	printf '%s\n' '#!/usr/bin/env bash' \
+	    '[ "$1" = -d ] && [ "$2" = -f ] && [ -f "$3" ] || exit 2' \
+	    "trap 'kill \$(jobs -p); exit 0' TERM" \
+	    'sleep 600 &' 'sleep 600 &' 'wait' >"$T/fake-yaimd"
+	chmod 0755 "$T/fake-yaimd"
+	YAIMD=$T/fake-yaimd
+
+	lab_start_node 1
+	lab_node_alive 1 || lab_fail "lab_start_node: not running"
+	[ -f "$LAB_DIR/node1/yaim.yml" ] || lab_fail "no node1 config"
+	[ "$(stat -c '%U %a' "$LAB_DIR/node1/chroot")" = "root 755" ] ||
+	    lab_fail "chroot: $(stat -c '%U %a' "$LAB_DIR/node1/chroot")"
+	wait_until 5 has_children 1 2 ||
+	    lab_fail "want 2 children, got $(lab_node_children 1)"
+	p=$(lab_node_pid 1)
+	kids=$(lab_node_children 1)
+	[ "$(ip netns identify "$p")" = "$(lab_ns 1)" ] ||
+	    lab_fail "yaimd is not in node1's namespace"
+
+	lab_pause_node 1
+	for k in $p $kids; do
+		wait_until 5 in_state "$k" T ||
+		    lab_fail "lab_pause_node: $k is $(proc_status "$k" State)"
+	done
+	lab_resume_node 1
+	for k in $p $kids; do
+		wait_until 5 in_state "$k" S ||
+		    lab_fail "lab_resume_node: $k still stopped"
+	done
+
+	lab_stop_node 1 || lab_fail "lab_stop_node: status $?"
+	lab_node_alive 1 && lab_fail "still alive after lab_stop_node"
+	for k in $kids; do
+		wait_until 5 _lab_gone "$k" || lab_fail "child $k survived SIGTERM"
+	done
+
+	# a crash with a VIP on the node: the link goes down, all die
+	lab_start_node 1
+	wait_until 5 has_children 1 2 || lab_fail "restart: no children"
+	p=$(lab_node_pid 1)
+	kids=$(lab_node_children 1)
+	[ "$(lab_holder_of "$V1")" = "node1 node3" ] ||
+	    lab_fail "before the crash: $(lab_holder_of "$V1")"
+	lab_kill_node 1
+	for k in $p $kids; do
+		wait_until 5 _lab_gone "$k" || lab_fail "lab_kill_node: $k alive"
+	done
+	[ "$(lab_holder_of "$V1")" = node3 ] ||
+	    lab_fail "after the crash: $(lab_holder_of "$V1")"
+	ip -n "$(lab_ns 1)" addr show dev veth1 | grep -q "$V1/32" ||
+	    lab_fail "the stale address should stay on the down link"
+	lab_revive_node 1
+	lab_node_alive 1 || lab_fail "lab_revive_node: not running"
+	wait_until 5 has_children 1 2 || lab_fail "revive: no children"
+	ip -n "$(lab_ns 1)" addr show dev veth1 | grep -q "$V1/32" &&
+	    lab_fail "lab_revive_node kept the stale address"
+	ip -n "$(lab_ns 1)" link show dev veth1 | grep -q ',UP' ||
+	    lab_fail "lab_revive_node: link not up"
+	lab_stop_node 1 || lab_fail "lab_stop_node after revive: status $?"
+
+	# the assignment table shows a mark and its lease
+	k=$(etcdctl_ lease grant 60 | awk '{ print $2 }')
+	etcdctl_ put --lease="$k" "${LAB_PREFIX}ips/$V2/marked" node3 >/dev/null
+	lab_table | grep -Eq "^$V2 +node3 +200 +node3 ttl=(59|60)s\$" ||
+	    lab_fail "lab_table: $(lab_table)"
+	log "table:"
+	lab_table
+}
+
+# Three etcd members: one killed, the cluster still serves; all stopped and
+# restarted; a node cut off from etcd but not from the client.
+inner3() {
+	local t0 ms
+	lab_up 2 etcd3
+	echo "NSPREFIX=$NSPREFIX" >"$STATE"
+	[ "$(etcdctl_ member list | grep -c started)" -eq 3 ] ||
+	    lab_fail "want 3 started members"
+	lab_etcd_kill 2
+	# (if it was the leader, the others need an election first)
+	wait_until 10 lab_etcdctl put /selftest/k one ||
+	    lab_fail "no write with one member of three down"
+	lab_etcd_start 2
+	wait_until 20 etcdctl_ endpoint health --cluster ||
+	    lab_fail "member 2 did not rejoin"
+	lab_etcd_stop_all
+	lab_etcdctl --command-timeout=1s get /selftest/k >/dev/null 2>&1 &&
+	    lab_fail "etcd answers with every member down"
+	lab_etcd_start_all
+	[ "$(lab_etcdctl get --print-value-only /selftest/k)" = one ] ||
+	    lab_fail "the value did not survive the restart"
+
+	lab_cut_etcd 2
+	t0=$(date +%s%3N)
+	ETCDCTL_API=3 ip netns exec "$(lab_ns 2)" etcdctl \
+	    --endpoints="$(lab_etcd_endpoints ,)" --dial-timeout=1s \
+	    --command-timeout=1s get /selftest/k >/dev/null 2>&1 &&
+	    lab_fail "node2 reaches etcd while cut"
+	ms=$(($(date +%s%3N) - t0))
+	[ "$ms" -ge 900 ] ||
+	    lab_fail "the cut fails fast ($ms ms), not like a partition"
+	ip netns exec "$LAB_NS_CLIENT" python3 -c "
+import socket
+s = socket.create_connection(('$(lab_node_addr 2)', $LAB_PORT), timeout=2)
+assert s.recv(64) == b'node2\n'" || lab_fail "the client lost node2 too"
+	lab_heal_etcd 2
+	ETCDCTL_API=3 ip netns exec "$(lab_ns 2)" etcdctl \
+	    --endpoints="$(lab_etcd_endpoints ,)" --dial-timeout=2s \
+	    get /selftest/k >/dev/null || lab_fail "node2: etcd not back"
+	echo "PIDS=${_pids[*]}" >>"$STATE"
+	log "inner3: all checks passed"
+}
+
+case ${1:-} in
+inner|inner3)
 	STATE=$2
-	inner
+	"$1"
 	exit 0
-fi
+	;;
+esac
 
 # after_run STATEFILE: no namespace, no process of the inner run is left.
 after_run() {
 	local prefix pids p
 	prefix=$(sed -n 's/^NSPREFIX=//p' "$1")
-	pids=$(sed -n 's/^PIDS=//p' "$1")
+	pids=$(sed -n 's/^PIDS=//p' "$1" | tr '\n' ' ')
 	[ -n "$prefix" ] && [ -n "$pids" ] || fail "inner run wrote no state"
 	! ip netns list | grep -q "^$prefix" ||
 	    fail "namespaces left: $(ip netns list | grep "^$prefix")"
@@ -189,7 +318,11 @@ log "run 1: the lab against simulated holders"
 bash "$0" inner "$T/state1" || fail "lab self-test failed"
 after_run "$T/state1"
 
-log "run 2: a failure half-way still cleans up"
+log "run 2: three etcd members, a node cut off from etcd"
+bash "$0" inner3 "$T/state3" || fail "lab self-test (etcd3) failed"
+after_run "$T/state3"
+
+log "run 3: a failure half-way still cleans up"
 LAB_SELFTEST_FAIL=1 bash "$0" inner "$T/state2" >"$T/run2.log" 2>&1 &&
     fail "the failing run exited 0"
 grep -q "FAIL: failing on purpose" "$T/run2.log" ||

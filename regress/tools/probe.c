@@ -2,7 +2,9 @@
  * probe: the cluster lab's client.  Runs in the client namespace and, every
  * period, opens a TCP connection to each VIP; the responder behind it
  * answers with its node's name.  So the probe sees, per VIP, who answers
- * and when nobody does.
+ * and when nobody does.  Attempts overlap (one fails only after the
+ * timeout, -w, default 100 ms) and their results count in start order, at
+ * their start time: the resolution is the period.
  *
  * Faults are announced with marks: a line "<epoch_ms> <label>" appended to
  * the mark file (-m), or SIGUSR1 (a mark "usr1" at once).  A mark opens a
@@ -28,6 +30,7 @@
  *	  [-t seconds] [-m markfile] [-l timeline]
  */
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -47,6 +50,7 @@
 #define MAX_NODES	64
 #define NAME_LEN	64
 #define MAX_MARKS	1024
+#define RING		64	/* attempts in flight per VIP */
 
 struct window {
 	int		 mark;
@@ -60,19 +64,26 @@ struct window {
 	uint64_t	 seen;		/* nodes that answered this window */
 };
 
+struct attempt {
+	int		 fd;
+	int		 connected;
+	int		 done;
+	int		 ok;
+	int64_t		 started;	/* realtime ms */
+	int64_t		 started_mono;	/* monotonic ms, for the timeout */
+	char		 buf[NAME_LEN];	/* the answer, or why it failed */
+	size_t		 buflen;
+};
+
 struct vip {
 	char		 text[INET6_ADDRSTRLEN];
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
 	int		 active;	/* in -v or the current -f file */
 	int		 explicit;
-	/* the attempt in flight */
-	int		 fd;
-	int		 connected;
-	int64_t		 started;	/* realtime ms */
-	int64_t		 started_mono;	/* monotonic ms, for the timeout */
-	char		 buf[NAME_LEN];
-	size_t		 buflen;
+	/* attempts in flight, oldest first: results count in start order */
+	struct attempt	 ring[RING];
+	unsigned int	 head, count;
 	/* history */
 	int		 last_ok;	/* node of the last success, -1 none */
 	char		 status[NAME_LEN + 8];	/* for the timeline */
@@ -286,7 +297,6 @@ add_vip(const char *s)
 	v = &vips[n_vips++];
 	memset(v, 0, sizeof(*v));
 	parse_vip(v, s);
-	v->fd = -1;
 	v->last_ok = -1;
 	v->active = 0;
 	return v;
@@ -351,10 +361,9 @@ log_status(struct vip *v, int64_t t, const char *status)
 }
 
 static void
-record_fail(struct vip *v, const char *why)
+record_fail(struct vip *v, int64_t t, const char *why)
 {
 	char status[NAME_LEN + 8];
-	int64_t t = v->started;
 
 	total_fail++;
 	v->fails++;
@@ -368,10 +377,9 @@ record_fail(struct vip *v, const char *why)
 }
 
 static void
-record_ok(struct vip *v, const char *name)
+record_ok(struct vip *v, int64_t t, const char *name)
 {
 	struct window *w = &v->w;
-	int64_t t = v->started;
 	int n = node_index(name);
 	uint64_t bit = UINT64_C(1) << n;
 
@@ -405,11 +413,28 @@ record_ok(struct vip *v, const char *name)
 	v->last_ok = n;
 }
 
-/* VIP index + 1 and fd: a stale event of a closed attempt is ignored. */
+/* VIP index + 1, slot and fd: a stale event of a closed fd is ignored. */
 static uint64_t
-event_key(const struct vip *v)
+event_key(const struct vip *v, const struct attempt *a)
 {
-	return (uint64_t)(v - vips + 1) | (uint64_t)(uint32_t)v->fd << 32;
+	return (uint64_t)(v - vips + 1) << 8 | (uint64_t)(a - v->ring) |
+	    (uint64_t)(uint32_t)a->fd << 32;
+}
+
+/* Results count in the order the attempts started. */
+static void
+drain(struct vip *v)
+{
+	struct attempt *a;
+
+	while (v->count > 0 && (a = &v->ring[v->head])->done) {
+		if (a->ok)
+			record_ok(v, a->started, a->buf);
+		else
+			record_fail(v, a->started, a->buf);
+		v->head = (v->head + 1) % RING;
+		v->count--;
+	}
 }
 
 /*
@@ -417,16 +442,20 @@ event_key(const struct vip *v)
  * connections a second would otherwise pile up in the responder's netns.
  */
 static void
-attempt_end(struct vip *v)
+attempt_end(struct attempt *a, int ok, const char *result)
 {
 	struct linger lg = { 1, 0 };
 
-	if (v->fd != -1) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, v->fd, NULL);
-		setsockopt(v->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(v->fd);
+	if (a->fd != -1) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, a->fd, NULL);
+		setsockopt(a->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(a->fd);
 	}
-	v->fd = -1;
+	a->fd = -1;
+	a->done = 1;
+	a->ok = ok;
+	if (result != a->buf)
+		snprintf(a->buf, sizeof(a->buf), "%s", result);
 }
 
 static const char *
@@ -452,85 +481,84 @@ static void
 attempt_start(struct vip *v)
 {
 	struct epoll_event ev;
+	struct attempt *a;
 
+	if (v->count == RING)
+		return;		/* all slots waiting: skip this period */
+	a = &v->ring[(v->head + v->count++) % RING];
+	memset(a, 0, sizeof(*a));
 	attempts++;
-	v->started = now_ms();
-	v->started_mono = mono_ms();
-	v->buflen = 0;
-	v->connected = 0;
-	v->fd = socket(v->ss.ss_family,
+	a->started = now_ms();
+	a->started_mono = mono_ms();
+	a->fd = socket(v->ss.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (v->fd == -1) {
-		record_fail(v, "socket");
+	if (a->fd == -1) {
+		attempt_end(a, 0, "socket");
 		return;
 	}
-	if (connect(v->fd, (struct sockaddr *)&v->ss, v->sslen) == -1 &&
+	if (connect(a->fd, (struct sockaddr *)&v->ss, v->sslen) == -1 &&
 	    errno != EINPROGRESS) {
-		record_fail(v, errname(errno));
-		attempt_end(v);
+		attempt_end(a, 0, errname(errno));
 		return;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-	ev.data.u64 = event_key(v);
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, v->fd, &ev) == -1) {
-		record_fail(v, "epoll");
-		attempt_end(v);
-	}
+	ev.data.u64 = event_key(v, a);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, a->fd, &ev) == -1)
+		attempt_end(a, 0, "epoll");
 }
 
 static void
-attempt_event(struct vip *v)
+attempt_event(struct vip *v, struct attempt *a)
 {
 	struct epoll_event ev;
 	socklen_t len = sizeof(int);
 	ssize_t n;
 	int err = 0;
 
-	if (!v->connected) {
-		if (getsockopt(v->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (!a->connected) {
+		if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 			err = errno;
 		if (err != 0) {
-			record_fail(v, errname(err));
-			attempt_end(v);
+			attempt_end(a, 0, errname(err));
 			return;
 		}
-		v->connected = 1;
+		a->connected = 1;
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.u64 = event_key(v);
-		epoll_ctl(epfd, EPOLL_CTL_MOD, v->fd, &ev);
+		ev.data.u64 = event_key(v, a);
+		epoll_ctl(epfd, EPOLL_CTL_MOD, a->fd, &ev);
 	}
 	for (;;) {
-		n = read(v->fd, v->buf + v->buflen,
-		    sizeof(v->buf) - 1 - v->buflen);
+		n = read(a->fd, a->buf + a->buflen,
+		    sizeof(a->buf) - 1 - a->buflen);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n == -1) {
-			record_fail(v, errname(errno));
-			break;
+			attempt_end(a, 0, errname(errno));
+			return;
 		}
-		v->buflen += (size_t)n;
-		v->buf[v->buflen] = '\0';
-		if (n == 0 || memchr(v->buf, '\n', v->buflen) != NULL ||
-		    v->buflen == sizeof(v->buf) - 1) {
-			v->buf[strcspn(v->buf, "\r\n")] = '\0';
-			if (v->buf[0] == '\0')
-				record_fail(v, "empty");
+		a->buflen += (size_t)n;
+		a->buf[a->buflen] = '\0';
+		if (n == 0 || memchr(a->buf, '\n', a->buflen) != NULL ||
+		    a->buflen == sizeof(a->buf) - 1) {
+			a->buf[strcspn(a->buf, "\r\n")] = '\0';
+			if (a->buf[0] == '\0')
+				attempt_end(a, 0, "empty");
 			else
-				record_ok(v, v->buf);
-			break;
+				attempt_end(a, 1, a->buf);
+			return;
 		}
 	}
-	attempt_end(v);
 }
 
 static void
 tick(int64_t timeout)
 {
 	int64_t m = mono_ms();
+	unsigned int j;
 	int i;
 
 	read_marks();
@@ -542,11 +570,14 @@ tick(int64_t timeout)
 	for (i = 0; i < n_vips; i++) {
 		struct vip *v = &vips[i];
 
-		if (v->fd != -1 && m - v->started_mono >= timeout) {
-			record_fail(v, "timeout");
-			attempt_end(v);
+		for (j = 0; j < v->count; j++) {
+			struct attempt *a = &v->ring[(v->head + j) % RING];
+
+			if (!a->done && m - a->started_mono >= timeout)
+				attempt_end(a, 0, "timeout");
 		}
-		if (v->active && v->fd == -1)
+		drain(v);
+		if (v->active)
 			attempt_start(v);
 	}
 }
@@ -615,6 +646,8 @@ main(int argc, char *argv[])
 	uint64_t ticks;
 	int ch, tfd, i, n, n_vipargs = 0;
 	struct vip *v;
+	struct attempt *a;
+	struct rlimit rl;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "f:i:l:m:p:t:v:w:")) != -1) {
@@ -657,7 +690,12 @@ main(int argc, char *argv[])
 	if (optind != argc || (n_vipargs == 0 && vipfile == NULL))
 		usage();
 	if (timeout == -1)
-		timeout = period;
+		timeout = 100;
+	/* Up to RING sockets per VIP may be in flight during an outage. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	/* Window 0 and everything in the mark file so far: the past. */
 	marks[0].t = now_ms();
@@ -720,9 +758,12 @@ main(int argc, char *argv[])
 					tick(timeout);
 				continue;
 			}
-			v = &vips[(key & 0xffffffff) - 1];
-			if (v->fd != -1 && key == event_key(v))
-				attempt_event(v);
+			v = &vips[((key & 0xffffffff) >> 8) - 1];
+			a = &v->ring[key & 0xff];
+			if (!a->done && a->fd != -1 && key == event_key(v, a)) {
+				attempt_event(v, a);
+				drain(v);
+			}
 		}
 	}
 	read_marks();
