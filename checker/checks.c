@@ -28,8 +28,10 @@ static struct {
 	struct check_run	 runs[CFG_MAX_CHECKS];
 	struct health		 health;
 	char			 text[CFG_MAX_CHECKS][128];	/* last result */
-	uint32_t		 seq;
 } eng;
+
+/* Never reset, so an answer from before a restart cannot match. */
+static uint32_t	 run_seq;
 
 static void	run_start(struct check_run *);
 
@@ -182,7 +184,7 @@ run_start(struct check_run *r)
 	if (r->running)
 		return;
 	r->running = 1;
-	r->seq = ++eng.seq;
+	r->seq = ++run_seq;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	ms_to_tv(run_budget_ms(r), &tv);
 	evtimer_add(r->deadline, &tv);

@@ -29,6 +29,8 @@
 #define EXEC_MAX_OUTPUT_CAP	(1024 * 1024)
 
 struct exec_proc {
+	struct exec_proc	*next;
+	int			 orphan;	/* of an older config: no answer */
 	pid_t			 pid;		/* also the process group */
 	int			 fd;		/* stdout+stderr, read end */
 	struct event		*rev;
@@ -49,12 +51,38 @@ static struct {
 	struct yaim_config	*conf;		/* our own copy */
 	uid_t			 uid;
 	gid_t			 gid;
-	struct exec_proc	*procs[CFG_MAX_CHECKS];
+	struct exec_proc	*procs;		/* running, until reaped */
 } ex;
+
+static struct exec_proc *
+proc_running(uint32_t check)
+{
+	struct exec_proc	*p;
+
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (!p->orphan && p->check == check)
+			return p;
+	return NULL;
+}
+
+static void
+proc_unlink(struct exec_proc *p)
+{
+	struct exec_proc	**pp;
+
+	for (pp = &ex.procs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+}
+
+static void	proc_timeout(evutil_socket_t, short, void *);
 
 int
 exec_init(struct event_base *base, const struct yaim_config *conf)
 {
+	struct exec_proc *p;
 	struct passwd	*pw;
 	const char	*user = conf->user[0] ? conf->user : YAIM_DEFAULT_USER;
 
@@ -72,6 +100,15 @@ exec_init(struct event_base *base, const struct yaim_config *conf)
 		return -1;
 	}
 	memcpy(ex.conf, conf, sizeof(*ex.conf));
+	/*
+	 * Commands of the old config (a reload) are killed and reaped without
+	 * an answer, so that the new config's checks can run at once.
+	 */
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (!p->orphan) {
+			p->orphan = 1;
+			proc_timeout(-1, 0, p);
+		}
 	ex.base = base;
 	ex.uid = pw->pw_uid;
 	ex.gid = pw->pw_gid;
@@ -303,7 +340,7 @@ exec_run(const struct imsg_exec_run *run,
 		return;
 	}
 	c = &ex.conf->checks[run->check];
-	if (ex.procs[run->check] != NULL) {
+	if (proc_running(run->check) != NULL) {
 		log_warnx("%s: check %s is still running", __func__, c->name);
 		refuse(run, done, arg, "still running");
 		return;
@@ -330,8 +367,8 @@ exec_run(const struct imsg_exec_run *run,
 		log_warn("%s: check %s", __func__, c->name);
 		if (p->pid > 0) {
 			kill(-p->pid, SIGKILL);
-			ex.procs[run->check] = p;	/* reaped later */
-			p->timed_out = 0;
+			p->next = ex.procs;	/* reaped later */
+			ex.procs = p;
 			return;
 		}
 		proc_free(p);
@@ -340,23 +377,25 @@ exec_run(const struct imsg_exec_run *run,
 	}
 	log_debug("exec: check %s: started %s as pid %d", c->name,
 	    c->exec_argv[0], (int)p->pid);
-	ex.procs[run->check] = p;
+	p->next = ex.procs;
+	ex.procs = p;
 }
 
 int
 exec_child_exited(pid_t pid, int status)
 {
-	struct exec_proc	*p = NULL;
-	uint32_t		 i;
+	struct exec_proc	*p;
 
-	for (i = 0; i < CFG_MAX_CHECKS; i++)
-		if (ex.procs[i] != NULL && ex.procs[i]->pid == pid) {
-			p = ex.procs[i];
-			ex.procs[i] = NULL;
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (p->pid == pid)
 			break;
-		}
 	if (p == NULL)
 		return 0;
+	proc_unlink(p);
+	if (p->orphan) {
+		proc_free(p);
+		return 1;
+	}
 	/* what it wrote before exiting is still in the pipe */
 	if (p->fd != -1)
 		(void)proc_drain(p);
@@ -382,12 +421,9 @@ void
 exec_shutdown(void)
 {
 	struct exec_proc	*p;
-	uint32_t		 i;
 
-	for (i = 0; i < CFG_MAX_CHECKS; i++) {
-		if ((p = ex.procs[i]) == NULL)
-			continue;
-		ex.procs[i] = NULL;
+	while ((p = ex.procs) != NULL) {
+		ex.procs = p->next;
 		if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
 			log_warn("%s: kill %d", __func__, (int)p->pid);
 		/* SIGKILLed: this wait is short */
