@@ -31,17 +31,19 @@ nf_lan() {
 }
 
 # nf_start NAME NS DRIVER-ARGS...: runs the driver in NS with commands from
-# a fifo; output in $T/NAME.out (timestamped), log in $T/NAME.err.
+# a fifo; output in $T/NAME.out (timestamped), log in $T/NAME.err.  The
+# array NF_WRAP, if set, prefixes the command (valgrind).
 nf_start() {
 	local name=$1 ns=$2 fd; shift 2
 	mkfifo "$T/$name.in"
-	ip netns exec "$ns" "$DRIVER" -t "$@" <"$T/$name.in" \
+	ip netns exec "$ns" ${NF_WRAP[@]+"${NF_WRAP[@]}"} "$DRIVER" -t "$@" \
+	    <"$T/$name.in" \
 	    >"$T/$name.out" 2>"$T/$name.err" &
 	eval "PID_$name=$!"
 	track_pid "$!"
 	exec {fd}>"$T/$name.in"
 	eval "FD_$name=$fd"
-	nf_wait "$name" ' ready$' 5 || { cat "$T/$name.err"; fail "$name did not start"; }
+	nf_wait "$name" ' ready$' "${NF_START_WAIT:-5}" || { cat "$T/$name.err"; fail "$name did not start"; }
 }
 
 # nf_cmd NAME LINE: one command to the driver.
