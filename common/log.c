@@ -58,6 +58,13 @@ vlog(int pri, const char *fmt, va_list ap)
 	errno = saved_errno;
 }
 
+static void logit(int, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vwarn_errno(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+static void vfatalc(int, const char *, va_list)
+    __attribute__((noreturn, format(printf, 2, 0)));
+
 static void
 logit(int pri, const char *fmt, ...)
 {
@@ -125,7 +132,7 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((noreturn))
+static void
 vfatalc(int code, const char *fmt, va_list ap)
 {
 	char	 buf[1024];

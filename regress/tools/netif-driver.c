@@ -45,6 +45,8 @@ static struct event_base	*base;
 static char			 line[65536];
 static size_t			 linelen;
 
+static void out(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 out(const char *fmt, ...)
 {
