@@ -52,6 +52,25 @@ wait_until 10 sh -c "[ \$(grep -c '^progress rev=' '$T/quiet.out') -ge 6 ]" ||
 grep -q '^watch broken' "$T/quiet.out" && fail "quiet watch broken"
 kill "$qw"
 
+# A stopped member: a request failing there moves the client on and
+# breaks the watch it holds there at once (not after the silence bound).
+"$DRV" -e "$EPS" --seed 2 --timeout 500 --retries 3 --retry-after 100 \
+    watch-bg /k/ 0 prefix -- sleep 1000 -- ranges 5 200 /k/ -- sleep 500 \
+    >"$T/stop.out" 2>&1 &
+ds=$!
+track_pid $ds
+wait_until 10 grep -q "^watch-bg created rev=[0-9]* endpoint=$E3" "$T/stop.out" ||
+    { cat "$T/stop.out"; fail "watch on m3"; }
+kill -STOP "${pid[m3]}"
+cleanup_add "kill -CONT ${pid[m3]}"
+wait_until 20 sh -c "! kill -0 $ds" || fail "driver hangs"
+kill -CONT "${pid[m3]}"
+log "$(cat "$T/stop.out")"
+grep -q "^watch-bg broken: watch broken: etcd $E3: timed out .*client moved to another endpoint" \
+    "$T/stop.out" || fail "watch on a stopped member not broken at once"
+grep -q '^ranges ok=5 err=0 ' "$T/stop.out" || fail "ranges around a stopped member"
+wait_until 20 etcdctl_ endpoint health --cluster || fail "m3 did not recover"
+
 # A watch on m1 (seed 0) and a stream of ranges, then m1 dies.
 "$DRV" -e "$EPS" --seed 0 watch /k/ 0 1000 prefix >"$T/watch.out" 2>&1 &
 track_pid $!

@@ -23,6 +23,8 @@
  *   watch KEY REV N [prefix]  watch created rev=N, then event PUT|DELETE
  *                             KEY VALUE mod=N, until N events or a final
  *                             status: watch compacted compact=N ...
+ *   watch-bg KEY REV [prefix] a watch in the background: its lines come
+ *                             as they happen; the next command starts now
  *   ranges N MS KEY           N ranges MS apart: "ranges ok=N err=M"
  *   sleep MS
  *   endpoint                  endpoint URL
@@ -54,7 +56,7 @@ static struct event		*step_ev;
 static char	 cur_key[1024];
 static int	 want_events, got_events, ranges_left, ranges_ok, ranges_err;
 static uint32_t	 ranges_ms;
-static struct etcd_watch *watch;
+static struct etcd_watch *watch, *bg_watch;
 
 static uint32_t	 silence_ms;
 static struct event *ranges_ev;
@@ -274,8 +276,8 @@ static void
 watch_events(const struct etcd_event *ev, size_t n, int64_t rev, void *a)
 {
 	size_t	i;
+	int	bg = a != NULL;
 
-	(void)a;
 	if (n == 0)
 		printf("progress rev=%" PRId64 "\n", rev);
 	for (i = 0; i < n; i++) {
@@ -287,6 +289,8 @@ watch_events(const struct etcd_event *ev, size_t n, int64_t rev, void *a)
 		got_events++;
 	}
 	fflush(stdout);
+	if (bg)
+		return;
 	if (want_events > 0 && got_events >= want_events) {
 		etcd_watch_stop(watch);
 		watch = NULL;
@@ -298,7 +302,19 @@ watch_events(const struct etcd_event *ev, size_t n, int64_t rev, void *a)
 static void
 watch_status(const struct etcd_result *r, void *a)
 {
-	(void)a;
+	if (a != NULL) {
+		/* background watch */
+		if (r->status == ETCD_OK)
+			printf("watch-bg created rev=%" PRId64 " endpoint=%s\n",
+			    r->revision, r->endpoint);
+		else {
+			bg_watch = NULL;
+			printf("watch-bg %s: %s\n",
+			    etcd_status_name(r->status), r->error);
+		}
+		fflush(stdout);
+		return;
+	}
 	if (r->status == ETCD_OK) {
 		printf("watch created rev=%" PRId64 " endpoint=%s\n",
 		    r->revision, r->endpoint);
@@ -519,6 +535,20 @@ next_step(void)
 		    watch_status, NULL);
 		if (watch == NULL)
 			err_exit("watch");
+	} else if (strcmp(c, "watch-bg") == 0) {
+		struct etcd_watch_opts o;
+
+		memset(&o, 0, sizeof(o));
+		o.key = arg(pos + 1);
+		o.start_revision = strtoll(arg(pos + 2), NULL, 10);
+		o.prefix = n > 3 && strcmp(cmds[pos + 3], "prefix") == 0;
+		o.silence_ms = silence_ms;
+		etcd_watch_stop(bg_watch);
+		bg_watch = etcd_watch_start(client, &o, watch_events,
+		    watch_status, &bg_watch);
+		if (bg_watch == NULL)
+			err_exit("watch-bg");
+		done_step(n);
 	} else if (strcmp(c, "ranges") == 0) {
 		ranges_left = atoi(arg(pos + 1));
 		ranges_ms = (uint32_t)atoi(arg(pos + 2));
@@ -666,6 +696,7 @@ main(int argc, char *argv[])
 	ranges_ev = evtimer_new(base, ranges_timer, NULL);
 	next_step();
 	event_base_dispatch(base);
+	etcd_watch_stop(bg_watch);
 	etcd_client_free(client);
 	event_free(step_ev);
 	event_free(ranges_ev);
