@@ -4,7 +4,7 @@
 # in etcd only while both pass, goes at once when the http server answers
 # 503 (logged with the typed reason), and comes back.  The exec command
 # runs as the unprivileged user without capabilities under the real
-# (capability-trimmed) parent.
+# (capability-trimmed) parent, which kills it at its timeout.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/regress/tools/checklib.sh"
 need_root
@@ -98,6 +98,16 @@ printf '#!/bin/sh\nexit 3\n' >"$D/creds.sh"
 wait_until 5 no_node_key || fail "node key kept while the exec check fails"
 grep -q "health: node unhealthy (check script: exec: exit status 3)" \
     "$T/yaimd.log" || { tail -n 30 "$T/yaimd.log"; fail "no exec reason in the log"; }
+
+log "exec command hangs: the parent kills it at its timeout"
+printf '#!/bin/sh\necho $$ >%s/out/hang.pid\nexec sleep 100\n' "$D" >"$D/creds.sh.new"
+chmod 0755 "$D/creds.sh.new"
+mv "$D/creds.sh.new" "$D/creds.sh"
+wait_until 5 grep -q "check script: exec: killed by timeout after 250 ms" \
+    "$T/yaimd.log" || { tail -n 30 "$T/yaimd.log"; fail "hang not killed"; }
+hp=$(cat "$D/out/hang.pid")
+st=$(awk '{ print $3 }' "/proc/$hp/stat" 2>/dev/null)
+[ -z "$st" ] || [ "$st" = Z ] || fail "hanging command $hp survived ($st)"
 
 kill -TERM "$YPID"
 wait_until 10 sh -c "! kill -0 $YPID 2>/dev/null" || fail "yaimd did not stop"
