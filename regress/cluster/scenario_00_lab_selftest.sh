@@ -11,7 +11,8 @@
 #     and node3 takes its VIPs: vipmon logs the transitions and reports no
 #     overlap (a down link does not count); the probe measures each outage
 #     and names the nodes;
-#   - a deliberate overlap: vipmon reports it and exits 1;
+#   - a deliberate overlap: vipmon reports it and exits 1; the client sees
+#     node1, then node3 again, and the probe counts the flap;
 #   - the node life-cycle helpers (start, pause, stop, crash, revive) with
 #     a stand-in for yaimd; the assignment table with a leased mark;
 #   - three etcd members: one killed, all stopped and restarted; a node cut
@@ -31,6 +32,11 @@ V2=198.18.1.2
 
 # timeline_has IP NODE: the probe has seen NODE answer for IP.
 timeline_has() { grep -q " $1 $2\$" "$LAB_DIR/timeline.log"; }
+# timeline_last IP NODE: the latest answer for IP came from NODE.
+timeline_last() {
+	[ "$(awk -v ip="$1" '$2 == ip { s = $3 } END { print s }' \
+	    "$LAB_DIR/timeline.log")" = "$2" ]
+}
 translog_has() { grep -q " $1 $2\$" "$LAB_DIR/transitions.log"; }
 
 # expect_outage LABEL VIP FROM TO STATUS MIN MAX
@@ -161,7 +167,16 @@ except urllib.error.HTTPError as e:
 	lab_sim_take 1 "$V1"
 	wait_until 5 grep -q "^OVERLAP [0-9]* $V1 node1 node3\$" \
 	    "$LAB_DIR/vipmon.out" || lab_fail "vipmon missed the overlap"
+	# the client follows node1's announcement, then node3's again: the
+	# probe counts that A, B, A as a flap
+	wait_until 5 timeline_last "$V1" node1 ||
+	    lab_fail "the probe did not follow node1's announcement"
+	ip netns exec "$(lab_ns 3)" python3 "$LAB_CDIR/garp.py" veth3 "$V1"
+	wait_until 5 timeline_last "$V1" node3 ||
+	    lab_fail "the probe did not follow node3's announcement"
 	lab_probe_stop >/dev/null
+	[ "$(lab_outage overlap "$V1" flaps)" -ge 1 ] ||
+	    lab_fail "probe: no flap counted: $(grep "label=overlap vip=$V1 " "$LAB_DIR/probe.out")"
 	lab_monitor_stop >/dev/null && lab_fail "vipmon exited 0 after an overlap"
 	grep -q '^vipmon: samples=[0-9]* overlaps=1 ' "$LAB_DIR/vipmon.out" ||
 	    lab_fail "vipmon summary after the overlap"
