@@ -340,6 +340,10 @@ attempt_setup(struct etcd_req *r)
 	r->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (r->headers == NULL)
 		return -1;
+	/* no "Expect: 100-continue" wait on big bodies */
+	if ((h = curl_slist_append(r->headers, "Expect:")) == NULL)
+		return -1;
+	r->headers = h;
 	if (c->token != NULL && c->token[0] != '\0' && !r->internal) {
 		msgf(hdr, sizeof(hdr), "Authorization: %s", c->token);
 		h = curl_slist_append(r->headers, hdr);

@@ -11,7 +11,9 @@
  * - The callback is called exactly once, never from inside the function
  *   that started the request, unless the request is cancelled first.
  *   The handle is invalid once the callback has returned (or once it has
- *   been cancelled).
+ *   been cancelled).  Any callback may start, cancel and stop requests and
+ *   watches (a request cancelling itself inside its own callback is
+ *   harmless); only etcd_client_free must not be called from one.
  * - Everything the result points to is valid only during the callback.
  * - One attempt is bounded by conf->etcd_timeout_ms.  A failed attempt
  *   (connect refused, timeout, TLS error, HTTP 5xx, etcd "unavailable")
@@ -21,8 +23,13 @@
  *   "lease not found", permission denied, a bad password) are not retried.
  * - With etcd_user set, the client authenticates before its first request
  *   and sends the token in an "Authorization" header.  A rejected token
- *   (HTTP 401 / grpc code 16 / "invalid auth token") triggers one new
- *   authentication and one retry of that request.
+ *   (HTTP 401 / grpc code 16 / "invalid auth token" / "revision of auth
+ *   store is old" / "user name is empty") triggers one new authentication
+ *   and one retry of that request.  If etcd answers "authentication is not
+ *   enabled", the client goes on without a token, as etcd's own client
+ *   does, and authenticates once auth gets enabled.
+ * - No threads, no signals (CURLOPT_NOSIGNAL), HTTP/1.1, no proxy, only
+ *   http and https.
  */
 #ifndef YAIM_DCS_ETCD_H
 #define YAIM_DCS_ETCD_H
@@ -34,7 +41,11 @@ struct event_base;
 struct yaim_config;
 struct yaim_blobs;
 
-/* Bounds; documented in yaim.yml(5) as limits of the etcd client. */
+/*
+ * Bounds.  A range over 5000 pool IPs and their marks is about 3 MB of
+ * JSON, far below ETCD_MAX_REPLY; a larger reply fails with
+ * "reply longer than N bytes".
+ */
 #define ETCD_MAX_REPLY		(64u * 1024 * 1024)	/* one reply body */
 #define ETCD_MAX_WATCH_OBJECT	(32u * 1024 * 1024)	/* one watch message */
 #define ETCD_MAX_KEY		4096			/* request keys, bytes */
