@@ -952,6 +952,22 @@ mon_msg(const struct nlmsghdr *nlh, size_t len)
 	}
 }
 
+/*
+ * After an overflow the queue holds a stale, gappy history: drop it, so
+ * that the dump that follows is the truth.  Events that arrive between the
+ * two are applied twice, which is harmless.
+ */
+static void
+mon_drain(int fd, uint8_t *buf, size_t len)
+{
+	int	 i;
+
+	for (i = 0; i < 100000; i++)
+		if (recv(fd, buf, len, MSG_DONTWAIT) == -1 &&
+		    errno != ENOBUFS && errno != EINTR)
+			return;
+}
+
 static void
 mon_cb(int fd, short ev, void *arg)
 {
@@ -971,6 +987,7 @@ mon_cb(int fd, short ev, void *arg)
 			if (errno == ENOBUFS) {
 				log_warnx("netlink monitor lost events; "
 				    "resynchronising %s", nf.ifname);
+				mon_drain(fd, buf, sizeof(buf));
 				(void)resync(0);
 				continue;
 			}
