@@ -57,7 +57,9 @@ int	netif_init(struct event_base *, const struct yaim_config *,
  */
 void	netif_request(uint32_t imsg_type, const struct imsg_addr_req *);
 /* IMSG_ADDR_SYNC: the complete set to hold now.  Adds what is missing,
- * removes the rest; each change is answered.  n may be 0 (drop all). */
+ * removes the rest.  Every listed address is answered (ADDR_UP, also for
+ * those already held, or ADDR_REFUSED), every removed one ADDR_DOWN.
+ * n may be 0 (drop all).  The caller checks n <= IMSG_ADDR_SYNC_MAX. */
 void	netif_sync(const struct yaim_addr *, size_t n);
 /* Remove every address we added, synchronously.  Logged, not reported
  * through ops (dcs may be gone). */

@@ -16,7 +16,8 @@
  *	ready | state IP up|down | state IP refused TOKEN [DETAIL]
  *	link up|down IFINDEX | released | held N | error: TEXT
  * With -t every line starts with the CLOCK_REALTIME time in seconds.
- * EOF on stdin, "quit" or SIGTERM release everything and exit 0.
+ * EOF on stdin, "quit" or SIGTERM release everything and exit 0.  SIGHUP
+ * with -f re-reads the file and applies it (prints "reloaded").
  */
 #include <sys/socket.h>
 
@@ -240,6 +241,29 @@ signal_cb(int sig, short ev, void *arg)
 	finish();
 }
 
+/* SIGHUP with -f: re-read the file, as the parent does. */
+static void
+hup_cb(int sig, short ev, void *arg)
+{
+	static struct yaim_config	 conf;
+	const char			*file = arg;
+	char				 err[512];
+
+	(void)sig;
+	(void)ev;
+	if (file == NULL) {
+		out("error: no file to reload");
+		return;
+	}
+	if (config_load(file, &conf, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s", err);
+		out("error: reload failed");
+		return;
+	}
+	netif_reconfigure(&conf);
+	out("reloaded");
+}
+
 static void
 usage(void)
 {
@@ -267,7 +291,7 @@ main(int argc, char *argv[])
 	static struct yaim_config	 conf;
 	struct netif_ops		 ops = { on_addr_state, on_link_state,
 					    NULL };
-	struct event			*ev_in, *ev_term, *ev_int;
+	struct event			*ev_in, *ev_term, *ev_int, *ev_hup;
 	const char			*file = NULL;
 	char				 err[512];
 	int				 ch, hand = 0;
@@ -319,9 +343,11 @@ main(int argc, char *argv[])
 	    conf.interface);
 	ev_term = evsignal_new(base, SIGTERM, signal_cb, NULL);
 	ev_int = evsignal_new(base, SIGINT, signal_cb, NULL);
+	ev_hup = evsignal_new(base, SIGHUP, hup_cb, (void *)file);
 	if (ev_in == NULL || ev_term == NULL || ev_int == NULL ||
-	    event_add(ev_in, NULL) == -1 || event_add(ev_term, NULL) == -1 ||
-	    event_add(ev_int, NULL) == -1)
+	    ev_hup == NULL || event_add(ev_in, NULL) == -1 ||
+	    event_add(ev_term, NULL) == -1 || event_add(ev_int, NULL) == -1 ||
+	    event_add(ev_hup, NULL) == -1)
 		errx(1, "cannot register events");
 	signal(SIGPIPE, SIG_IGN);
 	out("ready");
@@ -329,6 +355,7 @@ main(int argc, char *argv[])
 	event_free(ev_in);
 	event_free(ev_term);
 	event_free(ev_int);
+	event_free(ev_hup);
 	event_base_free(base);
 	return 0;
 }
