@@ -27,6 +27,7 @@
 
 #define CFG_FILE_MAX	(1024 * 1024)	/* a config is never this big */
 #define KEY_MAX		64
+#define CFG_DEPTH_MAX	16	/* ours needs 4 */
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1407,6 +1408,60 @@ yaml_failure(struct ctx *c, yaml_parser_t *p, const uint8_t *buf, size_t len)
 	}
 }
 
+/*
+ * libyaml's scanner is quadratic in the flow nesting depth ("[[[[..."):
+ * a first pass over the events refuses deep nesting, having read only
+ * a few tokens of it, before the document is composed.
+ */
+static int
+check_depth(struct ctx *c, const uint8_t *buf, size_t len)
+{
+	yaml_parser_t	 parser;
+	yaml_event_t	 ev;
+	int		 depth = 0, rv = -1, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "out of memory");
+	yaml_parser_set_input_string(&parser, buf, len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			yaml_failure(c, &parser, buf, len);
+			goto out;
+		}
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > CFG_DEPTH_MAX)
+				done = -1;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+			explicit_bzero(ev.data.scalar.value,
+			    ev.data.scalar.length);
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		if (done == -1)
+			cfg_error(c, ev.start_mark,
+			    "nested deeper than %d levels", CFG_DEPTH_MAX);
+		yaml_event_delete(&ev);
+	}
+	if (done == 1)
+		rv = 0;
+ out:
+	wipe_parser(&parser);
+	yaml_parser_delete(&parser);
+	return rv;
+}
+
 static int
 parse_document(struct ctx *c, const uint8_t *buf, size_t len)
 {
@@ -1415,6 +1470,8 @@ parse_document(struct ctx *c, const uint8_t *buf, size_t len)
 	yaml_node_t	*root, *n;
 	int		 rv = -1;
 
+	if (check_depth(c, buf, len) == -1)
+		return -1;
 	if (!yaml_parser_initialize(&parser))
 		return cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "out of memory");
 	yaml_parser_set_input_string(&parser, buf, len);

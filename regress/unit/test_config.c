@@ -244,6 +244,11 @@ test_syntax(void)
 	    "t.yml:9:1: only one YAML document is allowed");
 	expect_err(BASE TCP "...\n]\n", "t.yml:9:1: did not find expected "
 	    "<document start>");
+	expect_err("a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+	    "t.yml:1:19: nested deeper than 16 levels");
+	expect_err("a: {b: {c: {d: {e: {f: {g: {h: {i: {j: {k: {l: {m: {n: "
+	    "{o: {p: {q: 1}}}}}}}}}}}}}}}}\n",
+	    "t.yml:1:64: nested deeper than 16 levels");
 	expect_err("? [a]\n: 1\n",
 	    "t.yml:1:3: a key must be a scalar, not a sequence");
 	expect_err("\"a\\0b\": 1\n", "t.yml:1:1: key: contains a NUL byte");
