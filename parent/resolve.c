@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,9 @@ url_host_port(const char *url, char *host, size_t hostlen, long *port,
 		snprintf(host, hostlen, "%.*s", (int)(n - 2), h + 1);
 	else
 		snprintf(host, hostlen, "%s", h);
+	/* host names are case-insensitive; one spelling for libcurl */
+	for (n = 0; host[n] != '\0'; n++)
+		host[n] = (char)tolower((unsigned char)host[n]);
 	*port = strtol(p, NULL, 10);
 	rc = 0;
 out:

@@ -3,6 +3,9 @@
 # directory and drops to the unprivileged user without capabilities, as
 # the checker child does, then runs https (CA from memory, name pinned by
 # the parent's resolution), tcp and postgres (libpq over TCP) checks.
+# The host name web.yaim.test exists only in a private /etc/hosts (a
+# mount namespace): it is found at load time and never again, since the
+# chroot has no /etc/hosts (libcurl would answer "localhost" by itself).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/regress/tools/checklib.sh"
 need_root
@@ -20,7 +23,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test CA" \
     -addext basicConstraints=critical,CA:TRUE 2>/dev/null || fail "openssl"
 openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
     -keyout "$T/pki/srv.key" -out "$T/pki/srv.csr" 2>/dev/null || fail "openssl"
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/pki/ext"
+printf 'subjectAltName=DNS:web.yaim.test,DNS:localhost,IP:127.0.0.1\n' >"$T/pki/ext"
 openssl x509 -req -in "$T/pki/srv.csr" -CA "$T/pki/ca.pem" \
     -CAkey "$T/pki/ca.key" -CAcreateserial -days 2 -extfile "$T/pki/ext" \
     -out "$T/pki/srv.pem" 2>/dev/null || fail "openssl"
@@ -50,7 +53,7 @@ if [ -x "$PGBIN/initdb" ] && getent passwd postgres >/dev/null; then
 	    start >/dev/null || { cat "$T/pg/log"; fail "pg_ctl start"; }
 	cleanup_add "runuser -u postgres -- $PGBIN/pg_ctl -D $T/pg/data -m immediate stop"
 	pgcheck="  - type: postgres
-    postgres-host: localhost
+    postgres-host: web.yaim.test
     postgres-port: $PGPORT_
     postgres-user: postgres
     postgres-password: secret
@@ -79,17 +82,31 @@ interface: lo
 interval: 300
 checks:
   - type: http
-    http-url: https://localhost:$HTTPD_PORT/
+    http-url: https://web.yaim.test:$HTTPD_PORT/
     http-ca-file: $3
     http-expected-response-contains: chrooted
     rise: 1
   - type: tcp
-    tcp-host: localhost
+    tcp-host: web.yaim.test
     tcp-port: $(cat "$T/tcp.port")
     rise: 1
 ${pgcheck//PGWANT/$2}
 YML
 }
+
+need_cmd unshare
+printf '127.0.0.1 localhost\n127.0.0.1 web.yaim.test\n' >"$T/hosts"
+# checkrun OUT ARGS: as in checklib.sh, with web.yaim.test in a private
+# /etc/hosts
+CHECKRUN_REAL=$CHECKRUN
+checkrun() {
+	local out=$1; shift
+	unshare -m -- sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' \
+	    sh "$T/hosts" "$CHECKRUN_REAL" "$@" >"$out" 2>"$out.err"
+	local rc=$?
+	[ $rc -eq 0 ] || { cat "$out" "$out.err"; fail "checkrun $* exited $rc"; }
+}
+getent hosts web.yaim.test >/dev/null && skip "web.yaim.test resolves outside the test"
 
 log "every kind healthy inside the chroot"
 conf "$T/good.yml" f "$T/pki/ca.pem"
