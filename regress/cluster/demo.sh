@@ -4,7 +4,8 @@
 # Shows the assignment table, crashes a node, shows the IPs moving and the
 # outage the client measured, restores the node, shows the rebalance, and
 # cleans up.  Runs unattended; DEMO_INTERACTIVE=1 waits for Enter between
-# steps.  Needs root (namespaces).
+# steps.  Needs root (namespaces).  DEMO_SIM=1 runs the same show with the
+# script itself moving the addresses (no yaimd), to test the lab.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
@@ -12,6 +13,8 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 DEMO_INTERACTIVE=${DEMO_INTERACTIVE:-0}
 DEMO_VIPS=${DEMO_VIPS:-6}
 DEMO_BOUND=${DEMO_BOUND:-30}	# s: every wait of the demo is bounded
+DEMO_SIM=${DEMO_SIM:-0}		# 1: no yaimd, the script moves the IPs
+DEMO_TABLE=${DEMO_TABLE:-3}	# s: how long each live table is shown
 NODES="node1 node2 node3"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -47,17 +50,18 @@ show_moves() {
 	    "$LAB_DIR/transitions.log"
 }
 
-# close_window LABEL: a quiet mark, so that the probe closes the window of
-# the previous one and prints its outage lines; then show them.
+# close_window LABEL FIELD: a quiet mark, so that the probe closes the
+# window of the previous one and prints its outage lines; then show them
+# and the figures of FIELD.
 close_window() {
-	local label=$1
+	local label=$1 field=$2
 	lab_mark "settled-$label"
 	wait_until 5 grep -q "^outage .*label=$label " "$LAB_DIR/probe.out" ||
 	    return
 	grep "^outage .*label=$label " "$LAB_DIR/probe.out" |
 	    sed 's/^outage mark=[0-9]* label=[^ ]* /  /'
-	echo "  outage min/median/max over the affected VIPs:" \
-	    "$(lab_outage_figures "$label") ms"
+	echo "  $field min/median/max over the affected VIPs:" \
+	    "$(lab_outage_figures "$label" "$field") ms"
 }
 
 need_root
@@ -75,20 +79,27 @@ lab_pool_add $(lab_pool_range 1 "$DEMO_VIPS")
 echo "pool: $(lab_pool | tr '\n' ' ')"
 etcdctl_ get --prefix "${LAB_PREFIX}ips/" --keys-only | grep .
 
-reason=$(lab_yaimd_ready) || not_yet "$reason"
-
-step "starting yaimd on node1, node2, node3"
+if [ "$DEMO_SIM" = 1 ]; then
+	step "simulated holders (DEMO_SIM=1): the script plays the daemons"
+else
+	reason=$(lab_yaimd_ready) || not_yet "$reason"
+	step "starting yaimd on node1, node2, node3"
+fi
 lab_monitor_start
 lab_probe_start
 for i in 1 2 3; do
-	lab_start_node "$i"
+	if [ "$DEMO_SIM" = 1 ]; then
+		lab_sim_balance $NODES
+	else
+		lab_start_node "$i"
+	fi
 done
 wait_until "$DEMO_BOUND" lab_all_held ||
     not_yet "after ${DEMO_BOUND}s the pool is not held: $(lab_holders | tr '\n' ' ')"
 wait_until "$DEMO_BOUND" lab_balanced $NODES ||
     lab_fail "not balanced after ${DEMO_BOUND}s: $(lab_counts $NODES | tr '\n' ' ')"
 lab_counts $NODES | sed 's/^/  /'
-show_table 3
+show_table "$DEMO_TABLE"
 
 victim=node$(lab_holders | awk '{ print $2 }' | sort | uniq -c | sort -rn |
     awk 'NR == 1 { sub("node", "", $2); print $2 }')
@@ -98,6 +109,10 @@ t0=$(date +%s%3N)
 lab_mark "crash-$victim"
 lab_kill_node "$victim_i"
 survivors=$(echo $NODES | tr ' ' '\n' | grep -vx "$victim" | tr '\n' ' ')
+if [ "$DEMO_SIM" = 1 ]; then
+	sleep "$((LAB_TTL / 1000))"	# the lease running out, simulated
+	lab_sim_balance $survivors
+fi
 wait_until "$DEMO_BOUND" lab_all_held ||
     lab_fail "not every VIP has a holder ${DEMO_BOUND}s after the crash"
 wait_until "$DEMO_BOUND" lab_balanced $survivors ||
@@ -105,25 +120,31 @@ wait_until "$DEMO_BOUND" lab_balanced $survivors ||
 echo "moves seen by the monitor:"
 show_moves "$t0"
 echo "outage seen by the client, per VIP:"
-close_window "crash-$victim"
-show_table 2
+close_window "crash-$victim" outage_ms
+show_table "$((DEMO_TABLE > 1 ? DEMO_TABLE - 1 : 1))"
 
 step "restoring $victim: reboot, yaimd starts again"
 t0=$(date +%s%3N)
 lab_mark "restore-$victim"
-lab_revive_node "$victim_i"
+if [ "$DEMO_SIM" = 1 ]; then
+	lab_revive_node "$victim_i" nostart
+	lab_sim_balance $NODES
+else
+	lab_revive_node "$victim_i"
+fi
 wait_until "$DEMO_BOUND" lab_balanced $NODES ||
     lab_fail "no rebalance after ${DEMO_BOUND}s: $(lab_counts $NODES | tr '\n' ' ')"
 wait_until "$DEMO_BOUND" lab_all_held || lab_fail "not all held after restore"
 echo "moves seen by the monitor (only IPs moving to $victim should move):"
 show_moves "$t0"
 echo "outage seen by the client, per VIP:"
-close_window "restore-$victim"
-show_table 2
+close_window "restore-$victim" gap_ms
+show_table "$((DEMO_TABLE > 1 ? DEMO_TABLE - 1 : 1))"
 
 step "stopping: the invariants"
 for i in 1 2 3; do
-	lab_stop_node "$i" || echo "node$i exited with status $?"
+	[ -z "$(lab_node_pid "$i")" ] || lab_stop_node "$i" ||
+	    echo "node$i exited with status $?"
 done
 lab_finish >"$LAB_DIR/finish.out"
 grep -E '^(vipmon|probe):' "$LAB_DIR/finish.out"

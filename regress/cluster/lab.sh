@@ -355,6 +355,17 @@ lab_all_held() {
 	done
 }
 
+# lab_wait_all_held BOUND_S: liveness: wait (bounded) until every pool IP
+# has exactly one holder; print how long after the last mark that was.
+lab_wait_all_held() {
+	local t0
+	t0=$(tail -n 1 "$LAB_DIR/marks" 2>/dev/null | awk '{ print $1 }')
+	wait_until "$1" lab_all_held || return 1
+	[ -n "$t0" ] || t0=$(date +%s%3N)
+	echo "liveness: every pool IP held $(($(date +%s%3N) - t0)) ms after" \
+	    "mark $(tail -n 1 "$LAB_DIR/marks" | awk '{ print $2 }')"
+}
+
 # lab_counts NODE...: "node count" for each named node.
 lab_counts() {
 	local h node
@@ -524,8 +535,8 @@ lab_kill_node() {
 	LAB_NODE_PIDS[i]=
 }
 
-# lab_revive_node I: after lab_kill_node, a reboot: the stale pool
-# addresses are gone, the link is up, yaimd starts.
+# lab_revive_node I [nostart]: after lab_kill_node, a reboot: the stale
+# pool addresses are gone, the link is up, yaimd starts (unless nostart).
 lab_revive_node() {
 	local i=$1 ns ifn a
 	ns=$(lab_ns "$i")
@@ -535,7 +546,7 @@ lab_revive_node() {
 		ip -n "$ns" addr del "$a" dev "$ifn"
 	done
 	ip -n "$ns" link set "$ifn" up
-	lab_start_node "$i"
+	[ "${2:-}" = nostart ] || lab_start_node "$i"
 }
 
 # lab_link I up|down: node I's link only (no process change).
@@ -577,6 +588,43 @@ lab_sim_take() {
 
 # lab_sim_drop I IP: node I removes IP.
 lab_sim_drop() { ip -n "$(lab_ns "$1")" addr del "$2/32" dev "$(lab_if "$1")"; }
+
+# lab_sim_balance NODE...: a central stand-in for the daemons, for testing
+# the lab: drop pool IPs from nodes not named (and from extra holders),
+# then give every unheld IP to the named node holding the fewest.
+lab_sim_balance() {
+	local ip h node best c bc i
+	for ip in $(lab_pool); do
+		for h in $(lab_holder_of "$ip"); do
+			if [[ " $* " != *" $h "* ]] ||
+			    [ "$(lab_holder_of "$ip" | wc -w)" -gt 1 ]; then
+				lab_sim_drop "${h#node}" "$ip"
+			fi
+		done
+	done
+	for ip in $(lab_pool); do
+		[ -z "$(lab_holder_of "$ip")" ] || continue
+		best= bc=1000000
+		for node; do
+			c=$(lab_holders | awk -v n="$node" '$2 == n' | wc -l)
+			[ "$c" -lt "$bc" ] && { best=$node; bc=$c; }
+		done
+		lab_sim_take "${best#node}" "$ip"
+	done
+	# rebalance: move from the fullest to the emptiest until within 1
+	for ((i = 0; i < 100; i++)); do
+		lab_balanced "$@" && break
+		local max= min= mc=-1 nc=1000000
+		for node; do
+			c=$(lab_holders | awk -v n="$node" '$2 == n' | wc -l)
+			[ "$c" -gt "$mc" ] && { max=$node; mc=$c; }
+			[ "$c" -lt "$nc" ] && { min=$node; nc=$c; }
+		done
+		ip=$(lab_holders | awk -v n="$max" '$2 == n { print $1; exit }')
+		lab_sim_drop "${max#node}" "$ip"
+		lab_sim_take "${min#node}" "$ip"
+	done
+}
 
 #
 # the monitor and the probe
@@ -653,12 +701,13 @@ lab_outage() {
 	    }' "$LAB_DIR/probe.out"
 }
 
-# lab_outage_figures LABEL: "min median max" outage_ms over the VIPs that
-# were affected (status recovered or down) at that mark.
+# lab_outage_figures LABEL [FIELD]: "min median max" of FIELD (default
+# outage_ms; gap_ms for the client-visible gap) over the VIPs that were
+# affected (status recovered or down) at that mark.
 lab_outage_figures() {
 	grep "^outage .*label=$1 " "$LAB_DIR/probe.out" |
 	    grep -E 'status=(recovered|down)' |
-	    sed 's/.*outage_ms=\([0-9]*\).*/\1/' | sort -n |
+	    sed "s/.* ${2:-outage_ms}=\([0-9]*\).*/\1/" | sort -n |
 	    awk '{ a[NR] = $1 } END {
 		if (NR == 0) { print "- - -"; exit }
 		print a[1], a[int((NR + 1) / 2)], a[NR] }'

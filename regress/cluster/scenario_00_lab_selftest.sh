@@ -16,7 +16,8 @@
 #   - the node life-cycle helpers (start, pause, stop, crash, revive) with
 #     a stand-in for yaimd; the assignment table with a leased mark;
 #   - three etcd members: one killed, all stopped and restarted; a node cut
-#     off from etcd but not from the client.
+#     off from etcd but not from the client;
+#   - the demo's plumbing (DEMO_SIM=1: the script moves the addresses).
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
@@ -337,7 +338,18 @@ log "run 2: three etcd members, a node cut off from etcd"
 bash "$0" inner3 "$T/state3" || fail "lab self-test (etcd3) failed"
 after_run "$T/state3"
 
-log "run 3: a failure half-way still cleans up"
+log "run 3: the demo's plumbing, with simulated holders"
+DEMO_SIM=1 DEMO_TABLE=1 bash "$TOP/regress/cluster/demo.sh" >"$T/demo.log" 2>&1 ||
+    { cat "$T/demo.log"; fail "DEMO_SIM=1 demo.sh failed"; }
+for k in "outage_ms min/median/max over the affected VIPs: [0-9]+ [0-9]+ [0-9]+ ms" \
+    "gap_ms min/median/max over the affected VIPs: [0-9]+ [0-9]+ [0-9]+ ms" \
+    "^vipmon: samples=[0-9]+ overlaps=0 " \
+    "^demo: no VIP was ever on two nodes at once"; do
+	grep -Eq "$k" "$T/demo.log" ||
+	    { cat "$T/demo.log"; fail "demo output lacks /$k/"; }
+done
+
+log "run 4: a failure half-way still cleans up"
 LAB_SELFTEST_FAIL=1 bash "$0" inner "$T/state2" >"$T/run2.log" 2>&1 &&
     fail "the failing run exited 0"
 grep -q "FAIL: failing on purpose" "$T/run2.log" ||

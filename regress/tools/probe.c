@@ -12,14 +12,17 @@
  * For each window the probe prints one line:
  *
  *	outage mark=N label=L vip=IP from=A to=B status=S outage_ms=X
- *	    fails=F oks=O flaps=K
+ *	    gap_ms=G fails=F oks=O flaps=K
  *
  * status is "unaffected" (same node throughout, no failure), "moved" (a
  * new node answered with no failure in between), "recovered" (failures,
  * then a success: outage_ms is the time from the mark to that success) or
  * "down" (no success since the first failure: outage_ms is the window's
- * length so far).  flaps counts successes by a node that had answered
- * earlier in the window after another node took over: an A, B, A.
+ * length so far).  gap_ms is the part of it the client saw failing: from
+ * the first failure to the recovery (a rebalance: the node's start-up
+ * before the move is not an outage).  flaps counts successes by a node
+ * that had answered earlier in the window after another node took over:
+ * an A, B, A.
  * Window 0 starts with the probe, labelled "start".
  *
  * At the end: one "vip ..." line per VIP, then
@@ -57,6 +60,7 @@ struct window {
 	int		 old;		/* node answering before, -1 none */
 	int		 last;		/* last node that answered */
 	int		 saw_fail;
+	int64_t		 first_fail;	/* ms, of the first failure */
 	int		 newn;		/* node of the recovery, -1 none */
 	int64_t		 recovered;	/* ms, 0 = not yet */
 	int		 moved;
@@ -179,17 +183,21 @@ window_close(struct vip *v, int64_t end)
 	const struct window *w = &v->w;
 	const struct mark *m = &marks[w->mark];
 	const char *status;
-	int64_t outage = 0;
+	int64_t outage = 0, gap = 0;
 	int to = w->last;
 
 	if (w->recovered != 0) {
 		status = "recovered";
 		outage = w->recovered - m->t;
 		to = w->newn;
+		if (w->saw_fail)
+			gap = w->recovered - w->first_fail;
 	} else if (w->saw_fail || (w->old < 0 && w->oks == 0)) {
 		status = "down";
 		outage = end - m->t;
 		to = -1;
+		if (w->saw_fail)
+			gap = end - w->first_fail;
 		if (w->mark > 0)
 			windows_down++;
 	} else if (w->moved)
@@ -201,9 +209,10 @@ window_close(struct vip *v, int64_t end)
 	if (w->mark > 0 && outage > max_outage)
 		max_outage = outage;
 	printf("outage mark=%d label=%s vip=%s from=%s to=%s status=%s"
-	    " outage_ms=%lld fails=%lu oks=%lu flaps=%lu\n", w->mark,
-	    m->label, v->text, node_name(w->old), node_name(to), status,
-	    (long long)outage, w->fails, w->oks, w->flaps);
+	    " outage_ms=%lld gap_ms=%lld fails=%lu oks=%lu flaps=%lu\n",
+	    w->mark, m->label, v->text, node_name(w->old), node_name(to),
+	    status, (long long)outage, (long long)gap, w->fails, w->oks,
+	    w->flaps);
 }
 
 static void
@@ -372,8 +381,10 @@ record_fail(struct vip *v, int64_t t, const char *why)
 	if (t < marks[v->w.mark].t)
 		return;		/* started before the mark: old window */
 	v->w.fails++;
-	if (v->w.recovered == 0)
+	if (v->w.recovered == 0 && !v->w.saw_fail) {
 		v->w.saw_fail = 1;
+		v->w.first_fail = t;
+	}
 }
 
 static void
