@@ -636,8 +636,10 @@ delete_done(const struct etcd_result *res, void *arg)
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: releasing the mark of %s: %s", __func__,
 		    ntop(&h->addr), res->error);
-		/* Still ours as far as we know: the next round retries. */
+		/* Still ours as far as we know: the next round decides
+		 * again (release, or keep and put the address back). */
 		h->mark = M_OURS;
+		h->release = 0;
 		read_later(RETRY_MS);
 		return;
 	}
