@@ -466,20 +466,18 @@ EOF
 	[ -z "${LAB_EXTRA_CONFIG:-}" ] || printf '%s\n' "$LAB_EXTRA_CONFIG"
 }
 
-# lab_yaimd_ready: yaimd is built and "yaimd -n" accepts a lab config;
-# else prints why not.  Works before lab_up too (for an early skip).
+# lab_yaimd_ready: yaimd is built and "yaimd -n" accepts node 1's config
+# in node 1's namespace (it checks the interface); else prints why not.
+# Before lab_up it only checks the binary (for an early skip).
 lab_yaimd_ready() {
 	local out cfg=$T/lab-check.yml
 	[ -f "$YAIMD" ] && [ -x "$YAIMD" ] ||
 	    { echo "no yaimd binary at $YAIMD"; return 1; }
-	if [ "$LAB_ETCD_N" -eq 0 ]; then
-		LAB_ETCD_ADDRS[1]=$LAB_SUBNET.254
-		LAB_ETCD_N=1 LAB_DIR=$T/lab-check lab_node_config 1 >"$cfg"
-		LAB_ETCD_ADDRS=()
-	else
-		lab_node_config 1 >"$cfg"
-	fi
-	out=$("$YAIMD" -n -f "$cfg" 2>&1) || { echo "yaimd -n: $out"; return 1; }
+	[ "$LAB_N" -gt 0 ] || return 0
+	mkdir -p "$LAB_DIR/node1/chroot"
+	lab_node_config 1 >"$cfg"
+	out=$(ip netns exec "$(lab_ns 1)" "$YAIMD" -n -f "$cfg" 2>&1) ||
+	    { echo "yaimd -n: $out"; return 1; }
 }
 
 # lab_start_node I: start yaimd in node I's namespace (log: nodeI.log).
