@@ -67,7 +67,9 @@ first_report_ms() {
 	s=$(awk '$2 == "start" { print $1; exit }' "$1")
 	r=$(awk '$2 == "health" { print $1; exit }' "$1")
 	[ -n "$s" ] && [ -n "$r" ] || { echo -1; return; }
-	echo $(( $(ms_of "$r") - $(ms_of "$s") ))
+	local d=$(( $(ms_of "$r") - $(ms_of "$s") ))
+	[ "$d" -ge 0 ] || d=$((d + 86400000))	# across midnight
+	echo "$d"
 }
 
 # expect_between VALUE LO HI WHAT
