@@ -17,7 +17,13 @@ DEMO_SIM=${DEMO_SIM:-0}		# 1: no yaimd, the script moves the IPs
 DEMO_TABLE=${DEMO_TABLE:-3}	# s: how long each live table is shown
 NODES="node1 node2 node3"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() {
+	if [ -t 1 ]; then
+		printf '\n\033[1m== %s\033[0m\n' "$*"
+	else
+		printf '\n== %s\n' "$*"
+	fi
+}
 step() {
 	say "$*"
 	if [ "$DEMO_INTERACTIVE" = 1 ] && [ -r /dev/tty ]; then
@@ -150,6 +156,6 @@ for i in 1 2 3; do
 	    echo "node$i exited with status $?"
 done
 lab_finish >"$LAB_DIR/finish.out"
-grep -E '^probe:' "$LAB_DIR/probe.final"
-grep -E '^vipmon:' "$LAB_DIR/finish.out"
+grep -E '^probe: vips=' "$LAB_DIR/probe.final"
+grep -E '^vipmon: samples=' "$LAB_DIR/finish.out"
 echo "demo: no VIP was ever on two nodes at once; cleaning up"

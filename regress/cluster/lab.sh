@@ -392,34 +392,62 @@ lab_balanced() {
 	[ $((max - min)) -le 1 ] && [ "$total" -eq "$want" ]
 }
 
-# lab_table: the assignment table, IP -> node, health, lease age.
+# lab_table: the assignment table: per pool IP its holder (from the
+# interfaces), how long it has held it (from vipmon's transitions, when
+# the monitor runs), the mark in etcd with its lease (left/granted), the
+# holder's health target code and its node key in etcd.
 lab_table() {
-	local ip h node hs
-	printf '%-16s %-8s %-8s %s\n' IP NODE HEALTH MARK
-	for ip in $(lab_pool); do
-		h=$(lab_holder_of "$ip")
-		node=${h:--}
-		hs=-
-		[ -n "$h" ] && [ -f "$LAB_DIR/$node.health" ] &&
-		    hs=$(cat "$LAB_DIR/$node.health")
-		printf '%-16s %-8s %-8s %s\n' "$ip" "$node" "$hs" \
-		    "$(lab_mark_info "$ip")"
+	local snap h ip node since held mark lease ttl hs nk l now
+	snap=$(etcdctl_ get --prefix "$LAB_PREFIX" -w json 2>/dev/null |
+	    python3 -c '
+import base64, json, sys
+prefix = sys.argv[1]
+try:
+    kvs = json.load(sys.stdin).get("kvs", [])
+except ValueError:
+    kvs = []
+for kv in kvs:
+    k = base64.b64decode(kv["key"]).decode(errors="replace")[len(prefix):]
+    v = base64.b64decode(kv.get("value", "")).decode(errors="replace")
+    lease = "%x" % int(kv.get("lease", 0))
+    p = k.split("/")
+    if len(p) == 3 and p[0] == "ips" and p[2] == "marked":
+        print("mark", p[1], v or "-", lease)
+    elif len(p) == 2 and p[0] == "nodes":
+        print("node", p[1], v or "-", lease)
+' "$LAB_PREFIX")
+	declare -A ttls=()
+	for l in $(awk '$1 == "mark" || $1 == "node" { print $4 }' <<<"$snap" |
+	    sort -u); do
+		[ "$l" != 0 ] || continue
+		ttls[$l]=$(etcdctl_ lease timetolive "$l" 2>/dev/null | sed -n \
+		    's/.*TTL(\([0-9]*\)s), remaining(\(-\?[0-9]*\)s).*/\2\/\1s/p')
 	done
-}
-
-# lab_mark_info IP: "<holder> lease <id> ttl <remaining>s" from etcd.
-lab_mark_info() {
-	local out who lease ttl
-	out=$(etcdctl_ get -w fields "${LAB_PREFIX}ips/$1/marked" 2>/dev/null)
-	who=$(awk -F' : ' '$1 == "\"Value\"" { gsub(/"/, "", $2); print $2 }' <<<"$out")
-	lease=$(awk -F' : ' '$1 == "\"Lease\"" { print $2 }' <<<"$out")
-	[ -n "$who" ] || { echo "-"; return; }
-	ttl=-
-	if [ -n "$lease" ] && [ "$lease" != 0 ]; then
-		ttl=$(etcdctl_ lease timetolive "$(printf '%x' "$lease")" \
-		    2>/dev/null | sed -n 's/.*remaining(\(-\?[0-9]*\)s).*/\1/p')
-	fi
-	echo "$who ttl=${ttl:--}s"
+	h=$(lab_holders)
+	now=$(date +%s%3N)
+	printf '%-15s %-7s %-7s %-7s %-7s %-5s %s\n' IP HOLDER FOR MARK LEASE \
+	    CHECK NODEKEY
+	for ip in $(lab_pool); do
+		node=$(awk -v ip="$ip" '$1 == ip { printf "%s%s", s, $2; s = "," }' <<<"$h")
+		held=-
+		if [ -n "$node" ] && [ -s "$LAB_DIR/transitions.log" ]; then
+			since=$(awk -v ip="$ip" '$2 == ip { t = $1 } END { print t }' \
+			    "$LAB_DIR/transitions.log")
+			[ -n "$since" ] &&
+			    held=$(awk -v d=$((now - since)) 'BEGIN { printf "%.1fs", d / 1000 }')
+		fi
+		read -r mark lease <<<"$(awk -v ip="$ip" \
+		    '$1 == "mark" && $2 == ip { print $3, $4 }' <<<"$snap")"
+		ttl=-
+		[ -n "${lease:-}" ] && [ "$lease" != 0 ] && ttl=${ttls[$lease]:--}
+		hs=- nk=-
+		if [ -n "$node" ] && [ -f "$LAB_DIR/${node%%,*}.health" ]; then
+			hs=$(cat "$LAB_DIR/${node%%,*}.health")
+			nk=$(awk -v n="${node%%,*}" '$1 == "node" && $2 == n { print $3 }' <<<"$snap")
+		fi
+		printf '%-15s %-7s %-7s %-7s %-7s %-5s %s\n' "$ip" "${node:--}" \
+		    "$held" "${mark:--}" "$ttl" "$hs" "${nk:--}"
+	done
 }
 
 #

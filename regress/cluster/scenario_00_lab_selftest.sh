@@ -259,7 +259,8 @@ lifecycle() {
 	# the assignment table shows a mark and its lease
 	k=$(etcdctl_ lease grant 60 | awk '{ print $2 }')
 	etcdctl_ put --lease="$k" "${LAB_PREFIX}ips/$V2/marked" node3 >/dev/null
-	lab_table | grep -Eq "^$V2 +node3 +200 +node3 ttl=(59|60)s\$" ||
+	etcdctl_ put --lease="$k" "${LAB_PREFIX}nodes/node3" healthy >/dev/null
+	lab_table | grep -Eq "^$V2 +node3 +[0-9.]+s +node3 +(59|60)/60s +200 +healthy\$" ||
 	    lab_fail "lab_table: $(lab_table)"
 	log "table:"
 	lab_table
