@@ -380,16 +380,20 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 		if (imsg_get_exact(iev, imsg, &req, sizeof(req)) == -1)
 			fatalx("%s: bad %s from dcs", __func__,
 			    imsg_type_name(imsg->hdr.type));
-		if (p.shutting_down) {
-			log_debug("%s: ignoring %s during shutdown", __func__,
-			    imsg_type_name(imsg->hdr.type));
+		/* While shutting down, addresses only go away. */
+		if (p.shutting_down && imsg->hdr.type == IMSG_ADDR_ADD) {
+			log_debug("%s: ignoring IMSG_ADDR_ADD during shutdown",
+			    __func__);
 			break;
 		}
 		netif_request(imsg->hdr.type, &req);
 		break;
 	case IMSG_ADDR_SYNC:
-		if (p.shutting_down)
+		if (p.shutting_down && imsg->datalen != 0) {
+			log_debug("%s: ignoring a non-empty IMSG_ADDR_SYNC "
+			    "during shutdown", __func__);
 			break;
+		}
 		handle_addr_sync(iev, imsg);
 		break;
 	case IMSG_DCS_RELEASED:
@@ -484,8 +488,12 @@ parent_shutdown(void)
 		return;
 	log_info("shutting down: removing addresses, releasing the lease");
 	p.shutting_down = 1;
-	/* Addresses go down before the lease goes (DESIGN.md section 3). */
-	netif_release_all();
+	/*
+	 * dcs has the addresses removed (an empty IMSG_ADDR_SYNC, confirmed
+	 * address by address) before it revokes the lease (DESIGN.md
+	 * section 3).  If it does not finish in time, parent_finish()
+	 * removes them anyway; the lease then still fences the others off.
+	 */
 	if (!dcs->running || dcs->iev.rbuf == NULL)
 		parent_finish(0);
 	if (imsgev_compose(&dcs->iev, IMSG_SHUTDOWN, 0, -1, NULL, 0) == -1)
