@@ -41,7 +41,7 @@
 /* An address we hold, with what is needed to remove it again. */
 struct held {
 	struct yaim_addr addr;		/* prefixlen: full host length */
-	uint8_t		 plen;		/* prefix length on the interface */
+	uint8_t		 plen;		/* prefix length in use */
 	char		 label[IFNAMSIZ];
 	uint32_t	 repeats_left;
 	struct event	*timer;
@@ -54,7 +54,7 @@ static struct {
 
 	/* settings from the config */
 	char			 ifname[IFNAMSIZ];
-	char			 label[IFNAMSIZ];	/* "<iface>:<label>" */
+	char			 label[IFNAMSIZ];	/* iface:label */
 	uint8_t			 netmask, netmask6;
 	uint32_t		 garp_count, garp_interval_ms;
 	uint32_t		 garp_refresh_ms;
@@ -66,7 +66,7 @@ static struct {
 	uint8_t			 mac[6];
 	int			 has_mac;
 	int			 link_up;
-	struct yaim_addr	*ifaddrs;	/* not ours, with prefix length */
+	struct yaim_addr	*ifaddrs;	/* not ours, with prefixlen */
 	size_t			 n_ifaddrs, cap_ifaddrs;
 
 	struct held		**held;
@@ -74,7 +74,7 @@ static struct {
 
 	struct mnl_socket	*cmd, *mon;
 	uint32_t		 seq;
-	int			 use_proto;	/* 0 once the kernel refused */
+	int			 use_proto;	/* 0: kernel refused it */
 	int			 arp_fd, icmp6_fd;
 	struct event		*ev_mon, *ev_refresh;
 } nf = { .arp_fd = -1, .icmp6_fd = -1 };
@@ -350,7 +350,7 @@ cmd_wait(uint32_t seq,
 		while ((nlh = netif_nlmsg_walk(buf, (size_t)n, &off, &len)) !=
 		    NULL) {
 			if (nlh->nlmsg_seq != seq)
-				continue;	/* late answer to a timed-out one */
+				continue;	/* late, for a timed-out one */
 			if (nlh->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -544,7 +544,7 @@ send_una(const struct held *h)
 	uint8_t			 pkt[NETIF_NA_LEN];
 	union {
 		struct cmsghdr	 hdr;
-		uint8_t		 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t	 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	} cm;
 
 	iov.iov_base = pkt;
@@ -1120,7 +1120,7 @@ netif_request(uint32_t type, const struct imsg_addr_req *req)
 {
 	struct netif_policy	 pol;
 	enum addr_refusal	 r;
-	const char		*what = type == IMSG_ADDR_ADD ? "add" : "delete";
+	const char		*what;
 
 	if (!nf.ready) {
 		report(&req->addr, ADDR_REFUSED, AR_NETLINK, ENODEV);
@@ -1131,6 +1131,7 @@ netif_request(uint32_t type, const struct imsg_addr_req *req)
 		report(&req->addr, ADDR_REFUSED, AR_BAD_FAMILY, 0);
 		return;
 	}
+	what = type == IMSG_ADDR_ADD ? "add" : "delete";
 	policy(&pol);
 	if ((r = netif_validate_req(req, &pol)) != AR_NONE) {
 		refuse(what, &req->addr, r);

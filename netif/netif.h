@@ -73,6 +73,6 @@ void	netif_shutdown(void);
 
 /* Extras for the parent and tests. */
 int	netif_link_is_up(void);		/* last known link state */
-size_t	netif_held_count(void);		/* addresses currently held */
+size_t	netif_held_count(void);		/* addresses held now */
 
 #endif

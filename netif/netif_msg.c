@@ -192,11 +192,12 @@ parse_attrs(const struct nlmsghdr *nlh, size_t extra, const struct nlattr **tb,
 int
 netif_parse_addr(const void *buf, size_t len, struct netif_ifaddr *out)
 {
-	const struct nlmsghdr	*nlh = msg_fits(buf, len, sizeof(struct ifaddrmsg));
+	const struct nlmsghdr	*nlh;
 	const struct ifaddrmsg	*ifa;
 	const struct nlattr	*tb[IFA_MAX + 1], *a;
 	size_t			 alen;
 
+	nlh = msg_fits(buf, len, sizeof(struct ifaddrmsg));
 	if (nlh == NULL || (nlh->nlmsg_type != RTM_NEWADDR &&
 	    nlh->nlmsg_type != RTM_DELADDR))
 		return -1;
@@ -231,10 +232,11 @@ netif_parse_addr(const void *buf, size_t len, struct netif_ifaddr *out)
 int
 netif_parse_link(const void *buf, size_t len, struct netif_link *out)
 {
-	const struct nlmsghdr	*nlh = msg_fits(buf, len, sizeof(struct ifinfomsg));
+	const struct nlmsghdr	*nlh;
 	const struct ifinfomsg	*ifi;
 	const struct nlattr	*tb[IFLA_MAX + 1];
 
+	nlh = msg_fits(buf, len, sizeof(struct ifinfomsg));
 	if (nlh == NULL || (nlh->nlmsg_type != RTM_NEWLINK &&
 	    nlh->nlmsg_type != RTM_DELLINK))
 		return -1;
@@ -258,13 +260,14 @@ int
 netif_parse_error(const void *buf, size_t len, int *err, char *msg,
     size_t msglen)
 {
-	const struct nlmsghdr	*nlh = msg_fits(buf, len, sizeof(struct nlmsgerr));
+	const struct nlmsghdr	*nlh;
 	const struct nlmsgerr	*e;
 	const struct nlattr	*tb[NLMSGERR_ATTR_MAX + 1];
 	size_t			 off;
 
 	if (msg != NULL && msglen > 0)
 		msg[0] = '\0';
+	nlh = msg_fits(buf, len, sizeof(struct nlmsgerr));
 	if (nlh == NULL || nlh->nlmsg_type != NLMSG_ERROR)
 		return -1;
 	e = mnl_nlmsg_get_payload(nlh);

@@ -33,13 +33,13 @@ netif_build_una(uint8_t *buf, size_t len, const uint8_t mac[6],
 	if (len < NETIF_NA_LEN)
 		return 0;
 	memset(buf, 0, NETIF_NA_LEN);
-	buf[0] = 136;				/* neighbour advertisement */
+	buf[0] = 136;				/* neighbour advert. */
 	buf[1] = 0;				/* code */
 	/* buf[2..3] checksum: filled by the kernel */
 	buf[4] = 0x20;				/* R=0 S=0 O=1 */
 	memcpy(buf + 8, ip6, 16);		/* target address */
-	buf[24] = 2;				/* target link-layer address */
-	buf[25] = 1;				/* option length, 8 octets */
+	buf[24] = 2;				/* target lladdr option */
+	buf[25] = 1;				/* length: 8 octets */
 	memcpy(buf + 26, mac, 6);
 	return NETIF_NA_LEN;
 }

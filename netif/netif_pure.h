@@ -46,15 +46,16 @@ size_t	netif_msg_addr(void *buf, size_t len, uint16_t type, uint32_t seq,
 	    uint32_t ifindex, const struct yaim_addr *a, uint8_t plen,
 	    const char *label, uint8_t proto);
 /* RTM_GETADDR dump for one family (AF_UNSPEC = both). */
-size_t	netif_msg_getaddr(void *buf, size_t len, uint32_t seq, uint8_t af);
+size_t	netif_msg_getaddr(void *buf, size_t len, uint32_t seq,
+	    uint8_t af);
 /* RTM_GETLINK for one interface by name. */
 size_t	netif_msg_getlink(void *buf, size_t len, uint32_t seq,
 	    const char *ifname);
 
 struct netif_ifaddr {
 	uint32_t		ifindex;
-	struct yaim_addr	addr;		/* prefixlen = ifa_prefixlen */
-	uint32_t		flags;		/* IFA_FLAGS or ifa_flags */
+	struct yaim_addr	addr;		/* with ifa_prefixlen */
+	uint32_t		flags;		/* IFA_FLAGS, ifa_flags */
 	uint8_t			scope;
 	uint8_t			proto;		/* 0 if absent */
 	char			label[16];	/* "" if absent */
@@ -94,7 +95,7 @@ int	netif_link_usable(uint32_t flags);
 /* ---- announcements (netif_pkt.c) ---- */
 
 #define NETIF_ARP_LEN	28	/* Ethernet/IPv4 ARP payload */
-#define NETIF_NA_LEN	32	/* NA + target link-layer address option */
+#define NETIF_NA_LEN	32	/* NA + target lladdr option */
 
 /* Gratuitous ARP payload: op 1 (request, tha zero) or 2 (reply, tha =
  * sha, as Linux requires to treat a reply as gratuitous); spa = tpa = ip.
