@@ -675,17 +675,21 @@ lab_monitor_start() {
 	    lab_fail "vipmon did not start"
 }
 
-# lab_monitor_stop: stop vipmon, print its output; returns its status
-# (1: an overlap was seen).
+# lab_monitor_stop: stop vipmon, print its output; returns 1 if it saw an
+# overlap, 2 if it ended without its summary.  The verdict is read from
+# its summary line, so this works from a subshell too.
 lab_monitor_stop() {
-	local rc
-	[ -n "$LAB_VIPMON_PID" ] || return 0
-	kill -TERM "$LAB_VIPMON_PID" 2>/dev/null
-	wait "$LAB_VIPMON_PID"
-	rc=$?
+	local p=$LAB_VIPMON_PID line k
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	wait_until 10 _lab_gone "$p" || kill -KILL "$p" 2>/dev/null
 	LAB_VIPMON_PID=
 	cat "$LAB_DIR/vipmon.out"
-	return $rc
+	line=$(grep '^vipmon: samples=' "$LAB_DIR/vipmon.out" | tail -n 1)
+	[ -n "$line" ] || return 2
+	k=$(sed 's/.* overlaps=\([0-9]*\).*/\1/' <<<"$line")
+	[ "$k" -eq 0 ] || return 1
 }
 
 # lab_overlaps: the OVERLAP lines so far.
