@@ -79,6 +79,22 @@ proc_unlink(struct exec_proc *p)
 
 static void	proc_timeout(evutil_socket_t, short, void *);
 
+/*
+ * Kill the command's process group, or the child itself while it has not
+ * reached setsid() yet (just forked).  The pid is our unreaped child, so
+ * neither can hit a stranger.
+ */
+static void
+proc_kill(pid_t pid)
+{
+	if (kill(-pid, SIGKILL) == 0)
+		return;
+	if (errno == ESRCH && kill(pid, SIGKILL) == 0)
+		return;
+	if (errno != ESRCH)
+		log_warn("%s: kill %d", __func__, (int)pid);
+}
+
 int
 exec_init(struct event_base *base, const struct yaim_config *conf)
 {
@@ -201,9 +217,7 @@ proc_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	p->timed_out = 1;
-	/* the leader is not reaped yet, so its pid is still its group's */
-	if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
-		log_warn("%s: kill %d", __func__, (int)p->pid);
+	proc_kill(p->pid);
 }
 
 static void
@@ -366,7 +380,7 @@ exec_run(const struct imsg_exec_run *run,
 	if (proc_spawn(p, c) == -1) {
 		log_warn("%s: check %s", __func__, c->name);
 		if (p->pid > 0) {
-			kill(-p->pid, SIGKILL);
+			proc_kill(p->pid);
 			p->next = ex.procs;	/* reaped later */
 			ex.procs = p;
 			return;
@@ -424,8 +438,7 @@ exec_shutdown(void)
 
 	while ((p = ex.procs) != NULL) {
 		ex.procs = p->next;
-		if (kill(-p->pid, SIGKILL) == -1 && errno != ESRCH)
-			log_warn("%s: kill %d", __func__, (int)p->pid);
+		proc_kill(p->pid);
 		/* SIGKILLed: this wait is short */
 		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
 			;

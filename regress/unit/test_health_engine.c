@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -155,6 +156,24 @@ engine(void)
 	    strcmp(reports[3].text, "exec: exit status 2") == 0,
 	    "after restart: %d reports, \"%s\"", nreports, reports[3].text);
 	checks_stop();
+
+	/* the parent never answers: the engine gives up after its slack */
+	conf.n_checks = 1;
+	conf.checks[0].timeout_ms = 10;
+	conf.checks[0].interval_ms = 3600000;
+	memset(nrequests, 0, sizeof(nrequests));
+	nreports = 0;
+	CHECK(checks_start(base, &conf, NULL, &ops) == 0, "start 3");
+	CHECK(wait_requests(base, 0, 1), "no request");
+	for (int k = 0; k < 100 && nreports == 0; k++)
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(nreports == 1 && reports[0].healthy == 0 &&
+	    reports[0].reason == HR_TIMEOUT && strcmp(reports[0].text,
+	    "exec: no answer from the parent within 2010 ms") == 0,
+	    "no answer: %d reports, \"%s\"", nreports, reports[0].text);
+	result(0, requests[0].seq, HR_OK, 0, 'H');
+	CHECK(nreports == 1, "a late answer was taken");
+	checks_stop();
 	event_base_free(base);
 }
 
@@ -175,6 +194,7 @@ parent_refusals(void)
 	static struct yaim_config	 conf;
 	struct imsg_exec_run		 run = { 0, 0 };
 	struct event_base		*base = event_base_new();
+	struct timespec			 t0, t1;
 
 	setup(&conf);
 	conf.checks[1].kind = CHECK_HTTP;	/* not an exec check */
@@ -227,6 +247,8 @@ parent_refusals(void)
 	run.seq = 101;
 	exec_run(&run, on_done, NULL);
 	CHECK(ngot == 3, "the new run was refused after a reload");
+	/* the killed sleep must not live on (just forked, no setsid yet) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int k = 0; k < 2; k++) {
 		int	 status;
 		pid_t	 pid = waitpid(-1, &status, 0);
@@ -234,6 +256,9 @@ parent_refusals(void)
 		CHECK(pid > 0 && exec_child_exited(pid, status) == 1,
 		    "reaped pid %d is not ours", (int)pid);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec < 5, "the killed command lived on for "
+	    "%ld s", (long)(t1.tv_sec - t0.tv_sec));
 	CHECK(ngot == 4 && got.seq == 101 && got.reason == HR_OK,
 	    "after reload: %d answers, seq %u reason %u", ngot, got.seq,
 	    got.reason);
