@@ -44,7 +44,7 @@ tcp_finish(struct check_run *r, int err)
 	if (err == 0)
 		check_done(r, HR_OK, 0, "connected");
 	else if (err == ECONNREFUSED)
-		check_done(r, HR_REFUSED, err, "connect refused");
+		check_done(r, HR_REFUSED, 0, "connect refused");
 	else
 		check_done(r, HR_CONNECT, err, "connect: %s", strerror(err));
 }
