@@ -53,6 +53,12 @@
 #define RETRY_MS		1000	/* after a failed grant/read */
 #define WATCH_RETRY_MS		200	/* after a failed or broken watch */
 #define RACE_JITTER_MS		50	/* lost claim: re-read within */
+/*
+ * Claims and mark deletes in flight at once.  Every request is one HTTP
+ * connection; thousands at once overrun etcd's accept queue and starve
+ * the keepalive.  A round claims up to this many, each answer starts more.
+ */
+#define MARK_INFLIGHT_MAX	32
 #define WARN_EVERY_MS		(10 * 60 * 1000)
 #define WARN_SLOTS		256	/* distinct keys warned about */
 #define STALE_HOLDER		"<earlier lease>"
@@ -91,6 +97,7 @@ struct held {
 	enum par_state	 par;
 	int		 release;	/* delete the mark once down */
 	int		 readd;		/* add again once down */
+	int		 del_wait;	/* delete waits for a free slot */
 	struct etcd_req	*req;		/* claim or delete in flight */
 };
 
@@ -134,6 +141,7 @@ struct engine {
 
 	struct held		**held;
 	size_t			 nheld, held_cap;
+	size_t			 inflight;	/* claims and deletes */
 	struct yaim_addr	*refused;
 	size_t			 nrefused;
 
@@ -441,6 +449,17 @@ held_new(const struct yaim_addr *a)
 	return h;
 }
 
+/* Cancel the claim or delete of h, if any. */
+static void
+held_cancel(struct held *h)
+{
+	if (h->req == NULL)
+		return;
+	etcd_req_cancel(h->req);
+	h->req = NULL;
+	E.inflight--;
+}
+
 /* Free entries with nothing left to do. */
 static void
 held_gc(void)
@@ -562,6 +581,7 @@ claim_done(const struct etcd_result *res, void *arg)
 	struct vip	*v;
 
 	h->req = NULL;
+	E.inflight--;
 	if (res->status != ETCD_OK) {
 		/* It may have been applied: the re-read will tell. */
 		log_warnx("%s: claim of %s: %s", __func__, ntop(&h->addr),
@@ -600,6 +620,8 @@ claim(struct held *h)
 	struct etcd_op		 put;
 	struct etcd_txn		 txn;
 
+	if (E.inflight >= MARK_INFLIGHT_MAX)
+		return;		/* an answer starts the next round */
 	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
 	    ntop(&h->addr), KEYS_MARK_SUFFIX);
 	memset(&cmp, 0, sizeof(cmp));
@@ -621,6 +643,7 @@ claim(struct held *h)
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;
 	}
+	E.inflight++;
 	log_debug("claiming %s", ntop(&h->addr));
 	h->mark = M_CLAIMING;
 	h->release = 0;
@@ -633,6 +656,7 @@ delete_done(const struct etcd_result *res, void *arg)
 	struct vip	*v;
 
 	h->req = NULL;
+	E.inflight--;
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: releasing the mark of %s: %s", __func__,
 		    ntop(&h->addr), res->error);
@@ -669,6 +693,11 @@ delete_mark(struct held *h)
 
 	if (h->mark != M_OURS || h->req != NULL || E.lstate != L_ACTIVE)
 		return;
+	if (E.inflight >= MARK_INFLIGHT_MAX) {
+		h->del_wait = 1;
+		return;
+	}
+	h->del_wait = 0;
 	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
 	    ntop(&h->addr), KEYS_MARK_SUFFIX);
 	memset(&cmp, 0, sizeof(cmp));
@@ -688,6 +717,7 @@ delete_mark(struct held *h)
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;
 	}
+	E.inflight++;
 	h->mark = M_DELETING;
 }
 
@@ -854,6 +884,10 @@ round_run(void)
 	reconcile_held();
 	if (E.lstate != L_ACTIVE)
 		return;
+	/* Deletes waiting for a slot go before new claims. */
+	for (i = 0; i < E.nheld && E.inflight < MARK_INFLIGHT_MAX; i++)
+		if (E.held[i]->del_wait)
+			delete_mark(E.held[i]);
 	/* Marks of IPs no longer in the pool: release at once. */
 	for (i = 0; i < E.nheld; i++) {
 		v = vip_get(&E.held[i]->addr);
@@ -1170,12 +1204,10 @@ lease_gone(void)
 	for (i = 0; i < E.nheld; i++) {
 		struct held	*h = E.held[i];
 
-		if (h->req != NULL) {
-			etcd_req_cancel(h->req);
-			h->req = NULL;
-		}
+		held_cancel(h);
 		h->mark = M_NONE;
 		h->release = 0;
+		h->del_wait = 0;
 	}
 	for (i = 0; i < E.nvips; i++)
 		if (mark_is_ours(&E.vips[i]))
@@ -1340,8 +1372,7 @@ leave(void)
 	    !E.link_up ? "link down" : "unhealthy");
 	for (i = 0; i < E.nheld; i++)
 		if (E.held[i]->req != NULL) {
-			etcd_req_cancel(E.held[i]->req);
-			E.held[i]->req = NULL;
+			held_cancel(E.held[i]);
 			/* A claim may have landed: the revoke removes it. */
 			E.held[i]->mark = M_NONE;
 		}
@@ -1605,6 +1636,7 @@ engine_reconfigure(const struct yaim_config *conf,
 		if (h->req == NULL)
 			continue;
 		h->req = NULL;
+		E.inflight--;
 		h->mark = h->mark == M_DELETING ? M_OURS : M_NONE;
 	}
 	if (E.grant_req != NULL) {
