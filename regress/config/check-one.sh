@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check-one.sh MODE FILE: one config regress item (run from the repo top).
 #   bad:  "$YAIMD -n -f FILE" must exit 1 with stderr exactly FILE's .err
-#   good: "$YAIMD -nv -f FILE" must exit 0 with stdout exactly FILE's .out
+#   good: "$YAIMD -nv -f FILE" must exit 0 with stdout exactly FILE's .out,
+#         and that output, loaded again, must print the same
 # Exit 0 pass, 1 fail (with a diff), 77 skip.
 set -u
 mode=${1:-}
@@ -34,6 +35,19 @@ fi
 if ! diff -u "$want" "$tmp/got"; then
 	echo "$file: output differs from $want (diff above: - expected, + got)"
 	fail=1
+fi
+# The printout is itself a configuration with the same meaning: feeding it
+# back must print the same (secrets print masked either way).
+if [ $fail -eq 0 ] && [ "$mode" = good ]; then
+	sed '$d' "$tmp/got" >"$tmp/again.yml"
+	timeout 20 "$YAIMD" -nv -f "$tmp/again.yml" >"$tmp/again" \
+	    2>"$tmp/stderr"
+	rc=$?
+	if [ $rc -ne 0 ] || ! diff -u "$want" "$tmp/again"; then
+		echo "$file: the -nv output does not load back the same" \
+		    "(exit $rc)"
+		fail=1
+	fi
 fi
 if [ $fail -ne 0 ]; then
 	for f in stdout stderr; do
