@@ -43,6 +43,15 @@ log "a host name is resolved up front and pinned (CURLOPT_RESOLVE)"
 checkrun "$T/name" -k http -u "http://localhost:$P/named" "${common[@]}" -t 1
 expect_verdicts "$T/name" "up ok 0"
 
+if python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
+	log "IPv6 literal URL"
+	start_httpd web6 --bind ::1
+	checkrun "$T/v6" -k http -u "http://[::1]:$HTTPD_PORT/v6" "${common[@]}" -t 1
+	expect_verdicts "$T/v6" "up ok 0"
+else
+	log "no IPv6 loopback here: IPv6 part skipped"
+fi
+
 log "hang after accept: timeout enforced"
 checkrun "$T/hang" -k http -u "$U/?mode=hang" -i 2000 -T 400 -r 1 -F 1 -t 2
 expect_verdicts "$T/hang" "down timeout 0"
