@@ -360,7 +360,9 @@ http_check_finished(void)
 	int			 left;
 	char			*priv;
 
-	while ((msg = curl_multi_info_read(hm.multi, &left)) != NULL) {
+	/* hm.multi goes away if a report stopped the engine meanwhile */
+	while (hm.multi != NULL &&
+	    (msg = curl_multi_info_read(hm.multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;
