@@ -143,6 +143,12 @@ wait_until "$DEMO_BOUND" lab_balanced $NODES ||
 wait_until "$DEMO_BOUND" lab_all_held || lab_fail "not all held after restore"
 echo "moves seen by the monitor (only IPs moving to $victim should move):"
 show_moves "$t0"
+others=$(lab_moves "restore-$victim" | awk -v v="$victim" '$3 != v')
+if [ -z "$others" ]; then
+	echo "  ok: only IPs moving to $victim moved"
+else
+	echo "  unexpected moves:"; echo "$others" | sed 's/^/    /'
+fi
 echo "outage seen by the client, per VIP:"
 close_window "restore-$victim" gap_ms
 show_table "$((DEMO_TABLE > 1 ? DEMO_TABLE - 1 : 1))"

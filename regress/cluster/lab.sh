@@ -692,6 +692,24 @@ lab_monitor_stop() {
 	[ "$k" -eq 0 ] || return 1
 }
 
+# lab_moves LABEL: the VIPs whose holder changed since that mark, from
+# vipmon's transitions: "IP BEFORE AFTER" (holder at the mark, holder now;
+# "-" for none).  For "only the IPs that must move moved".
+lab_moves() {
+	local t
+	t=$(awk -v l="$1" '$2 == l { t = $1 } END { print t }' "$LAB_DIR/marks")
+	[ -n "$t" ] || { echo "lab_moves: no mark $1" >&2; return 1; }
+	awk -v t="$t" '
+	    $1 <= t { before[$2] = $3 }
+	    { now[$2] = $3 }
+	    END {
+		for (ip in now) {
+			b = (ip in before) ? before[ip] : "-"
+			if (b != now[ip]) print ip, b, now[ip]
+		}
+	    }' "$LAB_DIR/transitions.log" | sort -t . -k 4,4n
+}
+
 # lab_overlaps: the OVERLAP lines so far.
 lab_overlaps() { grep '^OVERLAP' "$LAB_DIR/vipmon.out"; }
 

@@ -153,6 +153,10 @@ except urllib.error.HTTPError as e:
 	    "$V2 node3"; do
 		translog_has $k || lab_fail "vipmon did not log \"$k\""
 	done
+	[ "$(lab_moves move | tr '\n' ' ')" = "$V1 node1 node3 $V2 node2 node3 " ] ||
+	    lab_fail "lab_moves move: $(lab_moves move)"
+	[ "$(lab_moves crash2 | tr '\n' ' ')" = "$V1 node2 node3 $V2 node2 node3 " ] ||
+	    lab_fail "lab_moves crash2: $(lab_moves crash2)"
 	expect_outage move "$V1" node1 node2 recovered 250 3000
 	expect_outage move "$V2" node2 node2 unaffected 0 0
 	expect_outage crash2 "$V1" node2 node3 recovered 150 3000
