@@ -31,7 +31,8 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard regress/fuzz/fuzz_*.c))
 MANS	 = yaimd.8 yaim.yml.5
 
-.PHONY: all deps check check-cluster sanitize fuzz install clean lint \
+.PHONY: all deps check check-cluster sanitize fuzz fuzz-build install clean \
+	lint \
 	demo bench tests
 
 all: tests $(BUILD)/yaimd
@@ -63,8 +64,8 @@ deps:
 # check and demo install what they need first, then re-read this file so
 # that pkg-config sees the freshly installed libraries.
 check: deps
-	$(MAKE) all
-	BUILD=$(BUILD) bash regress/run.sh
+	$(MAKE) all fuzz-build
+	BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash regress/run.sh
 
 check-cluster: deps
 	$(MAKE) all
@@ -80,21 +81,23 @@ sanitize:
 	BUILD=build-san SANITIZE=1 bash regress/run.sh
 
 FUZZ_SECONDS ?= 30
+FUZZ_BUILD = build-fuzz
 FUZZ_CFLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined
-fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang EXTRA_CFLAGS="$(FUZZ_CFLAGS)" \
-	    $(BUILD:build=build-fuzz)/libyaim.a
-	@set -e; for f in $(FUZZ_SRCS); do \
-	    n=$$(basename $$f .c); \
-	    clang -std=c11 $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	        -o build-fuzz/$$n $$f build-fuzz/libyaim.a $(LDLIBS); \
-	    mkdir -p build-fuzz/corpus/$$n; \
-	    seeds=regress/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
-	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
-	        build-fuzz/corpus/$$n $$seeds 2>build-fuzz/$$n.log || \
-	        { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
-	done
+FUZZ_BINS = $(FUZZ_SRCS:regress/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+# The harnesses link a libyaim.a built with clang and the fuzzer runtime.
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang EXTRA_CFLAGS="$(FUZZ_CFLAGS)" \
+	    $(FUZZ_BUILD)/libyaim.a
+	$(MAKE) $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/fuzz_%: regress/fuzz/fuzz_%.c $(FUZZ_BUILD)/libyaim.a
+	clang -std=c11 $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(FUZZ_BUILD)/libyaim.a $(LDLIBS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) \
+	    bash regress/run.sh fuzz
 
 install: $(BUILD)/yaimd
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \

@@ -8,6 +8,7 @@
 #                 good/*.yml with good/*.out (exact "yaimd -nv" output)
 #   integration/  integration/*.sh              exit 0 pass, 77 skip, else fail
 #   cluster/      cluster/scenario_*.sh (the CI subset lists CHECK_SUBSET)
+#   fuzz/         every regress/fuzz harness: seeds + FUZZ_SECONDS (10)
 #   lint          mandoc -Tlint on every man page
 # A test that needs something it does not have exits 77 and says why.
 set -u
@@ -20,7 +21,7 @@ export TOOLS=$BUILD/regress/tools
 export LC_ALL=C
 
 tiers=("$@")
-[ ${#tiers[@]} -gt 0 ] || tiers=(lint unit config integration cluster)
+[ ${#tiers[@]} -gt 0 ] || tiers=(lint unit config fuzz integration cluster)
 
 passed=0 failed=0 skipped=0
 failures=()
@@ -81,6 +82,24 @@ tier_integration() {
 	done
 }
 
+# Each libFuzzer harness: its seed corpus, then FUZZ_SECONDS of fuzzing.
+tier_fuzz() {
+	local f n fb=${FUZZ_BUILD:-build-fuzz} secs=${FUZZ_SECONDS:-10}
+	case $fb in /*) ;; *) fb=$TOP/$fb ;; esac
+	for f in regress/fuzz/fuzz_*.c; do
+		n=$(basename "$f" .c)
+		if [ ! -x "$fb/$n" ]; then
+			run_item "fuzz/$n" sh -c "echo 'SKIP: $fb/$n not built (make fuzz-build needs clang)'; exit 77"
+			continue
+		fi
+		mkdir -p "$fb/corpus/$n"
+		local seeds=regress/fuzz/corpus/$n
+		[ -d "$seeds" ] || seeds=
+		run_item "fuzz/$n" "$fb/$n" -max_total_time="$secs" \
+		    -print_final_stats=1 "$fb/corpus/$n" $seeds
+	done
+}
+
 tier_cluster() {
 	local t subset
 	subset=$(cat regress/cluster/CHECK_SUBSET 2>/dev/null)
@@ -102,6 +121,7 @@ for tier in "${tiers[@]}"; do
 	lint) tier_lint ;;
 	unit) tier_unit ;;
 	config) tier_config ;;
+	fuzz) tier_fuzz ;;
 	integration) tier_integration ;;
 	cluster) tier_cluster ;;
 	cluster-all) tier_cluster_all ;;
