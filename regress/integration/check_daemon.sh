@@ -109,6 +109,19 @@ hp=$(cat "$D/out/hang.pid")
 st=$(awk '{ print $3 }' "/proc/$hp/stat" 2>/dev/null)
 [ -z "$st" ] || [ "$st" = Z ] || fail "hanging command $hp survived ($st)"
 
+log "SIGHUP with another exec command while one hangs: healthy again"
+printf '#!/bin/sh\necho $$ >%s/out/hang2.pid\nexec sleep 100\n' "$D" >"$D/creds.sh.new"
+chmod 0755 "$D/creds.sh.new"
+mv "$D/creds.sh.new" "$D/creds.sh"
+wait_until 5 test -s "$D/out/hang2.pid" || fail "second hang did not start"
+sed -i 's|^    exec-command: .*|    exec-command: [ /bin/true ]|' "$T/yaim.yml"
+kill -HUP "$YPID"
+wait_until 10 node_key || { tail -n 30 "$T/yaimd.log"; fail "not healthy after reload"; }
+grep -q "configuration reloaded" "$T/yaimd.log" || fail "no reload"
+hp=$(cat "$D/out/hang2.pid")
+wait_until 5 sh -c "st=\$(awk '{ print \$3 }' /proc/$hp/stat 2>/dev/null); [ -z \"\$st\" ] || [ \"\$st\" = Z ]" ||
+    fail "the old config's hanging command $hp survived"
+
 kill -TERM "$YPID"
 wait_until 10 sh -c "! kill -0 $YPID 2>/dev/null" || fail "yaimd did not stop"
 log "all daemon checks passed"
