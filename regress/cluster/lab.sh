@@ -129,10 +129,11 @@ _lab_attach() {
 _lab_services() {
 	local i=$1 ns
 	ns=$(lab_ns "$i")
-	echo 200 >"$LAB_DIR/node$i.health"
-	ip netns exec "$ns" python3 "$LAB_CDIR/healthd.py" --name "node$i" \
-	    --state "$LAB_DIR/node$i.health" --port "$LAB_HEALTH_PORT" \
-	    --max-time "$LAB_MAXTIME" >"$LAB_DIR/healthd$i.log" 2>&1 &
+	lab_health "$i" 200
+	ip netns exec "$ns" python3 "$TOP/regress/tools/httpd.py" \
+	    --bind 127.0.0.1 --port "$LAB_HEALTH_PORT" \
+	    --control "$LAB_DIR/node$i.health.json" \
+	    >"$LAB_DIR/httpd$i.log" 2>&1 &
 	track_pid $!
 	ip netns exec "$ns" "$TOOLS/responder" -n "node$i" -p "$LAB_PORT" \
 	    -t "$LAB_MAXTIME" >"$LAB_DIR/responder$i.log" 2>&1 &
@@ -455,7 +456,21 @@ for kv in kvs:
 #
 
 # lab_health I CODE: node I's health target answers CODE from now on.
-lab_health() { echo "$2" >"$LAB_DIR/node$1.health"; }
+# The target is regress/tools/httpd.py, driven by a JSON control file it
+# reads at each request (written by rename: never half a file).
+lab_health() {
+	lab_health_mode "$1" "$2" "{\"status\": $2, \"body\": \"node$1 $2\\n\"}"
+}
+
+# lab_health_mode I LABEL JSON: any httpd.py behaviour, e.g.
+#	lab_health_mode 2 hang '{"mode": "hang"}'
+#	lab_health_mode 2 slow '{"mode": "slow", "delay": 2}'
+# LABEL is what lab_table shows in its CHECK column.
+lab_health_mode() {
+	local f=$LAB_DIR/node$1.health
+	printf '%s\n' "$3" >"$f.json.tmp" && mv "$f.json.tmp" "$f.json"
+	echo "$2" >"$f"
+}
 
 #
 # yaimd

@@ -104,6 +104,11 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)")
 	[ "$out" = 503 ] || lab_fail "health target: want 503, got $out"
+	lab_health_mode 2 hang '{"mode": "hang"}'
+	ip netns exec "$(lab_ns 2)" python3 -c "
+import urllib.request
+urllib.request.urlopen('http://127.0.0.1:$LAB_HEALTH_PORT/', timeout=0.5)" \
+	    2>/dev/null && lab_fail "health target: answered in hang mode"
 	lab_health 2 200
 
 	[ "${LAB_SELFTEST_FAIL:-0}" = 1 ] && lab_fail "failing on purpose"
