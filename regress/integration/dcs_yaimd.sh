@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The dcs engine inside yaimd (privsep, chroot, real netlink) against a
+# real etcd in a namespace: claimed IPs come up on the interface with
+# marks on the node's lease; a failing health check removes them and the
+# marks; recovery brings them back; SIGTERM removes the addresses and
+# revokes the lease.
+. "$(dirname "$0")/../lib.sh" || exit 1
+need_root
+need_cmd ip python3
+setup_user
+ns=$(netns_add dcsy)
+ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
+ip -n "$ns" link set vip0 up
+ip -n "$ns" link set vip1 up
+ip -n "$ns" addr add 198.18.0.254/24 dev vip0
+start_etcd dcsy "$ns"
+P=/service/yaim/
+
+ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
+LPID=$!
+track_pid "$LPID"
+wait_until 5 test -s "$T/port" || fail "tcp listener"
+cat >"$T/y.yml" <<EOT
+dcs-clustername: yaim
+dcs-namespace: service
+dcs-endpoints: [ '$ETCD_ENDPOINT' ]
+interface: vip0
+nodename: y1
+ttl: 3000
+interval: 2000
+checker-type: tcp
+tcp-host: 127.0.0.1
+tcp-port: $(cat "$T/port")
+check-interval: 200
+rise: 1
+fall: 1
+allowed-networks: [198.18.0.0/24]
+EOT
+for i in 1 2 3; do etcdctl_ put "${P}ips/198.18.0.$i" x >/dev/null; done
+# an address outside allowed-networks: ignored by the engine with a warning
+etcdctl_ put "${P}ips/198.18.1.1" x >/dev/null
+
+nup() { ip -n "$ns" -4 addr show dev vip0 | grep -c 'inet 198.18.0.[123]/'; }
+up_is() { [ "$(nup)" -eq "$1" ]; }
+nmarks() { etcdctl_ get --prefix --keys-only "${P}ips/" | grep -c '/marked$'; }
+marks_is() { [ "$(nmarks)" -eq "$1" ]; }
+
+ip netns exec "$ns" "$YAIMD" -dv -f "$T/y.yml" >"$T/yaimd.log" 2>&1 &
+Y=$!
+track_pid "$Y"
+wait_until 15 up_is 3 || { cat "$T/yaimd.log"; fail "addresses not up"; }
+marks_is 3 || fail "marks"
+lease=$(etcdctl_ get -w json "${P}nodes/y1" | python3 -c '
+import json, sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+grep -q "ignoring etcd key \"${P}ips/198.18.1.1\": 198.18.1.1 is outside the allowed networks" "$T/yaimd.log" ||
+    fail "no warning for the IP outside allowed-networks"
+ip -n "$ns" addr show dev vip0 | grep -q 198.18.1.1 && fail "198.18.1.1 added"
+
+log "health check fails: addresses and marks go"
+kill "$LPID"
+wait_until 5 up_is 0 || { tail -n 30 "$T/yaimd.log"; fail "addresses kept while unhealthy"; }
+wait_until 5 marks_is 0 || fail "marks kept while unhealthy"
+[ -z "$(etcdctl_ get "${P}nodes/y1")" ] || fail "node key kept while unhealthy"
+
+log "health back: addresses back on a new lease"
+ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port2" \
+    --bind 127.0.0.1 &
+track_pid $!
+wait_until 5 test -s "$T/port2" || fail "tcp listener 2"
+# the check's port is fixed in the config: reload with the new one
+sed -i "s/^tcp-port: .*/tcp-port: $(cat "$T/port2")/" "$T/y.yml"
+kill -HUP "$Y"
+wait_until 15 up_is 3 || { tail -n 30 "$T/yaimd.log"; fail "addresses not back"; }
+marks_is 3 || fail "marks not back"
+lease2=$(etcdctl_ get -w json "${P}nodes/y1" | python3 -c '
+import json, sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
+[ "$lease2" != "$lease" ] || fail "same lease after leaving"
+
+log "SIGTERM: addresses removed, lease revoked"
+kill -TERM "$Y"
+wait_until 10 bash -c "! kill -0 $Y 2>/dev/null" || fail "yaimd did not exit"
+up_is 0 || fail "addresses left"
+marks_is 0 || fail "marks left"
+etcdctl_ lease list | grep -q "$lease2" && fail "lease not revoked"
+log "ok"
