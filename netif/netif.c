@@ -1031,35 +1031,49 @@ close_all(void)
 	nf.ready = 0;
 }
 
+/* "file: " when the config came from a file (the driver builds its own). */
+static const char *
+conf_where(const struct yaim_config *conf, char *buf, size_t len)
+{
+	if (conf->file[0] == '\0')
+		return "";
+	snprintf(buf, len, "%.*s: ", (int)(len - 3), conf->file);
+	return buf;
+}
+
 int
 netif_check_config(const struct yaim_config *conf, char *err, size_t errlen)
 {
+	char		 wbuf[CFG_PATH_MAX + 3];
+	const char	*w = conf_where(conf, wbuf, sizeof(wbuf));
+
 	if (conf->interface[0] == '\0') {
-		snprintf(err, errlen, "interface is not set");
+		snprintf(err, errlen, "%sinterface is not set", w);
 		return -1;
 	}
 	if (strnlen(conf->interface, sizeof(conf->interface)) >= IFNAMSIZ) {
-		snprintf(err, errlen, "interface name is too long");
+		snprintf(err, errlen, "%sinterface name is too long", w);
 		return -1;
 	}
 	if (if_nametoindex(conf->interface) == 0) {
-		snprintf(err, errlen, "interface \"%s\" does not exist",
+		snprintf(err, errlen, "%sinterface \"%s\" does not exist", w,
 		    conf->interface);
 		return -1;
 	}
 	if (!label_fits(conf->interface, conf->label)) {
-		snprintf(err, errlen, "label \"%s:%s\" is longer than %d "
-		    "characters", conf->interface, conf->label, IFNAMSIZ - 1);
+		snprintf(err, errlen, "%slabel \"%s:%s\" is longer than %d "
+		    "characters", w, conf->interface, conf->label,
+		    IFNAMSIZ - 1);
 		return -1;
 	}
 	if (conf->netmask < 1 || conf->netmask > 32) {
-		snprintf(err, errlen, "netmask %u is out of range 1..32",
+		snprintf(err, errlen, "%snetmask %u is out of range 1..32", w,
 		    conf->netmask);
 		return -1;
 	}
 	if (conf->netmask6 < 1 || conf->netmask6 > 128) {
-		snprintf(err, errlen, "netmask6 %u is out of range 1..128",
-		    conf->netmask6);
+		snprintf(err, errlen, "%snetmask6 %u is out of range 1..128",
+		    w, conf->netmask6);
 		return -1;
 	}
 	return 0;

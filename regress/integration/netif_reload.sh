@@ -60,4 +60,12 @@ nf_wait h "state 198.18.0.201 refused not-allowed" || fail "old network still al
 nf_cmd h quit
 wait_until 3 sh -c "! kill -0 $PID_h 2>/dev/null" || fail "no quit"
 nf_hasnt "$ns" "proto=89" || fail "left behind: $(nf_addrs "$ns")"
+
+# what yaimd -n says of a missing interface, with the file's name
+conf 198.18.0.0/24 one
+sed -i 's/^interface: eth0$/interface: nosuch0/' "$T/yaim.yml"
+out=$(ip netns exec "$ns" "$DRIVER" -f "$T/yaim.yml" </dev/null 2>&1) &&
+    fail "missing interface accepted"
+[ "$out" = "netif-driver: $T/yaim.yml: interface \"nosuch0\" does not exist" ] ||
+    fail "missing interface: $out"
 echo PASS
