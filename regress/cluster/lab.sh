@@ -608,6 +608,21 @@ lab_resume_node() {
 	LAB_PAUSED[i]=
 }
 
+# lab_freeze_node I / lab_thaw_node I: a paused VM.  SIGSTOP alone is not
+# one: the namespace's kernel goes on answering ARP and TCP for the
+# addresses of a stopped yaimd, so when others take them over that is a
+# real overlap.  A paused VM is silent: freeze takes the link down too.
+# Thaw sends SIGCONT, then brings the link up at once, as a resumed VM
+# does: until yaimd drops the addresses it no longer owns, they are live.
+lab_freeze_node() {
+	lab_link "$1" down
+	lab_pause_node "$1"
+}
+lab_thaw_node() {
+	lab_resume_node "$1"
+	lab_link "$1" up
+}
+
 # lab_node_children I: yaimd's child PIDs on node I.
 lab_node_children() {
 	local p=${LAB_NODE_PIDS[$1]:-}

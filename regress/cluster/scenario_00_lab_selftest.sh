@@ -13,7 +13,8 @@
 #     and names the nodes;
 #   - a deliberate overlap: vipmon reports it and exits 1; the client sees
 #     node1, then node3 again, and the probe counts the flap;
-#   - the node life-cycle helpers (start, pause, stop, crash, revive) with
+#   - the node life-cycle helpers (start, pause, freeze, stop, crash,
+#     revive) with
 #     a stand-in for yaimd; the assignment table with a leased mark;
 #   - three etcd members: one killed, all stopped and restarted; a node cut
 #     off from etcd but not from the client;
@@ -233,6 +234,20 @@ lifecycle() {
 	for k in $p $kids; do
 		wait_until 5 in_state "$k" S ||
 		    lab_fail "lab_resume_node: $k still stopped"
+	done
+
+	# a paused VM: silent link, stopped processes
+	lab_freeze_node 1
+	ip -n "$(lab_ns 1)" link show dev veth1 | grep -q ',UP' &&
+	    lab_fail "lab_freeze_node: link still up"
+	for k in $p $kids; do
+		wait_until 5 in_state "$k" T || lab_fail "lab_freeze_node: $k runs"
+	done
+	lab_thaw_node 1
+	ip -n "$(lab_ns 1)" link show dev veth1 | grep -q ',UP' ||
+	    lab_fail "lab_thaw_node: link down"
+	for k in $p $kids; do
+		wait_until 5 in_state "$k" S || lab_fail "lab_thaw_node: $k stopped"
 	done
 
 	lab_stop_node 1 || lab_fail "lab_stop_node: status $?"
