@@ -14,8 +14,8 @@
 #   - a deliberate overlap: vipmon reports it and exits 1; the client sees
 #     node1, then node3 again, and the probe counts the flap;
 #   - the node life-cycle helpers (start, pause, freeze, stop, crash,
-#     revive) with
-#     a stand-in for yaimd; the assignment table with a leased mark;
+#     revive) with a stand-in for yaimd; the assignment table with a
+#     leased mark;
 #   - three etcd members: one killed, all stopped and restarted; a node cut
 #     off from etcd but not from the client;
 #   - the demo's plumbing (DEMO_SIM=1: the script moves the addresses).
