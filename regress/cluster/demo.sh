@@ -82,7 +82,7 @@ done
 step "setting up: etcd, 3 node namespaces, a client namespace"
 lab_up 3
 lab_pool_add $(lab_pool_range 1 "$DEMO_VIPS")
-echo "pool: $(lab_pool | tr '\n' ' ')"
+echo "pool: $(lab_pool | paste -sd ' ')"
 etcdctl_ get --prefix "${LAB_PREFIX}ips/" --keys-only | grep .
 
 if [ "$DEMO_SIM" = 1 ]; then
