@@ -142,6 +142,7 @@ struct engine {
 	struct held		**held;
 	size_t			 nheld, held_cap;
 	size_t			 inflight;	/* claims and deletes */
+	int			 warned_max;
 	struct yaim_addr	*refused;
 	size_t			 nrefused;
 
@@ -853,6 +854,16 @@ run_assign(void)
 			release_ip(h);
 		}
 	for (i = 0; i < res.nclaim; i++) {
+		if (E.nheld >= IMSG_ADDR_SYNC_MAX &&
+		    held_get(&pool[claim_idx[i]].addr) == NULL) {
+			/* The parent takes at most this many in one sync. */
+			if (!E.warned_max)
+				log_warnx("%s: holding %d addresses already, "
+				    "the most one node can; not claiming more",
+				    __func__, IMSG_ADDR_SYNC_MAX);
+			E.warned_max = 1;
+			break;
+		}
 		h = held_new(&pool[claim_idx[i]].addr);
 		if (h->mark == M_NONE && h->req == NULL &&
 		    !is_refused(&h->addr))
