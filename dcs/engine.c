@@ -603,7 +603,8 @@ claim_done(const struct etcd_result *res, void *arg)
 			v->mark_rev = res->revision;
 			v->mark_lease = E.lease;
 			v->holder_ok = 1;
-			snprintf(v->holder, sizeof(v->holder), "%s", E.conf->nodename);
+			snprintf(v->holder, sizeof(v->holder), "%s",
+			    E.conf->nodename);
 		}
 		log_info("claimed %s", ntop(&h->addr));
 		if (E.lstate == L_ACTIVE)
@@ -934,8 +935,8 @@ range_done(const struct etcd_result *res, void *arg)
 	E.nnodes = 0;
 	E.nvips = 0;
 	for (i = 0; i < res->range.n_kvs; i++)
-		view_apply(&res->range.kvs[i], 1, res->range.kvs[i].mod_revision,
-		    1);
+		view_apply(&res->range.kvs[i], 1,
+		    res->range.kvs[i].mod_revision, 1);
 	qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
 	for (i = 0; i < E.nvips; i++)
 		if (E.vips[i].marked && !E.vips[i].in_pool)
@@ -955,7 +956,8 @@ range_done(const struct etcd_result *res, void *arg)
 			v->mark_rev = h->mark_rev;
 			v->mark_lease = E.lease;
 			v->holder_ok = 1;
-			snprintf(v->holder, sizeof(v->holder), "%s", E.conf->nodename);
+			snprintf(v->holder, sizeof(v->holder), "%s",
+			    E.conf->nodename);
 		}
 	}
 	log_debug("%s: read %zu keys at revision %" PRId64, __func__,
