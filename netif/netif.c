@@ -202,20 +202,43 @@ ms_tv(uint32_t ms)
 	return tv;
 }
 
-/* ---- the held set ---- */
+/* ---- the held set: sorted by address, up to IMSG_ADDR_SYNC_MAX ---- */
+
+/* Index of a in the held set, or where it would go (*found = 0). */
+static size_t
+held_search(const struct yaim_addr *a, int *found)
+{
+	size_t	 lo = 0, hi = nf.n_held, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = yaim_addr_cmp(&nf.held[mid]->addr, a);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
 
 static struct held *
 held_find(const struct yaim_addr *a, size_t *idx)
 {
 	size_t	 i;
+	int	 found;
 
-	for (i = 0; i < nf.n_held; i++)
-		if (yaim_addr_cmp(&nf.held[i]->addr, a) == 0) {
-			if (idx != NULL)
-				*idx = i;
-			return nf.held[i];
-		}
-	return NULL;
+	i = held_search(a, &found);
+	if (!found)
+		return NULL;
+	if (idx != NULL)
+		*idx = i;
+	return nf.held[i];
 }
 
 static void	announce_cb(int, short, void *);
@@ -224,7 +247,8 @@ static struct held *
 held_add(const struct yaim_addr *a, uint8_t plen, const char *label)
 {
 	struct held	**n, *h;
-	size_t		  cap;
+	size_t		  cap, at;
+	int		  found;
 
 	if (nf.n_held == nf.cap_held) {
 		cap = nf.cap_held ? nf.cap_held * 2 : 16;
@@ -244,10 +268,15 @@ held_add(const struct yaim_addr *a, uint8_t plen, const char *label)
 		free(h);
 		return NULL;
 	}
-	nf.held[nf.n_held++] = h;
+	at = held_search(&h->addr, &found);	/* callers checked: !found */
+	memmove(&nf.held[at + 1], &nf.held[at],
+	    (nf.n_held - at) * sizeof(*nf.held));
+	nf.held[at] = h;
+	nf.n_held++;
 	return h;
 }
 
+/* Forget entry idx; entries below idx keep their index. */
 static void
 held_remove(size_t idx)
 {
@@ -255,7 +284,9 @@ held_remove(size_t idx)
 
 	event_free(h->timer);
 	free(h);
-	nf.held[idx] = nf.held[--nf.n_held];
+	nf.n_held--;
+	memmove(&nf.held[idx], &nf.held[idx + 1],
+	    (nf.n_held - idx) * sizeof(*nf.held));
 }
 
 /* ---- interface addresses that are not ours ---- */
@@ -1158,14 +1189,15 @@ netif_request(uint32_t type, const struct imsg_addr_req *req)
 }
 
 static int
-in_list(const struct yaim_addr *v, size_t n, const struct yaim_addr *a)
+addr_order(const void *a, const void *b)
 {
-	size_t	 i;
+	return yaim_addr_cmp(a, b);
+}
 
-	for (i = 0; i < n; i++)
-		if (yaim_addr_cmp(&v[i], a) == 0)
-			return 1;
-	return 0;
+static int
+in_sorted(const struct yaim_addr *v, size_t n, const struct yaim_addr *a)
+{
+	return bsearch(a, v, n, sizeof(*v), addr_order) != NULL;
 }
 
 void
@@ -1174,7 +1206,7 @@ netif_sync(const struct yaim_addr *addrs, size_t n)
 	struct netif_policy	 pol;
 	struct yaim_addr	*want = NULL, a;
 	enum addr_refusal	 r;
-	size_t			 i, nw = 0;
+	size_t			 i, nw = 0, nu = 0;
 
 	if (!nf.ready)
 		return;
@@ -1186,17 +1218,22 @@ netif_sync(const struct yaim_addr *addrs, size_t n)
 	for (i = 0; i < n; i++) {
 		if ((r = netif_validate_addr(&addrs[i], &pol)) != AR_NONE)
 			refuse("sync", &addrs[i], r);
-		else if (!in_list(want, nw, &addrs[i]))
+		else
 			want[nw++] = addrs[i];
 	}
+	/* sorted and without duplicates: 10000 entries stay cheap */
+	qsort(want, nw, sizeof(*want), addr_order);
+	for (i = 0; i < nw; i++)
+		if (nu == 0 || yaim_addr_cmp(&want[nu - 1], &want[i]) != 0)
+			want[nu++] = want[i];
 	for (i = nf.n_held; i-- > 0;) {
-		if (in_list(want, nw, &nf.held[i]->addr))
+		if (in_sorted(want, nu, &nf.held[i]->addr))
 			continue;
 		a = nf.held[i]->addr;
 		r = unhold(i) ? AR_NETLINK : AR_NONE;
 		report(&a, ADDR_DOWN, r, 0);
 	}
-	for (i = 0; i < nw; i++) {
+	for (i = 0; i < nu; i++) {
 		if (held_find(&want[i], NULL) != NULL)
 			report(&want[i], ADDR_UP, AR_NONE, 0);
 		else

@@ -43,7 +43,7 @@
 
 static int			 stamp;
 static struct event_base	*base;
-static char			 line[65536];
+static char			 line[512 * 1024];	/* a sync of 10000 IPv6 */
 static size_t			 linelen;
 
 static void out(const char *, ...) __attribute__((format(printf, 1, 2)));
