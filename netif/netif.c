@@ -1142,6 +1142,10 @@ netif_init(struct event_base *base, const struct yaim_config *conf,
 	if (!nf.has_mac)
 		log_warnx("%s: %s has no Ethernet address; addresses will not "
 		    "be announced", __func__, nf.ifname);
+	if (nf.n_networks == 0 && nf.n_ifaddrs == 0)
+		log_warnx("%s: allowed-networks is not set and %s has no "
+		    "address of its own: every request will be refused until "
+		    "it has one", __func__, nf.ifname);
 	nf.ev_mon = event_new(base, mnl_socket_get_fd(nf.mon),
 	    EV_READ | EV_PERSIST, mon_cb, NULL);
 	nf.ev_refresh = event_new(base, -1, EV_PERSIST, refresh_cb, NULL);
