@@ -1,6 +1,6 @@
 /*
- * Resolve the host names of the health checks with getaddrinfo, so that
- * the checker never needs a resolver.
+ * Resolve the host names of the health checks and of the etcd endpoints
+ * with getaddrinfo, so that the chrooted children never need a resolver.
  */
 #include <sys/socket.h>
 
@@ -120,28 +120,32 @@ out:
 	return rc;
 }
 
+/*
+ * A CURLOPT_RESOLVE entry "host:port:addr[,addr...]" for url into out, or
+ * "" when the host is a literal address.  what names the URL in errors.
+ */
 static int
-resolve_http(struct check_conf *c, char *err, size_t errlen)
+resolve_url(const char *what, const char *url, char *out, size_t outlen,
+    char *err, size_t errlen)
 {
 	struct addrinfo	*res, *ai;
 	char		 host[CFG_STR_MAX], why[128], a[YAIM_ADDRSTRLEN];
-	char		 list[sizeof(c->http_resolve)];
+	char		 list[CFG_STR_MAX * 2];
 	size_t		 used;
 	long		 port;
 	int		 n = 0;
 
-	c->http_resolve[0] = '\0';
-	if (url_host_port(c->http_url, host, sizeof(host), &port, why,
+	out[0] = '\0';
+	if (url_host_port(url, host, sizeof(host), &port, why,
 	    sizeof(why)) == -1) {
-		snprintf(err, errlen, "check %s: http-url \"%s\": %s",
-		    c->name, c->http_url, why);
+		snprintf(err, errlen, "%s \"%s\": %s", what, url, why);
 		return -1;
 	}
 	if (is_literal(host))
 		return 0;	/* libcurl does not resolve literals */
 	if (lookup(host, &res, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "check %s: cannot resolve http-url host "
-		    "\"%s\": %s", c->name, host, why);
+		snprintf(err, errlen, "%s: cannot resolve host \"%s\": %s",
+		    what, host, why);
 		return -1;
 	}
 	used = (size_t)snprintf(list, sizeof(list), "%s:%ld:", host, port);
@@ -156,12 +160,42 @@ resolve_http(struct check_conf *c, char *err, size_t errlen)
 		n++;
 	}
 	freeaddrinfo(res);
-	if (n == 0 || used >= sizeof(list)) {
-		snprintf(err, errlen, "check %s: http-url host \"%s\": no "
-		    "usable address", c->name, host);
+	if (n == 0 || used >= sizeof(list) || used >= outlen) {
+		snprintf(err, errlen, "%s: host \"%s\": no usable address",
+		    what, host);
 		return -1;
 	}
-	memcpy(c->http_resolve, list, sizeof(list));
+	memcpy(out, list, used + 1);
+	return 0;
+}
+
+static int
+resolve_http(struct check_conf *c, char *err, size_t errlen)
+{
+	char	 what[CFG_NAME_MAX + 32];
+
+	snprintf(what, sizeof(what), "check %s: http-url", c->name);
+	return resolve_url(what, c->http_url, c->http_resolve,
+	    sizeof(c->http_resolve), err, errlen);
+}
+
+/* etcd endpoints given by name are pinned for the dcs child's libcurl. */
+static int
+resolve_endpoints(struct yaim_config *conf, char *err, size_t errlen)
+{
+	char		 entry[CFG_STR_MAX * 2];
+	uint32_t	 i;
+
+	conf->n_etcd_resolve = 0;
+	for (i = 0; i < conf->n_endpoints && i < CFG_MAX_ENDPOINTS; i++) {
+		if (resolve_url("dcs-endpoints", conf->endpoints[i], entry,
+		    sizeof(conf->etcd_resolve[0]), err, errlen) == -1)
+			return -1;
+		if (entry[0] == '\0')
+			continue;
+		memcpy(conf->etcd_resolve[conf->n_etcd_resolve++], entry,
+		    strlen(entry) + 1);
+	}
 	return 0;
 }
 
@@ -171,6 +205,8 @@ resolve_config(struct yaim_config *conf, char *err, size_t errlen)
 	struct check_conf	*c;
 	uint32_t		 i;
 
+	if (resolve_endpoints(conf, err, errlen) == -1)
+		return -1;
 	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++) {
 		c = &conf->checks[i];
 		switch (c->kind) {
