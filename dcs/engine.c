@@ -938,11 +938,19 @@ range_done(const struct etcd_result *res, void *arg)
 		view_apply(&res->range.kvs[i], 1,
 		    res->range.kvs[i].mod_revision, 1);
 	qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
-	for (i = 0; i < E.nvips; i++)
-		if (E.vips[i].marked && !E.vips[i].in_pool)
-			log_debug("mark of %s without a pool key (held by "
-			    "%s); not in the pool", ntop(&E.vips[i].addr),
-			    E.vips[i].holder_ok ? E.vips[i].holder : "?");
+	for (i = 0; i < E.nvips; i++) {
+		char	 key[ETCD_MAX_KEY];
+		int	 len;
+
+		if (!E.vips[i].marked || E.vips[i].in_pool)
+			continue;
+		len = snprintf(key, sizeof(key), "%sips/%s%s",
+		    E.conf->prefix, ntop(&E.vips[i].addr), KEYS_MARK_SUFFIX);
+		warn_key(key, (size_t)len, "a mark without its pool key (held "
+		    "by %s) does not put %s in the pool",
+		    E.vips[i].holder_ok ? E.vips[i].holder : "?",
+		    ntop(&E.vips[i].addr));
+	}
 	E.view_rev = res->revision;
 	E.have_view = 1;
 	/* Our own claims newer than this read are still ours. */

@@ -52,7 +52,8 @@ sleep 2.2	# two more full reads (interval 1 s): still one warning each
 for re in '2001:DB8::6.*canonical spelling is 2001:db8::6' \
     'not-an-ip.*not an IP address' \
     '198.18.0.1/extra.*unexpected path below an IP key' \
-    '192.0.2.1.*outside the allowed networks'; do
+    '192.0.2.1.*outside the allowed networks' \
+    '198.18.0.200/marked.*a mark without its pool key \(held by ghost\)'; do
 	n=$(grep -Ec "ignoring etcd key .*$re" "$T/n1.err")
 	[ "$n" -eq 1 ] || { dump_logs n1; fail "warning /$re/ seen $n times"; }
 done
@@ -70,4 +71,19 @@ out_has n1 released || fail "no released line"
 etcdctl_ lease list | grep -q "$lease" && fail "lease $lease still listed"
 [ -z "$(etcdctl_ get "${P}nodes/n1")" ] || fail "node key left"
 [ "$(marks)" = "198.18.0.200 ghost" ] || { marks; fail "marks left"; }
+log "a TTL below etcd's minimum: the granted TTL counts and is logged"
+DCS_TTL=1000 DCS_MARGIN=250 dcs_conf "$T/short.yml" \
+    "allowed-networks: [198.18.0.0/15, 2001:db8::/32]"
+DCS_CONF=$T/short.yml start_driver n2 -H
+wait_until 10 held_is n2 4 || { dump_logs n2; fail "n2 did not take all"; }
+lease=$(lease_of "${P}nodes/n2")
+granted=$(etcdctl_ lease timetolive "$lease" | sed -n 's/.*granted with TTL(\([0-9]*\)s).*/\1/p')
+[ "$granted" -gt 1 ] || fail "etcd granted $granted s; the test expects a raise"
+err_has n2 "etcd granted lease $lease with TTL $granted s instead of the 1 s asked for" ||
+    fail "raised TTL not logged"
+sleep $((granted + 1))
+[ "$(nheld n2)" -eq 4 ] && [ "$(nmarks)" -eq 5 ] ||
+    fail "the raised TTL was not kept alive"
+grep -q FENCING "$T/n2.err" && fail "fenced with the raised TTL"
+stop_driver n2
 log "ok"
