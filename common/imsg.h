@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #define IMSG_HEADER_SIZE	sizeof(struct imsg_hdr)
-#define IMSG_MAX_SIZE		(256 * 1024)	/* header included */
+#define IMSG_MAX_SIZE		(1024 * 1024)	/* header included */
 #define IMSG_FLAG_FD		0x80000000U
 #define IMSG_TYPE_MASK		0x7fffffffU
 

@@ -58,7 +58,8 @@ struct imsg_blob_hdr {
 	uint32_t	len;		/* bytes following this header */
 	uint32_t	pad;
 };
-#define BLOB_MAX_SIZE	(128 * 1024)	/* fits one IMSG_CFG_BLOB */
+/* Fits one IMSG_CFG_BLOB; large enough for a system CA bundle. */
+#define BLOB_MAX_SIZE	(1024 * 1024 - 4096)
 
 /* Why a check or the whole node changed state. */
 enum health_reason {
