@@ -153,6 +153,8 @@ struct engine {
 };
 
 static struct engine	 E;
+/* Reports that arrive before engine_start (kept across its memset). */
+static int		 early_healthy, early_link_up = 1;
 
 static void	kick(void);
 static void	read_later(uint64_t);
@@ -1608,7 +1610,8 @@ engine_start(struct event_base *base, const struct yaim_config *conf,
 	E.base = base;
 	E.ops = *ops;
 	E.blobs = blobs;
-	E.link_up = 1;
+	E.healthy = early_healthy;
+	E.link_up = early_link_up;
 	if ((E.conf = malloc(sizeof(*E.conf))) == NULL)
 		fatal("%s", __func__);
 	memcpy(E.conf, conf, sizeof(*E.conf));
@@ -1691,6 +1694,10 @@ engine_health(const struct imsg_health *h)
 {
 	int	 healthy = h->healthy != 0;
 
+	if (E.base == NULL) {
+		early_healthy = healthy;
+		return;
+	}
 	if (healthy == E.healthy)
 		return;
 	E.healthy = healthy;
@@ -1708,6 +1715,10 @@ engine_link_state(const struct imsg_link_state *ls)
 {
 	int	 up = ls->up != 0;
 
+	if (E.base == NULL) {
+		early_link_up = up;
+		return;
+	}
 	if (up == E.link_up)
 		return;
 	E.link_up = up;
@@ -1730,8 +1741,11 @@ add_refusal(const struct yaim_addr *a)
 void
 engine_addr_state(const struct imsg_addr_state *as)
 {
-	struct held	*h = held_get(&as->addr);
+	struct held	*h;
 
+	if (E.base == NULL)
+		return;		/* nothing asked for yet */
+	h = held_get(&as->addr);
 	switch (as->state) {
 	case ADDR_UP:
 		if (h != NULL && h->par == P_ADDING) {
@@ -1787,6 +1801,10 @@ engine_addr_state(const struct imsg_addr_state *as)
 void
 engine_shutdown(void)
 {
+	if (E.base == NULL) {
+		/* dcs.c answers for an engine that never started. */
+		return;
+	}
 	log_info("shutdown: leaving the cluster");
 	E.shutdown = 1;
 	kick();
