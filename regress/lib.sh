@@ -52,6 +52,12 @@ trap _run_cleanup EXIT
 trap 'exit 130' INT TERM
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+# need_valgrind: valgrind and an uninstrumented build (make sanitize sets
+# SANITIZE=1; ASan and valgrind do not mix).
+need_valgrind() {
+	[ -z "${SANITIZE:-}" ] || skip "valgrind does not mix with sanitizers"
+	need_cmd valgrind
+}
 need_cmd() {
 	local c
 	for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/regress/tools/checklib.sh"
 need_root
-need_cmd valgrind python3
+need_valgrind
+need_cmd python3
 need_checkrun
 setup_user
 
