@@ -1201,7 +1201,8 @@ addr_order(const void *a, const void *b)
 static int
 in_sorted(const struct yaim_addr *v, size_t n, const struct yaim_addr *a)
 {
-	return bsearch(a, v, n, sizeof(*v), addr_order) != NULL;
+	/* bsearch and qsort want a non-NULL base even for 0 entries */
+	return n > 0 && bsearch(a, v, n, sizeof(*v), addr_order) != NULL;
 }
 
 void
@@ -1226,7 +1227,8 @@ netif_sync(const struct yaim_addr *addrs, size_t n)
 			want[nw++] = addrs[i];
 	}
 	/* sorted and without duplicates: 10000 entries stay cheap */
-	qsort(want, nw, sizeof(*want), addr_order);
+	if (nw > 0)
+		qsort(want, nw, sizeof(*want), addr_order);
 	for (i = 0; i < nw; i++)
 		if (nu == 0 || yaim_addr_cmp(&want[nu - 1], &want[i]) != 0)
 			want[nu++] = want[i];
