@@ -1182,7 +1182,13 @@ netif_request(uint32_t type, const struct imsg_addr_req *req)
 	}
 	what = type == IMSG_ADDR_ADD ? "add" : "delete";
 	policy(&pol);
-	if ((r = netif_validate_req(req, &pol)) != AR_NONE) {
+	r = netif_validate_req(req, &pol);
+	/* what we hold can always be let go, even if the interface lost the
+	 * prefix that allowed it */
+	if (r != AR_NONE && r != AR_BAD_IFACE && r != AR_BAD_FAMILY &&
+	    type == IMSG_ADDR_DEL && held_find(&req->addr, NULL) != NULL)
+		r = AR_NONE;
+	if (r != AR_NONE) {
 		refuse(what, &req->addr, r);
 		return;
 	}
