@@ -10,6 +10,7 @@
  */
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/if_ether.h>
@@ -794,13 +795,12 @@ do_del(const struct yaim_addr *a)
 
 /* ---- resynchronisation with the kernel ---- */
 
+/* Tagged, or held (untagged on kernels without IFA_PROTO). */
 static int
 is_ours(const struct netif_ifaddr *ia)
 {
-	if (ia->proto == NETIF_IFA_PROTO)
-		return 1;
-	/* untagged fallback: we know ours only by what we hold */
-	return !nf.use_proto && held_find(&ia->addr, NULL) != NULL;
+	return ia->proto == NETIF_IFA_PROTO ||
+	    held_find(&ia->addr, NULL) != NULL;
 }
 
 static void
@@ -938,7 +938,7 @@ addr_event(uint16_t type, const struct netif_ifaddr *ia)
 
 	h = held_find(&ia->addr, &idx);
 	if (type == RTM_NEWADDR) {
-		if (!is_ours(ia) && h == NULL)
+		if (!is_ours(ia))
 			ifaddr_add(&ia->addr);
 		return;
 	}
@@ -1110,6 +1110,25 @@ netif_check_config(const struct yaim_config *conf, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Kernels before 5.18 drop IFA_PROTO without an error: addresses then go
+ * untagged, and leftovers of a crash cannot be told from others.
+ */
+static void
+warn_old_kernel(void)
+{
+	struct utsname	 u;
+	unsigned int	 major = 0, minor = 0;
+
+	if (uname(&u) == -1 ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return;
+	if (major < 5 || (major == 5 && minor < 18))
+		log_warnx("Linux %s predates IFA_PROTO (5.18): addresses are "
+		    "not tagged, and leftovers of a crash are not removed",
+		    u.release);
+}
+
 int
 netif_init(struct event_base *base, const struct yaim_config *conf,
     const struct netif_ops *ops)
@@ -1131,6 +1150,7 @@ netif_init(struct event_base *base, const struct yaim_config *conf,
 	snprintf(nf.ifname, sizeof(nf.ifname), "%s", conf->interface);
 	copy_settings(conf);
 	nf.use_proto = 1;
+	warn_old_kernel();
 	nf.link_up = 0;
 	nf.has_mac = 0;
 	nf.ifindex = if_nametoindex(nf.ifname);
