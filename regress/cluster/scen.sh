@@ -105,7 +105,9 @@ scen_liveness() {
 
 # scen_close LABEL [FIELD]: close the probe's window of mark LABEL with a
 # quiet mark, print its outage lines and the FIGURE line of FIELD
-# (outage_ms by default); sets SCEN_MIN, SCEN_MED, SCEN_MAX, SCEN_N.
+# (outage_ms by default) over the VIPs that changed holder or failed
+# (status moved counts as 0: no failed attempt was seen); sets SCEN_MIN,
+# SCEN_MED, SCEN_MAX, SCEN_N.
 scen_close() {
 	local label=$1 field=${2:-outage_ms} f
 	lab_mark "settled-$label"
@@ -114,10 +116,13 @@ scen_close() {
 	# every VIP's line is printed at once; give the last ones a moment
 	wait_until 5 _scen_window_done "$label"
 	grep "^outage .*label=$label " "$LAB_DIR/probe.out" | sed 's/^/  /'
-	f=$(lab_outage_figures "$label" "$field")
-	read -r SCEN_MIN SCEN_MED SCEN_MAX <<<"$f"
-	SCEN_N=$(grep "^outage .*label=$label " "$LAB_DIR/probe.out" |
-	    grep -cE 'status=(recovered|down)')
+	f=$(grep "^outage .*label=$label " "$LAB_DIR/probe.out" |
+	    grep -E 'status=(recovered|down|moved)' |
+	    sed "s/.* $field=\([0-9]*\).*/\1/" | sort -n |
+	    awk '{ a[NR] = $1 } END {
+		if (NR == 0) { print "- - - 0"; exit }
+		print a[1], a[int((NR + 1) / 2)], a[NR], NR }')
+	read -r SCEN_MIN SCEN_MED SCEN_MAX SCEN_N <<<"$f"
 	echo "FIGURE $SCEN $label $field min=$SCEN_MIN median=$SCEN_MED max=$SCEN_MAX n=$SCEN_N"
 }
 _scen_window_done() {
