@@ -85,9 +85,22 @@ scen_steady() {
 	local nodes="${SCEN_UP_NODES:-$SCEN_NODES}"
 	wait_until "$SCEN_BOUND" scen_all_held ||
 	    lab_fail "$1: not every pool IP held after ${SCEN_BOUND}s: $(lab_holders | tr '\n' ' ')"
-	wait_until "$SCEN_BOUND" lab_balanced $nodes ||
-	    lab_fail "$1: $nodes not balanced after ${SCEN_BOUND}s: $(scen_counts)"
+	wait_until "$SCEN_BOUND" _scen_settled $nodes ||
+	    lab_fail "$1: $nodes not balanced and quiet after ${SCEN_BOUND}s: $(scen_counts)"
 	log "$1: steady: $(scen_counts)"
+}
+
+# scen_quiet MS: vipmon saw no VIP change holder in the last MS.
+scen_quiet() {
+	local last
+	last=$(tail -n 1 "$LAB_DIR/transitions.log" 2>/dev/null | awk '{ print $1 }')
+	[ -z "$last" ] || [ $(($(date +%s%3N) - last)) -ge "$1" ]
+}
+# Balanced, all held, and quiet for two reconciliation intervals (a cold
+# start passes through balanced states while it still moves IPs).
+_scen_settled() {
+	lab_balanced "$@" && scen_all_held &&
+	    scen_quiet $((2 * LAB_INTERVAL + 100))
 }
 
 # scen_liveness BOUND_MS WHAT: every pool IP has one holder within
