@@ -125,7 +125,7 @@ bench_pool_add_bulk() {
 		batch+="put ${LAB_PREFIX}ips/$ip \"\""$'\n'
 		echo "$ip" >>"$LAB_DIR/pool"
 		if [ $(((k - $1 + 1) % 100)) -eq 0 ] || [ $((k + 1)) -eq "$2" ]; then
-			printf '\n%s\n' "$batch" | etcdctl_ txn >/dev/null ||
+			printf '\n%s\n\n' "$batch" | etcdctl_ txn >/dev/null ||
 			    lab_fail "bench_pool_add_bulk: txn failed"
 			batch=""
 		fi

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Turn the bench's tab-separated figures into one Markdown report.
+
+    report.py DATAFILE > report.md
+
+Every figure is min / median / max over the repetitions.  Targets are
+goals: a missed one is marked "missed", never an error.
+"""
+import collections
+import statistics
+import sys
+
+
+def fig(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return "-"
+    med = statistics.median_low(v)
+    return "%s / %s / %s" % (num(v[0]), num(med), num(v[-1]))
+
+
+def med(values):
+    v = sorted(x for x in values if x is not None)
+    return statistics.median_low(v) if v else None
+
+
+def num(x):
+    if x is None:
+        return "-"
+    if abs(x - round(x)) < 1e-9:
+        return "%d" % round(x)
+    return "%.1f" % x if abs(x) >= 10 else "%.2f" % x
+
+
+def f(x):
+    try:
+        return float(x)
+    except ValueError:
+        return None
+
+
+def main():
+    rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])
+            if l.strip()]
+    fo = collections.defaultdict(list)        # (setting, tool, fault) -> rows
+    meta = {}
+    overlaps = {}
+    scale = collections.defaultdict(list)
+    load = {}
+    loadm = collections.defaultdict(dict)
+    fp = collections.defaultdict(list)
+    fpproc = []
+    fptotal = {}
+    for r in rows:
+        k = r[0]
+        if k == "fo":
+            fo[(r[1], r[2], r[3])].append(
+                (f(r[5]), f(r[6]), f(r[7])))
+        elif k == "meta" and len(r) == 4:
+            meta[(r[1], r[2])] = r[3]
+        elif k == "meta":
+            meta[("scale", r[1])] = r[2]
+        elif k == "overlaps":
+            overlaps[(r[1], r[2])] = int(r[3])
+        elif k in ("cold", "crash", "rejoin", "cold_ttl2", "nl_add",
+                   "nl_del"):
+            scale[k].append(f(r[2]))
+        elif k == "load":
+            load[int(r[1])] = (f(r[2]), f(r[3]))
+        elif k == "loadm":
+            loadm[int(r[1])][r[2]] = f(r[3])
+        elif k == "fp":
+            fp[r[1]].append((f(r[3]), f(r[4]), f(r[5]), f(r[6])))
+        elif k == "fpproc":
+            fpproc.append(r[1:])
+        elif k == "fptotal":
+            fptotal[r[1]] = (f(r[2]), f(r[3]), f(r[4]))
+    out = []
+    p = out.append
+
+    settings = [s for s in ("default", "T2", "Tmin")
+                if any(key[0] == s for key in fo)]
+    if settings:
+        p("## Failover, as the client probe sees it")
+        p("")
+        p("Client-observed outage `gap` (first failed probe to first answer "
+          "by the new holder) and `fault→holder` (fault injected to first "
+          "answer by the new holder), ms, min / median / max over the "
+          "repetitions; ratio = yaimd / keepalived on the medians of "
+          "`gap`.  `2×` = probes answered by a replaced node (probe flaps) "
+          "+ vipmon overlaps (must be 0).")
+        p("")
+        p("| setting | fault | n | yaimd gap | keepalived gap | ratio | "
+          "yaimd fault→holder | keepalived fault→holder | 2× yaimd | "
+          "2× keepalived | target (yaimd) |")
+        p("|---|---|---|---|---|---|---|---|---|---|---|")
+        for s in settings:
+            ttl = meta.get((s, "yaimd_granted_ttl_s"))
+            ka = meta.get((s, "keepalived_advert_int_s"))
+            for fault in ("graceful", "health", "crash"):
+                y = fo.get((s, "yaimd", fault), [])
+                k = fo.get((s, "keepalived", fault), [])
+                if not y and not k:
+                    continue
+                ym, km = med([g for g, _, _ in y]), med([g for g, _, _ in k])
+                rt = "%.3f" % (ym / km) if ym is not None and km else "-"
+                yflaps = sum(int(x or 0) for _, _, x in y)
+                kflaps = sum(int(x or 0) for _, _, x in k)
+                target = judge(s, fault, y, k, ttl, fo)
+                p("| %s | %s | %d/%d | %s | %s | %s | %s | %s | %d+%s | %d+%s "
+                  "| %s |" % (
+                      label(s, ttl, ka), fault, len(y), len(k),
+                      fig([g for g, _, _ in y]), fig([g for g, _, _ in k]),
+                      rt, fig([o for _, o, _ in y]),
+                      fig([o for _, o, _ in k]), yflaps,
+                      overlaps.get((s, "yaimd"), "?"), kflaps,
+                      overlaps.get((s, "keepalived"), "?"), target))
+        p("")
+        for s in settings:
+            c = meta.get((s, "yaimd_config"))
+            if c:
+                p("- %s: yaimd config `%s`, lease granted %s s; keepalived "
+                  "advert_int %s s" % (s, c.strip(),
+                                       meta.get((s, "yaimd_granted_ttl_s")),
+                                       meta.get((s, "keepalived_advert_int_s"))))
+        p("")
+
+    if scale:
+        p("## Scale (yaimd, %s nodes, %s)" % (
+            meta.get(("scale", "nodes"), "?"),
+            meta.get(("scale", "yaimd_config"), "")))
+        p("")
+        p("| measure | n | ms min / median / max | target |")
+        p("|---|---|---|---|")
+        names = [
+            ("cold", "cold start, 1000 IPs, to all held and balanced",
+             3000),
+            ("cold_ttl2", "the same with ttl 2000", 3000),
+            ("crash", "node crash to its IPs held again and balanced",
+             6000),
+            ("rejoin", "crashed node back to all 10 balanced", None),
+            ("nl_add", "netlink: parent adds 1000 addresses (one sync)",
+             None),
+            ("nl_del", "netlink: parent removes them (empty sync)", None),
+        ]
+        for key, text, goal in names:
+            v = scale.get(key)
+            if not v:
+                continue
+            t = "-"
+            if goal is not None:
+                m = med(v)
+                t = "≤ %d ms: %s" % (goal, "met" if max(v) <= goal else
+                                     "median met, max missed" if m <= goal
+                                     else "missed")
+            p("| %s | %d | %s | %s |" % (text, len(v), fig(v), t))
+        fe = meta.get(("scale", "fencing_events_ttl2"))
+        if fe is not None:
+            p("")
+            p("Fencing events (a node dropped everything because a lease "
+              "keepalive was late) during the ttl 2000 cold starts: %s." % fe)
+        p("")
+    if load:
+        p("## etcd load at steady state (per node per second)")
+        p("")
+        methods = sorted({m for d in loadm.values() for m in d})
+        p("| IPs | gRPC requests handled | gRPC messages received | %s |" %
+          " | ".join(methods))
+        p("|---|---|---|%s" % ("---|" * len(methods)))
+        for ips in sorted(load):
+            h, r = load[ips]
+            p("| %d | %s | %s | %s |" % (
+                ips, num(h), num(r), " | ".join(
+                    num(loadm[ips].get(m)) for m in methods)))
+        hs = [load[i][0] for i in load]
+        flat = max(hs) <= 1.25 * min(hs) if hs and min(hs) > 0 else False
+        p("")
+        p("Target flat in the number of IPs: %s (%s..%s requests/s/node)." % (
+            "met" if flat else "missed", num(min(hs)), num(max(hs))))
+        p("")
+    if fp:
+        p("## Footprint at idle (3 nodes, 10 VIPs, each tool's defaults)")
+        p("")
+        p("| tool | processes | RSS sum kB | PSS sum kB | CPU s/hour, all "
+          "nodes | the same incl. check scripts | CPU %% of one core per "
+          "node | idle window |")
+        p("|---|---|---|---|---|---|---|---|")
+        cpu = {}
+        for tool in ("yaimd", "keepalived"):
+            v = fp.get(tool)
+            tot = fptotal.get(tool)
+            if not v or not tot or not tot[0]:
+                continue
+            np = sum(1 for r in fpproc if r[0] == tool)
+            nodes = len({r[1] for r in fpproc if r[0] == tool}) or 1
+            own, withs = tot[1] / tot[0] * 3600, tot[2] / tot[0] * 3600
+            pct = tot[1] / tot[0] * 100 / nodes
+            cpu[tool] = (own, withs, pct)
+            p("| %s | %d | %s | %s | %.1f | %.1f | %.4f | %s s |" % (
+                tool, np, fig([x[0] for x in v]), fig([x[1] for x in v]),
+                own, withs, pct, num(tot[0])))
+        y, k = fp.get("yaimd"), fp.get("keepalived")
+        if y and k and "yaimd" in cpu and "keepalived" in cpu:
+            p("")
+            p("Ratio yaimd / keepalived: RSS %.2f, PSS %.2f, CPU %s "
+              "(keepalived incl. its check scripts: %s).  Targets: RSS sum "
+              "≤ keepalived's: %s; idle CPU < 0.1 %% per node: %s.  CPU "
+              "time is counted in clock ticks (10 ms), so short windows "
+              "are coarse." % (
+                  med([x[0] for x in y]) / med([x[0] for x in k]),
+                  med([x[1] for x in y]) / med([x[1] for x in k]),
+                  ratio(cpu["yaimd"][0], cpu["keepalived"][0]),
+                  ratio(cpu["yaimd"][1], cpu["keepalived"][1]),
+                  "met" if med([x[0] for x in y]) <= med([x[0] for x in k])
+                  else "missed",
+                  "met" if cpu["yaimd"][2] < 0.1 else "missed"))
+        p("")
+        p("Per process at the first sample (RSS kB / PSS kB):")
+        p("")
+        p("| tool | node | process | RSS kB | PSS kB |")
+        p("|---|---|---|---|---|")
+        for r in fpproc:
+            p("| %s |" % " | ".join(r))
+        p("")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return "-"
+    return "%.2f" % (a / b)
+
+
+def label(s, ttl, ka):
+    if s == "default":
+        return "defaults (yaimd ttl 5 s; keepalived advert_int 1)"
+    return "T=%s s (yaimd ttl %s s; keepalived advert_int %s)" % (
+        ttl or "?", ttl or "?", ka or "?")
+
+
+def judge(s, fault, y, k, ttl, fo):
+    g = [x for x, _, _ in y if x is not None]
+    if not g:
+        return "-"
+    m, mx = med(g), max(g)
+    if fault == "crash":
+        t = float(ttl or 5) * 1000 + 250
+        return "≤ %d ms: %s" % (t, "met" if mx <= t else "missed")
+    ok = m <= 50 and mx <= 150
+    kd = med([x for x, _, _ in fo.get(("default", "keepalived", fault), [])
+              if x is not None])
+    tenx = kd is not None and m * 10 <= kd
+    parts = ["median ≤ 50, max ≤ 150: %s" % ("met" if ok else "missed")]
+    if kd is not None:
+        parts.append("≥ 10× keepalived defaults: %s" % (
+            "met" if tenx else "missed"))
+    return "; ".join(parts)
+
+
+if __name__ == "__main__":
+    main()
