@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/dcs_lib.bash"
 need_root
+BOUND=${DCS_RELEASE_BOUND_MS:-100}	# the design's bound; raise only for slow builds
 start_etcd unhealthy
 dcs_conf "$T/yaim.yml"
 add_ips 1 6
@@ -26,11 +27,11 @@ check_release() {	# check_release WHAT T0 IPS...
 		t=$(awk -v ip="$ip" -v t0="$t0" '$2 == "dropped" && $3 == ip &&
 		    $1 >= t0 { print $1; exit }' "$T/u1.out")
 		[ -n "$t" ] || fail "$what: u1 did not drop $ip"
-		[ $((t - t0)) -le 100 ] || fail "$what: $ip dropped after $((t - t0)) ms"
+		[ $((t - t0)) -le "$BOUND" ] || fail "$what: $ip dropped after $((t - t0)) ms"
 		t=$(awk -v ip="$ip" -v t0="$t0" '$2 == "held" && $3 == ip &&
 		    $1 >= t0 { print $1; exit }' "$T/u2.out")
 		[ -n "$t" ] || fail "$what: u2 did not take $ip"
-		[ $((t - t0)) -le 100 ] ||
+		[ $((t - t0)) -le "$BOUND" ] ||
 		    fail "$what: $ip taken by u2 after $((t - t0)) ms (mark gone late)"
 		log "$what: $ip taken over by u2 $((t - t0)) ms after the command"
 	done
