@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make install with DESTDIR and PREFIX: the binary, both man pages and the
+# empty root-owned chroot directory land under DESTDIR; the user is created
+# on the real system only (without DESTDIR), as regress's setup_user shows.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_cmd make
+dest=$T/dest
+make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr \
+    install >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
+[ -x "$dest/usr/sbin/yaimd" ] || fail "no $dest/usr/sbin/yaimd"
+cmp -s "$dest/usr/sbin/yaimd" "$BUILD/yaimd" || fail "installed binary differs"
+[ -f "$dest/usr/share/man/man8/yaimd.8" ] || fail "no yaimd.8"
+[ -f "$dest/usr/share/man/man5/yaim.yml.5" ] || fail "no yaim.yml.5"
+d=$dest/var/empty/yaimd
+[ -d "$d" ] || fail "no chroot directory under DESTDIR"
+[ "$(stat -c '%u %a' "$d")" = "0 755" ] || fail "chroot directory is $(stat -c '%u %a' "$d")"
+[ -z "$(ls -A "$d")" ] || fail "chroot directory is not empty"
+# idempotent: a second install changes nothing and succeeds
+make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr install \
+    >>"$T/install.log" 2>&1 || fail "second make install"
+# the user step is idempotent on the real system as well
+sh "$TOP/regress/setup-user.sh" _yaimd /var/empty/yaimd || fail "setup-user.sh"
+sh "$TOP/regress/setup-user.sh" _yaimd /var/empty/yaimd || fail "setup-user.sh twice"
+getent passwd _yaimd | grep -q ':/usr/sbin/nologin$' || fail "_yaimd has a login shell"
+[ "$(stat -c '%u %a' /var/empty/yaimd)" = "0 755" ] || fail "/var/empty/yaimd mode"
+echo "install: ok"
