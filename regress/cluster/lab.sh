@@ -612,15 +612,19 @@ lab_resume_node() {
 # one: the namespace's kernel goes on answering ARP and TCP for the
 # addresses of a stopped yaimd, so when others take them over that is a
 # real overlap.  A paused VM is silent: freeze takes the link down too.
-# Thaw sends SIGCONT, then brings the link up at once, as a resumed VM
-# does: until yaimd drops the addresses it no longer owns, they are live.
+# The order matters: SIGSTOP first, then the link, as in a VM where both
+# stop at the same instant (link first, yaimd sees the link go down in a
+# few ms and drops its addresses: that is a link failure, not a pause).
+# Thaw brings the link up, then sends SIGCONT, as a resumed VM's kernel
+# answers before its processes run: until yaimd drops the addresses it no
+# longer owns, they are live.
 lab_freeze_node() {
-	lab_link "$1" down
 	lab_pause_node "$1"
+	lab_link "$1" down
 }
 lab_thaw_node() {
-	lab_resume_node "$1"
 	lab_link "$1" up
+	lab_resume_node "$1"
 }
 
 # lab_node_children I: yaimd's child PIDs on node I.
