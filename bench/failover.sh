@@ -8,7 +8,10 @@
 # advert_int so that 3 x advert_int + skew ~ 2 s), Tmin (yaimd ttl 1000 on
 # an etcd whose minimum lease TTL is 1 s; keepalived matched to the TTL
 # etcd granted).  Appends tab-separated lines to OUTFILE:
-#	fo SETTING TOOL FAULT REP GAP_MS OUTAGE_MS FLAPS
+#	fo SETTING TOOL FAULT REP GAP_MS OUTAGE_MS FLAPS MOVE_MS REJOIN_FLAPS
+# GAP_MS and OUTAGE_MS are the probe's (client side); MOVE_MS is vipmon's
+# (server side): the fault to node1's VIP up on another node;
+# REJOIN_FLAPS are the probe's flaps while node1 comes back.
 #	meta SETTING KEY VALUE
 # Faults on node1: graceful (SIGTERM), health (its HTTP target answers
 # 503), crash (link down, then SIGKILL of the daemon and its children).
@@ -79,6 +82,43 @@ figures() {
 # window LABEL: wait until the probe closed LABEL's window (the next mark).
 window_closed() { grep -q "^outage .*label=$1 " "$LAB_DIR/probe.out"; }
 
+# move_ms LABEL VIPS: from LABEL's mark to the last of VIPS coming up on
+# another node, from vipmon's transitions (server side).
+move_ms() {
+	local t0
+	t0=$(awk -v l="$1" '$2 == l { print $1 }' "$LAB_DIR/marks")
+	awk -v t0="$t0" -v vips="$2" '
+	    BEGIN { n = split(vips, v, /[ \n]+/); for (i = 1; i <= n; i++) if (v[i] != "") want[v[i]] = 1 }
+	    $1 >= t0 && ($2 in want) && !($2 in got) && $3 != "-" && $3 != "node1" &&
+		$3 !~ /,/ { got[$2] = $1 - t0; if ($1 - t0 > m) m = $1 - t0 }
+	    END { k = 0; for (x in want) if (!(x in got)) k++
+		  if (k > 0 || m == "") print "-"; else print m }' \
+	    "$LAB_DIR/transitions.log"
+}
+
+# back_home TOOL BOUND_S: node1 is back in the cluster.
+back_home() {
+	if [ "$1" = yaimd ]; then
+		bench_wait_ms "$2" bench_settled node1 node2 node3 >/dev/null
+	else
+		bench_wait_ms "$2" ka_vips_home >/dev/null
+	fi
+}
+
+# restart_all TOOL: stop it everywhere, clean up, start it again.
+restart_all() {
+	local i
+	for i in 1 2 3; do
+		if [ "$1" = yaimd ]; then lab_stop_node "$i" || true
+		else ka_stop "$i"; fi
+	done
+	wait_until 10 bench_none_held || lab_fail "$1 left addresses"
+	for i in 1 2 3; do
+		if [ "$1" = yaimd ]; then lab_start_node "$i"; else ka_start "$i"; fi
+	done
+	back_home "$1" $BOUND || lab_fail "$1: no recovery after a restart"
+}
+
 node1_empty() { ! bench_holders | grep -q ' node1$'; }
 ka_taken_over() { bench_all_held && node1_empty; }
 
@@ -86,6 +126,7 @@ ka_taken_over() { bench_all_held && node1_empty; }
 run_fault() {
 	local tool=$1 fault=$2 rep=$3 label t
 	label=${tool:0:1}-$SETTING-$fault-$rep
+	mine=$(bench_holders | awk '$2 == "node1" { print $1 }')
 	lab_mark "$label"
 	case $tool-$fault in
 	yaimd-graceful) lab_stop_node 1 ;;
@@ -95,11 +136,18 @@ run_fault() {
 	keepalived-crash) ka_kill 1 ;;
 	esac
 	if [ "$tool" = yaimd ]; then
-		t=$(bench_wait_ms $BOUND bench_settled node2 node3) ||
-		    lab_fail "$label: node1's IPs were not taken over"
+		t=$(bench_wait_ms $BOUND bench_settled node2 node3)
 	else
-		t=$(bench_wait_ms $BOUND ka_taken_over) ||
-		    lab_fail "$label: node1's VIP was not taken over"
+		t=$(bench_wait_ms $BOUND ka_taken_over)
+	fi
+	if [ -z "$t" ]; then
+		emit anomaly "$SETTING" "$tool" "$label: node1's VIPs not taken over in $BOUND s: $(bench_holders | tr '\n' ' ')"
+		note "$label: ANOMALY: not taken over; restarting $tool"
+		lab_mark "settle-$label"
+		[ "$fault" = health ] && lab_health 1 200
+		[ "$fault" = crash ] && lab_revive_node 1 nostart
+		restart_all "$tool"
+		return 0
 	fi
 	sleep 0.3	# a few more answers from the new holder
 	lab_mark "settle-$label"
@@ -110,17 +158,22 @@ run_fault() {
 	keepalived-graceful) ka_start 1 ;;
 	keepalived-crash) lab_revive_node 1 nostart; ka_start 1 ;;
 	esac
-	if [ "$tool" = yaimd ]; then
-		bench_wait_ms $BOUND bench_settled node1 node2 node3 >/dev/null ||
-		    lab_fail "$label: not rebalanced after node1 came back"
-	else
-		bench_wait_ms $BOUND ka_vips_home >/dev/null ||
-		    lab_fail "$label: VIP1 did not return to node1"
+	if ! back_home "$tool" 20; then
+		# Not a measurement failure: note it, restart that tool on all
+		# nodes and go on.
+		emit anomaly "$SETTING" "$tool" "$label: node1 not back in 20 s: $(bench_holders | tr '\n' ' ')"
+		note "$label: ANOMALY: node1 not back in 20 s; restarting $tool"
+		cp "$LAB_DIR/ka1.log" "/tmp/yaimbench-anomaly-$label-ka1.log" 2>/dev/null; cp "$LAB_DIR/ka2.log" "/tmp/yaimbench-anomaly-$label-ka2.log" 2>/dev/null
+		restart_all "$tool"
 	fi
-	wait_until 5 window_closed "$label" || lab_fail "$label: no outage line"
+	lab_mark "rejoined-$label"
+	wait_until 5 window_closed "settle-$label" ||
+	    lab_fail "$label: no outage line"
 	read -r g o f <<<"$(figures "$label")"
-	emit fo "$SETTING" "$tool" "$fault" "$rep" "$g" "$o" "$f"
-	note "$label: gap ${g} ms, fault->new holder ${o} ms, flaps $f (all held after ${t} ms)"
+	read -r _ _ rf <<<"$(figures "settle-$label")"
+	m=$(move_ms "$label" "$mine")
+	emit fo "$SETTING" "$tool" "$fault" "$rep" "$g" "$o" "$f" "$m" "$rf"
+	note "$label: gap ${g} ms, fault->new holder ${o} ms (vipmon ${m} ms), flaps $f, while rejoining $rf"
 	sleep 0.5
 }
 

@@ -68,7 +68,8 @@ for f in "$BUILD/yaimd" "$BUILD/regress/tools/probe" \
 done
 
 WORK=$(mktemp -d /tmp/yaimbench.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+# the section logs of the last run stay in /tmp/yaimbench-last
+trap 'rm -rf /tmp/yaimbench-last; mv "$WORK" /tmp/yaimbench-last' EXIT
 DATA=$WORK/data.tsv
 : >"$DATA"
 t_start=$(date +%s)

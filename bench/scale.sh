@@ -13,6 +13,7 @@
 #
 # Appends tab-separated lines to OUTFILE:
 #	cold REP MS | crash REP MS | rejoin REP MS | cold_ttl2 REP MS
+#	coldcpu REP WALL_MS ETCD_CPU_MS YAIMD_CPU_MS (during that cold start)
 #	load IPS REQ_PER_NODE_S MSG_PER_NODE_S | loadm IPS METHOD PER_NODE_S
 #	nl_add REP MS | nl_del REP MS | meta KEY VALUE
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -36,6 +37,7 @@ export LAB_POOL_NET LAB_POOL_MATCH LAB_TTL LAB_INTERVAL BENCH_YAIM_DROP
 . "$TOP/bench/lablib.sh"
 need_root
 
+HZ=$(getconf CLK_TCK)
 emit() { local IFS=$'\t'; echo "$*" >>"$OUT"; }
 note() { log "scale: $*" >&2; }
 all_nodes() { local i; for ((i = 1; i <= NODES; i++)); do echo "node$i"; done; }
@@ -112,11 +114,23 @@ done
 [ "$(wc -l <"$LAB_DIR/pool")" -eq $BIG ] || grow_to $BIG
 for ((rep = 1; rep <= REPS; rep++)); do
 	stop_all
+	e0=$(proc_cpu_ticks "${LAB_ETCD_PIDS[1]}")
 	t0=$(now_ms)
 	start_all
 	bench_wait_ms 120 bench_settled $(all_nodes) >/dev/null ||
 	    lab_fail "cold start $rep: not held and balanced in 120 s"
-	emit cold "$rep" $(($(now_ms) - t0))
+	t1=$(now_ms)
+	emit cold "$rep" $((t1 - t0))
+	# where the time goes: etcd's CPU and every yaimd process's (all of
+	# theirs is this cold start: they are fresh), in ms
+	e1=$(proc_cpu_ticks "${LAB_ETCD_PIDS[1]}")
+	y=0
+	for ((i = 1; i <= NODES; i++)); do
+		for p in $(lab_node_pid "$i") $(lab_node_children "$i"); do
+			y=$((y + $(proc_cpu_ticks "$p" children)))
+		done
+	done
+	emit coldcpu "$rep" $((t1 - t0)) $(((e1 - e0) * 1000 / HZ)) $((y * 1000 / HZ))
 	note "cold start $rep: $(($(now_ms) - t0)) ms"
 done
 sleep 2
