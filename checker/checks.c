@@ -85,7 +85,7 @@ run_budget_ms(const struct check_run *r)
 		break;
 	case CHECK_POSTGRES:
 		/* every attempt has its own timeout, pg.c enforces it */
-		n = r->retry_num ? r->retry_num : 1;
+		n = r->retry_num + 1;	/* attempts */
 		t = n * (t + r->retry_after_ms) + 1000;
 		break;
 	}

@@ -4,8 +4,8 @@
  * parent resolved, since the chroot has no socket directory.  The first
  * field of the first row is compared with the expected text.
  *
- * retry_num attempts to connect, retry_after apart; each attempt has the
- * check's timeout.  A query that ran and gave the wrong answer is not
+ * A failed connection attempt is retried retry_num times, retry_after
+ * apart, as etcd requests are; each attempt has the check's timeout.  A query that ran and gave the wrong answer is not
  * retried.
  */
 #include <stdio.h>
@@ -112,7 +112,7 @@ static void
 pg_attempt_failed(struct check_run *r, uint32_t reason, const char *why)
 {
 	struct pg_run	*p = r->kstate;
-	uint32_t	 attempts = r->retry_num ? r->retry_num : 1;
+	uint32_t	 attempts = r->retry_num + 1;
 
 	pg_close(p);
 	if (p->attempt < attempts) {

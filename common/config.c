@@ -547,7 +547,7 @@ h_label(struct ctx *c, const struct keydef *d, const struct item *it,
 		return -1;
 	if (strlen(s) >= d->size || !name_chars_ok(s, "._-"))
 		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not up to 14 characters of [A-Za-z0-9._-]",
+		    "%s: \"%s\" is not up to 15 characters of [A-Za-z0-9._-]",
 		    it->spelled, s);
 	return copy_str(c, it, s, dst, d->size);
 }

@@ -14,6 +14,7 @@
 static int		 log_debug_mode;
 static int		 log_verbose;
 static const char	*log_procname = "yaimd";
+static void		(*log_fatal_hook)(void);
 
 void
 log_init(int debug, int facility)
@@ -35,6 +36,12 @@ void
 log_setverbose(int verbose)
 {
 	log_verbose = verbose;
+}
+
+void
+log_set_fatal_hook(void (*hook)(void))
+{
+	log_fatal_hook = hook;
 }
 
 int
@@ -146,6 +153,12 @@ vfatalc(int code, const char *fmt, va_list ap)
 		    buf[0] ? ": " : "", strerror(code));
 	else
 		logit(LOG_CRIT, "fatal in %s: %s", log_procname, buf);
+	if (log_fatal_hook != NULL) {
+		void	(*hook)(void) = log_fatal_hook;
+
+		log_fatal_hook = NULL;	/* a fatal inside the hook ends here */
+		hook();
+	}
 	exit(1);
 }
 

@@ -10,6 +10,8 @@
 void	log_init(int debug, int facility);
 void	log_procinit(const char *procname);
 void	log_setverbose(int verbose);
+/* Run once by fatal()/fatalx() before exit, e.g. to remove addresses. */
+void	log_set_fatal_hook(void (*hook)(void));
 int	log_getverbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

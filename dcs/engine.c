@@ -939,7 +939,8 @@ range_done(const struct etcd_result *res, void *arg)
 	for (i = 0; i < res->range.n_kvs; i++)
 		view_apply(&res->range.kvs[i], 1,
 		    res->range.kvs[i].mod_revision, 1);
-	qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
+	if (E.nvips > 1)
+		qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
 	for (i = 0; i < E.nvips; i++) {
 		char	 key[ETCD_MAX_KEY];
 		int	 len;

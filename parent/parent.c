@@ -677,6 +677,8 @@ parent_main(const struct parent_opts *opts)
 	setup_signals();
 	if (netif_init(p.base, p.conf, &ops) == -1)
 		fatalx("cannot set up interface %s", p.conf->interface);
+	/* Whatever ends us, our addresses must not outlive us. */
+	log_set_fatal_hook(netif_release_all);
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
 

@@ -70,10 +70,10 @@ checkrun "$T/slow" "${pg[@]}" -q 'SELECT pg_sleep(5)' -e '' -i 3000 \
 expect_verdicts "$T/slow" "down timeout 0"
 expect_between "$(first_report_ms "$T/slow")" 480 1900 "query timeout after (ms)"
 
-log "refused port: retry_num 3, retry_after 300 ms"
+log "refused port: retry_num 2 (three attempts), retry_after 300 ms"
 closed=$(free_port)
 checkrun "$T/refused" -k postgres -h 127.0.0.1 -p "$closed" -U postgres \
-    -n 3 -a 300 -i 5000 -T 500 -t 3 -v
+    -n 2 -a 300 -i 5000 -T 500 -t 3 -v
 expect_verdicts "$T/refused" "down refused 0"
 expect_between "$(first_report_ms "$T/refused")" 590 2500 \
     "three attempts 300 ms apart took (ms)"
@@ -82,7 +82,7 @@ expect_between "$(first_report_ms "$T/refused")" 590 2500 \
 
 log "retries outlast a restart: the first verdict is healthy"
 pg_stop "$PG/data"
-"$CHECKRUN" "${pg[@]}" -q 'SELECT pg_is_in_recovery()' -e f -n 30 -a 200 \
+"$CHECKRUN" "${pg[@]}" -q 'SELECT pg_is_in_recovery()' -e f -n 29 -a 200 \
     -i 500 -T 500 -r 1 -t 12 -v >"$T/restart" 2>"$T/restart.err" &
 cr=$!
 track_pid $cr

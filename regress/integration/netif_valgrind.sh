@@ -3,7 +3,7 @@
 # link flap and quit, with no memory error and no definite leak.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netif_lib.bash"
-need_cmd valgrind
+need_valgrind
 
 nf_lan A
 ns=$NS_A

@@ -605,7 +605,7 @@ test_strings(void)
 	expect_err(BASE TCP "label: abcdefghijklm\n", "t.yml:8:8: label: "
 	    "\"lo:abcdefghijklm\" is longer than 15 characters");
 	expect_err(BASE TCP "label: a:b\n", "t.yml:8:8: label: \"a:b\" is not "
-	    "up to 14 characters of [A-Za-z0-9._-]");
+	    "up to 15 characters of [A-Za-z0-9._-]");
 	expect_err(BASE TCP "user: 'a b'\n", "t.yml:8:7: user: \"a b\" has "
 	    "characters outside [A-Za-z0-9._@$-]");
 	expect_err(BASE TCP "user: "
