@@ -37,6 +37,8 @@
 #define F_LIST		0x04	/* an item of the checks: list */
 #define F_REQ		0x10	/* required (for a check: of its kind) */
 #define F_OPT		0x20	/* an empty value means "not set" */
+#define F_ZERO		0x40	/* a number: 0 (off) is allowed too */
+#define F_TO_INTERVAL	0x80	/* a number: max is the check's interval */
 
 struct ctx;
 struct keydef;
@@ -50,14 +52,22 @@ struct item {
 
 typedef int (*handler_fn)(struct ctx *, const struct keydef *,
     const struct item *, void *);
+/*
+ * The rule of a string value (the size of its field given): NULL when
+ * it holds, else what is wrong, as in `key: "value" <what is wrong>`.
+ */
+typedef const char *(*valid_fn)(const char *, size_t);
 
 struct keydef {
 	const char	*name;		/* canonical, with dashes */
 	int		 flags;
 	uint32_t	 kind;		/* CHECK_NONE: any kind */
 	handler_fn	 fn;
+	const char	*chars;		/* h_str: [A-Za-z0-9] and these only */
+	valid_fn	 valid;		/* h_str: NULL, any string fits */
 	size_t		 off;		/* into yaim_config or check_conf */
 	size_t		 size;
+	size_t		 pos;		/* its struct cfg_pos there, 0: none */
 	uint32_t	 min, max;
 	const char	*unit;		/* "milliseconds", "bytes" or NULL */
 };
@@ -78,155 +88,147 @@ struct ctx {
 
 static int	h_str(struct ctx *, const struct keydef *, const struct item *,
 		    void *);
-static int	h_path(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
 static int	h_uint(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_bool(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
-static int	h_dcs_type(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
 static int	h_endpoints(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_nodename(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_username(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_interface(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_label(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_networks(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
-static int	h_garp_refresh(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
 static int	h_kind(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_check_name(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_timeout(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_http_url(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_header(struct ctx *, const struct keydef *,
-		    const struct item *, void *);
-static int	h_host(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_exec(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_checks(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 
+static const char *valid_path(const char *, size_t);
+static const char *valid_dcs_type(const char *, size_t);
+static const char *valid_username(const char *, size_t);
+static const char *valid_interface(const char *, size_t);
+static const char *valid_http_url(const char *, size_t);
+static const char *valid_header(const char *, size_t);
+static const char *valid_host(const char *, size_t);
+
 #define MS	"milliseconds"
 #define BYTES	"bytes"
-#define C_STR(f, fl)	fl, 0, h_str, offsetof(struct yaim_config, f), \
-			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
-#define C_PATH(f, fl)	fl, 0, h_path, offsetof(struct yaim_config, f), \
-			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
-#define C_UINT(f, lo, hi, u) F_CONF, 0, h_uint, \
-			offsetof(struct yaim_config, f), \
-			sizeof(((struct yaim_config *)0)->f), lo, hi, u
-#define C_FN(f, fl, fn)	fl, 0, fn, offsetof(struct yaim_config, f), \
-			sizeof(((struct yaim_config *)0)->f), 0, 0, NULL
-#define K_STR(f, fl, k)	fl, k, h_str, offsetof(struct check_conf, f), \
-			sizeof(((struct check_conf *)0)->f), 0, 0, NULL
-#define K_UINT(f, fl, k, lo, hi, u) fl, k, h_uint, \
-			offsetof(struct check_conf, f), \
-			sizeof(((struct check_conf *)0)->f), lo, hi, u
-#define K_FN(f, fl, k, fn) fl, k, fn, offsetof(struct check_conf, f), \
-			sizeof(((struct check_conf *)0)->f), 0, 0, NULL
+#define C_FIELD(f)	.off = offsetof(struct yaim_config, f), \
+			.size = sizeof(((struct yaim_config *)0)->f)
+#define K_FIELD(f)	.off = offsetof(struct check_conf, f), \
+			.size = sizeof(((struct check_conf *)0)->f)
+#define C_STR(f, fl, v)	.flags = fl, .fn = h_str, .valid = v, C_FIELD(f)
+#define C_UINT(f, fl, lo, hi, u) .flags = F_CONF | (fl), .fn = h_uint, \
+			C_FIELD(f), .min = lo, .max = hi, .unit = u
+#define C_FN(f, fl, h)	.flags = fl, .fn = h, C_FIELD(f)
+#define K_STR(f, fl, k, v) .flags = fl, .kind = k, .fn = h_str, \
+			.valid = v, K_FIELD(f)
+#define K_UINT(f, fl, k, lo, hi, u) .flags = fl, .kind = k, .fn = h_uint, \
+			K_FIELD(f), .min = lo, .max = hi, .unit = u
+#define K_FN(f, fl, k, h) .flags = fl, .kind = k, .fn = h, K_FIELD(f)
+#define NAME(extra)	.chars = extra
+/* A timeout lies in 10..interval of its check: applied after interval. */
+#define K_TIMEOUT(fl, k) K_UINT(timeout_ms, (fl) | F_TO_INTERVAL, k, 10, 0, MS)
+/* Values checked again after loading record where they stand. */
+#define C_POS(p)	.pos = offsetof(struct yaim_config, p)
+#define K_POS		.pos = offsetof(struct check_conf, host_pos)
 
 /*
  * Every key, in the order values are applied.  Intervals come before
  * the timeouts checked against them.
  */
 static const struct keydef keys[] = {
-	{ "dcs-type",		C_FN(dcs_type, F_CONF, h_dcs_type) },
-	{ "dcs-namespace",	C_STR(dcs_namespace, F_CONF) },
-	{ "dcs-clustername",	C_STR(dcs_clustername, F_CONF | F_REQ) },
+	{ "dcs-type",		C_STR(dcs_type, F_CONF, valid_dcs_type) },
+	{ "dcs-namespace",	C_STR(dcs_namespace, F_CONF, NULL) },
+	{ "dcs-clustername",	C_STR(dcs_clustername, F_CONF | F_REQ, NULL) },
 	{ "dcs-endpoints",	C_FN(endpoints, F_CONF | F_REQ, h_endpoints) },
-	{ "interval",		C_UINT(interval_ms, 100, 3600000, MS) },
-	{ "ttl",		C_UINT(ttl_ms, 1000, 3600000, MS) },
-	{ "retry-num",		C_UINT(retry_num, 0, 100, NULL) },
-	{ "retry-after",	C_UINT(retry_after_ms, 0, 60000, MS) },
-	{ "etcd-user",		C_FN(etcd_user, F_CONF | F_OPT, h_username) },
-	{ "etcd-password",	C_STR(etcd_password, F_CONF | F_OPT) },
-	{ "etcd-ca-file",	C_PATH(etcd_ca_file, F_CONF | F_OPT) },
-	{ "etcd-cert-file",	C_PATH(etcd_cert_file, F_CONF | F_OPT) },
-	{ "etcd-key-file",	C_PATH(etcd_key_file, F_CONF | F_OPT) },
-	{ "etcd-timeout",	C_UINT(etcd_timeout_ms, 100, 60000, MS) },
-	{ "fence-margin",	C_UINT(fence_margin_ms, 250, 60000, MS) },
-	{ "nodename",		C_FN(nodename, F_CONF, h_nodename) },
-	{ "user",		C_FN(user, F_CONF, h_username) },
-	{ "chroot",		C_PATH(chroot, F_CONF) },
-	{ "interface",		C_FN(interface, F_CONF | F_REQ, h_interface) },
-	{ "label",		C_FN(label, F_CONF | F_OPT, h_label) },
-	{ "netmask",		C_UINT(netmask, 1, 32, NULL) },
-	{ "netmask6",		C_UINT(netmask6, 1, 128, NULL) },
+	{ "interval",		C_UINT(interval_ms, 0, 100, 3600000, MS) },
+	{ "ttl",		C_UINT(ttl_ms, 0, 1000, 3600000, MS) },
+	{ "retry-num",		C_UINT(retry_num, 0, 0, 100, NULL) },
+	{ "retry-after",	C_UINT(retry_after_ms, 0, 0, 60000, MS) },
+	{ "etcd-user",		C_STR(etcd_user, F_CONF | F_OPT,
+				    valid_username) },
+	{ "etcd-password",	C_STR(etcd_password, F_CONF | F_OPT, NULL) },
+	{ "etcd-ca-file",	C_STR(etcd_ca_file, F_CONF | F_OPT,
+				    valid_path) },
+	{ "etcd-cert-file",	C_STR(etcd_cert_file, F_CONF | F_OPT,
+				    valid_path) },
+	{ "etcd-key-file",	C_STR(etcd_key_file, F_CONF | F_OPT,
+				    valid_path) },
+	{ "etcd-timeout",	C_UINT(etcd_timeout_ms, 0, 100, 60000, MS) },
+	{ "fence-margin",	C_UINT(fence_margin_ms, 0, 250, 60000, MS) },
+	{ "nodename",		C_STR(nodename, F_CONF, NULL), NAME("._-") },
+	{ "user",		C_STR(user, F_CONF, valid_username) },
+	{ "chroot",		C_STR(chroot, F_CONF, valid_path) },
+	{ "interface",		C_STR(interface, F_CONF | F_REQ,
+				    valid_interface), C_POS(interface_pos) },
+	{ "label",		C_STR(label, F_CONF | F_OPT, NULL), NAME("._-"),
+				    C_POS(label_pos) },
+	{ "netmask",		C_UINT(netmask, 0, 1, 32, NULL),
+				    C_POS(netmask_pos) },
+	{ "netmask6",		C_UINT(netmask6, 0, 1, 128, NULL),
+				    C_POS(netmask6_pos) },
 	{ "allowed-networks",	C_FN(networks, F_CONF, h_networks) },
-	{ "garp-count",		C_UINT(garp_count, 0, 100, NULL) },
-	{ "garp-interval",	C_UINT(garp_interval_ms, 10, 60000, MS) },
-	{ "garp-refresh",	C_FN(garp_refresh_ms, F_CONF, h_garp_refresh) },
+	{ "garp-count",		C_UINT(garp_count, 0, 0, 100, NULL) },
+	{ "garp-interval",	C_UINT(garp_interval_ms, 0, 10, 60000, MS) },
+	{ "garp-refresh",	C_UINT(garp_refresh_ms, F_ZERO, 1000, 86400000,
+				    MS) },
 	{ "checks",		C_FN(checks, F_CONF, h_checks) },
 
 	/* a check: the flat spec form and the items of checks: */
 	{ "checker-type",	K_FN(kind, F_FLAT, 0, h_kind) },
 	{ "type",		K_FN(kind, F_LIST | F_REQ, 0, h_kind) },
-	{ "name",		K_FN(name, F_LIST, 0, h_check_name) },
+	{ "name",		K_STR(name, F_LIST, 0, NULL), NAME("._#:-") },
 	{ "check-interval",	K_UINT(interval_ms, F_FLAT, 0, 100, 3600000,
 				    MS) },
 	{ "interval",		K_UINT(interval_ms, F_LIST, 0, 100, 3600000,
 				    MS) },
-	{ "timeout",		K_FN(timeout_ms, F_LIST, 0, h_timeout) },
+	{ "timeout",		K_TIMEOUT(F_LIST, 0) },
 	{ "rise",		K_UINT(rise, F_FLAT | F_LIST, 0, 1, 100, NULL) },
 	{ "fall",		K_UINT(fall, F_FLAT | F_LIST, 0, 1, 100, NULL) },
 
-	{ "http-url",		K_FN(http_url, F_FLAT | F_LIST | F_REQ,
-				    CHECK_HTTP, h_http_url) },
+	{ "http-url",		K_STR(http_url, F_FLAT | F_LIST | F_REQ,
+				    CHECK_HTTP, valid_http_url), K_POS },
 	{ "http-expected-code",	K_UINT(http_expected_code, F_FLAT | F_LIST,
 				    CHECK_HTTP, 100, 599, NULL) },
 	{ "http-expected-response-contains",
 				K_STR(http_expected_contains,
-				    F_FLAT | F_LIST | F_OPT, CHECK_HTTP) },
-	{ "http-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_HTTP,
-				    h_timeout) },
-	{ "http-ca-file",	K_FN(http_ca_file, F_FLAT | F_LIST | F_OPT,
-				    CHECK_HTTP, h_path) },
+				    F_FLAT | F_LIST | F_OPT, CHECK_HTTP, NULL) },
+	{ "http-timeout",	K_TIMEOUT(F_FLAT, CHECK_HTTP) },
+	{ "http-ca-file",	K_STR(http_ca_file, F_FLAT | F_LIST | F_OPT,
+				    CHECK_HTTP, valid_path) },
 	{ "http-tls-verify",	K_FN(http_tls_verify, F_FLAT | F_LIST,
 				    CHECK_HTTP, h_bool) },
-	{ "http-host",		K_FN(http_host_header, F_FLAT | F_LIST | F_OPT,
-				    CHECK_HTTP, h_header) },
+	{ "http-host",		K_STR(http_host_header, F_FLAT | F_LIST | F_OPT,
+				    CHECK_HTTP, valid_header) },
 	{ "http-max-body",	K_UINT(http_max_body, F_FLAT | F_LIST,
 				    CHECK_HTTP, 1, 1048576, BYTES) },
 
-	{ "tcp-host",		K_FN(tcp_host, F_FLAT | F_LIST | F_REQ,
-				    CHECK_TCP, h_host) },
+	{ "tcp-host",		K_STR(tcp_host, F_FLAT | F_LIST | F_REQ,
+				    CHECK_TCP, valid_host), K_POS },
 	{ "tcp-port",		K_UINT(tcp_port, F_FLAT | F_LIST | F_REQ,
 				    CHECK_TCP, 1, 65535, NULL) },
-	{ "tcp-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_TCP,
-				    h_timeout) },
+	{ "tcp-timeout",	K_TIMEOUT(F_FLAT, CHECK_TCP) },
 
-	{ "postgres-host",	K_FN(pg_host, F_FLAT | F_LIST | F_REQ,
-				    CHECK_POSTGRES, h_host) },
+	{ "postgres-host",	K_STR(pg_host, F_FLAT | F_LIST | F_REQ,
+				    CHECK_POSTGRES, valid_host), K_POS },
 	{ "postgres-port",	K_UINT(pg_port, F_FLAT | F_LIST,
 				    CHECK_POSTGRES, 1, 65535, NULL) },
-	{ "postgres-user",	K_FN(pg_user, F_FLAT | F_LIST | F_REQ,
-				    CHECK_POSTGRES, h_username) },
+	{ "postgres-user",	K_STR(pg_user, F_FLAT | F_LIST | F_REQ,
+				    CHECK_POSTGRES, valid_username) },
 	{ "postgres-password",	K_STR(pg_password, F_FLAT | F_LIST | F_OPT,
-				    CHECK_POSTGRES) },
+				    CHECK_POSTGRES, NULL) },
 	{ "postgres-dbname",	K_STR(pg_dbname, F_FLAT | F_LIST,
-				    CHECK_POSTGRES) },
+				    CHECK_POSTGRES, NULL) },
 	{ "postgres-query",	K_STR(pg_query, F_FLAT | F_LIST,
-				    CHECK_POSTGRES) },
+				    CHECK_POSTGRES, NULL) },
 	{ "postgres-expected",	K_STR(pg_expected, F_FLAT | F_LIST,
-				    CHECK_POSTGRES) },
-	{ "postgres-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_POSTGRES,
-				    h_timeout) },
+				    CHECK_POSTGRES, NULL) },
+	{ "postgres-timeout",	K_TIMEOUT(F_FLAT, CHECK_POSTGRES) },
 
 	{ "exec-command",	K_FN(exec_argv, F_FLAT | F_LIST | F_REQ,
 				    CHECK_EXEC, h_exec) },
-	{ "exec-timeout",	K_FN(timeout_ms, F_FLAT, CHECK_EXEC,
-				    h_timeout) },
+	{ "exec-timeout",	K_TIMEOUT(F_FLAT, CHECK_EXEC) },
 	{ "exec-max-output",	K_UINT(exec_max_output, F_FLAT | F_LIST,
 				    CHECK_EXEC, 0, 65536, BYTES) },
 };
@@ -267,6 +269,30 @@ cfg_error(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
 	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static struct cfg_pos
+pos_of(yaml_mark_t mark)
+{
+	return (struct cfg_pos){ (uint32_t)mark.line + 1,
+	    (uint32_t)mark.column + 1 };
+}
+
+const char *
+config_where(const struct yaim_config *conf, struct cfg_pos pos, char *buf,
+    size_t len)
+{
+	int	 n = (int)strnlen(conf->file, sizeof(conf->file));
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (n > 0 && pos.line == 0)
+		snprintf(buf, len, "%.*s: ", n, conf->file);
+	else if (n > 0)
+		snprintf(buf, len, "%.*s:%u:%u: ", n, conf->file, pos.line,
+		    pos.col);
+	return buf;
 }
 
 static const char *
@@ -357,27 +383,33 @@ get_str(struct ctx *c, const struct keydef *d, const struct item *it,
 }
 
 static int
+name_chars_ok(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!isascii((unsigned char)*s) ||
+		    (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL))
+			return 0;
+	return 1;
+}
+
+/* A string, then its rule, then its length. */
+static int
 h_str(struct ctx *c, const struct keydef *d, const struct item *it,
     void *dst)
 {
-	const char	*s;
+	const char	*s, *why;
 
 	if (get_str(c, d, it, &s) == -1)
 		return -1;
-	return copy_str(c, it, s, dst, d->size);
-}
-
-static int
-h_path(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (*s != '\0' && *s != '/')
+	if (d->chars != NULL && (strlen(s) >= d->size ||
+	    !name_chars_ok(s, d->chars)))
 		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not an absolute path", it->spelled, s);
+		    "%s: \"%s\" is not %s%zu characters of [A-Za-z0-9%s]",
+		    it->spelled, s, (d->flags & F_OPT) ? "up to " : "1..",
+		    d->size - 1, d->chars);
+	if (d->valid != NULL && (why = d->valid(s, d->size)) != NULL)
+		return cfg_error(c, it->val->start_mark, "%s: \"%s\" %s",
+		    it->spelled, s, why);
 	return copy_str(c, it, s, dst, d->size);
 }
 
@@ -415,25 +447,29 @@ parse_number(struct ctx *c, const struct item *it, const char *unit,
 }
 
 static int
-range_error(struct ctx *c, const struct item *it, uint32_t lo, uint32_t hi,
-    const char *unit)
+range_error(struct ctx *c, const struct item *it, const struct keydef *d,
+    uint32_t hi)
 {
 	return cfg_error(c, it->val->start_mark,
-	    "%s: %s is out of range (%u..%u%s%s)", it->spelled,
-	    (const char *)it->val->data.scalar.value, lo, hi,
-	    unit ? " " : "", unit ? unit : "");
+	    "%s: %s is out of range (%s%u..%u%s%s)", it->spelled,
+	    (const char *)it->val->data.scalar.value,
+	    (d->flags & F_ZERO) ? "0 or " : "", d->min, hi,
+	    d->unit ? " " : "", d->unit ? d->unit : "");
 }
 
 static int
 h_uint(struct ctx *c, const struct keydef *d, const struct item *it,
     void *dst)
 {
-	unsigned long long	 v;
+	unsigned long long	 v = 0;
+	uint32_t		 hi = d->max;
 
+	if (d->flags & F_TO_INTERVAL)
+		hi = c->chk->interval_ms;
 	if (parse_number(c, it, d->unit, &v) == -1)
 		return -1;
-	if (v < d->min || v > d->max)
-		return range_error(c, it, d->min, d->max, d->unit);
+	if ((v < d->min || v > hi) && !(v == 0 && (d->flags & F_ZERO)))
+		return range_error(c, it, d, hi);
 	store_uint(dst, d->size, (uint32_t)v);
 	return 0;
 }
@@ -460,113 +496,45 @@ h_bool(struct ctx *c, const struct keydef *d, const struct item *it,
 
 /* Validators of single values */
 
-static int
-name_chars_ok(const char *s, const char *extra)
+static const char *
+valid_path(const char *s, size_t size)
 {
-	for (; *s != '\0'; s++)
-		if (!isascii((unsigned char)*s) ||
-		    (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL))
-			return 0;
-	return 1;
+	(void)size;
+	if (*s != '\0' && *s != '/')
+		return "is not an absolute path";
+	return NULL;
 }
 
-static int
-h_dcs_type(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
+static const char *
+valid_dcs_type(const char *s, size_t size)
 {
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
+	(void)size;
 	if (strcmp(s, "etcd") != 0)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not supported (only etcd)", it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
+		return "is not supported (only etcd)";
+	return NULL;
 }
 
-static int
-h_nodename(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
+/* System, etcd and PostgreSQL user names; too long: copy_str says so. */
+static const char *
+valid_username(const char *s, size_t size)
 {
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) > 63 || !name_chars_ok(s, "._-"))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not 1..63 characters of [A-Za-z0-9._-]",
-		    it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
+	if (strlen(s) < size && !name_chars_ok(s, "._-@$"))
+		return "has characters outside [A-Za-z0-9._@$-]";
+	return NULL;
 }
 
-/* System, etcd and PostgreSQL user names. */
-static int
-h_username(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
+_Static_assert(CFG_IFNAME_MAX == 16, "the message says 15 characters");
+
+static const char *
+valid_interface(const char *s, size_t size)
 {
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) >= d->size)
-		return copy_str(c, it, s, dst, d->size);
-	if (!name_chars_ok(s, "._-@$"))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" has characters outside [A-Za-z0-9._@$-]",
-		    it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
-}
-
-static int
-h_interface(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) >= d->size)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is longer than %zu characters", it->spelled,
-		    s, d->size - 1);
+	if (strlen(s) >= size)
+		return "is longer than 15 characters";
 	/* The kernel's dev_valid_name(). */
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
 	    strpbrk(s, "/: \t") != NULL)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not a valid interface name", it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
-}
-
-static int
-h_label(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) >= d->size || !name_chars_ok(s, "._-"))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not up to 15 characters of [A-Za-z0-9._-]",
-		    it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
-}
-
-static int
-h_garp_refresh(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	unsigned long long	 v;
-
-	(void)d;
-	if (parse_number(c, it, MS, &v) == -1)
-		return -1;
-	if (v != 0 && (v < 1000 || v > 86400000))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: %s is out of range (0 or 1000..86400000 milliseconds)",
-		    it->spelled, (const char *)it->val->data.scalar.value);
-	*(uint32_t *)dst = (uint32_t)v;
-	return 0;
+		return "is not a valid interface name";
+	return NULL;
 }
 
 /*
@@ -633,6 +601,19 @@ url_scheme(const char *u)
 	return 0;
 }
 
+static const char *
+valid_http_url(const char *s, size_t size)
+{
+	size_t	 skip;
+
+	(void)size;
+	if ((skip = url_scheme(s)) == 0)
+		return "does not start with http:// or https://";
+	if (strchr(s, ' ') != NULL)
+		return "contains a blank";
+	return check_hostport(s + skip, strcspn(s + skip, "/?#"), 0);
+}
+
 /* An etcd endpoint: scheme, host and port, nothing else but a final /. */
 static int
 endpoint_add(struct ctx *c, const struct item *it, yaml_node_t *n)
@@ -669,27 +650,37 @@ endpoint_add(struct ctx *c, const struct item *it, yaml_node_t *n)
 		    it->spelled, s, why);
 	memcpy(conf->endpoints[conf->n_endpoints], s, len);
 	conf->endpoints[conf->n_endpoints][len] = '\0';
+	conf->endpoint_pos[conf->n_endpoints] = pos_of(n->start_mark);
 	conf->n_endpoints++;
 	return 0;
 }
 
-/* Calls fn for a scalar or for each item of a sequence of scalars. */
+/*
+ * Calls fn for a scalar or for each item of a sequence of scalars.  With
+ * none, *count (what fn counts) must have grown past 0, else error none.
+ */
 static int
 for_each_value(struct ctx *c, const struct item *it,
-    int (*fn)(struct ctx *, const struct item *, yaml_node_t *))
+    int (*fn)(struct ctx *, const struct item *, yaml_node_t *),
+    const uint32_t *count, const char *none)
 {
 	yaml_node_item_t	*i;
 
-	if (it->val->type == YAML_SCALAR_NODE)
-		return fn(c, it, it->val);
-	if (it->val->type != YAML_SEQUENCE_NODE)
+	if (it->val->type == YAML_SCALAR_NODE) {
+		if (fn(c, it, it->val) == -1)
+			return -1;
+	} else if (it->val->type != YAML_SEQUENCE_NODE)
 		return cfg_error(c, it->val->start_mark,
 		    "%s: expected a sequence, got a %s", it->spelled,
 		    node_type_name(it->val));
-	for (i = it->val->data.sequence.items.start;
-	    i < it->val->data.sequence.items.top; i++)
-		if (fn(c, it, node_at(c, *i)) == -1)
-			return -1;
+	else
+		for (i = it->val->data.sequence.items.start;
+		    i < it->val->data.sequence.items.top; i++)
+			if (fn(c, it, node_at(c, *i)) == -1)
+				return -1;
+	if (none != NULL && *count == 0)
+		return cfg_error(c, it->val->start_mark, "%s: %s",
+		    it->spelled, none);
 	return 0;
 }
 
@@ -699,12 +690,8 @@ h_endpoints(struct ctx *c, const struct keydef *d, const struct item *it,
 {
 	(void)d;
 	(void)dst;
-	if (for_each_value(c, it, endpoint_add) == -1)
-		return -1;
-	if (c->conf->n_endpoints == 0)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: no endpoint given", it->spelled);
-	return 0;
+	return for_each_value(c, it, endpoint_add, &c->conf->n_endpoints,
+	    "no endpoint given");
 }
 
 static void
@@ -759,7 +746,7 @@ h_networks(struct ctx *c, const struct keydef *d, const struct item *it,
 {
 	(void)d;
 	(void)dst;
-	return for_each_value(c, it, network_add);
+	return for_each_value(c, it, network_add, NULL, NULL);
 }
 
 /* Checks */
@@ -783,91 +770,26 @@ h_kind(struct ctx *c, const struct keydef *d, const struct item *it,
 	    it->spelled, s);
 }
 
-static int
-h_check_name(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) >= d->size || !name_chars_ok(s, "._#:-"))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not 1..63 characters of [A-Za-z0-9._#:-]",
-		    it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
-}
-
-/* A timeout lies in 10..interval of its check: applied after interval. */
-static int
-h_timeout(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	unsigned long long	 v;
-
-	(void)d;
-	if (parse_number(c, it, MS, &v) == -1)
-		return -1;
-	if (v < 10 || v > c->chk->interval_ms)
-		return range_error(c, it, 10, c->chk->interval_ms, MS);
-	*(uint32_t *)dst = (uint32_t)v;
-	return 0;
-}
-
-static int
-h_http_url(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
-{
-	const char	*s, *why;
-	size_t		 skip;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if ((skip = url_scheme(s)) == 0)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" does not start with http:// or https://",
-		    it->spelled, s);
-	if (strchr(s, ' ') != NULL)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" contains a blank", it->spelled, s);
-	if ((why = check_hostport(s + skip, strcspn(s + skip, "/?#"), 0)) !=
-	    NULL)
-		return cfg_error(c, it->val->start_mark, "%s: \"%s\" %s",
-		    it->spelled, s, why);
-	return copy_str(c, it, s, dst, d->size);
-}
-
 /* A Host header: no blanks (the control characters are gone already). */
-static int
-h_header(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
+static const char *
+valid_header(const char *s, size_t size)
 {
-	const char	*s;
-
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
+	(void)size;
 	if (strpbrk(s, " /") != NULL)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not a host[:port]", it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
+		return "is not a host[:port]";
+	return NULL;
 }
 
-/* A host name or an IP address literal. */
-static int
-h_host(struct ctx *c, const struct keydef *d, const struct item *it,
-    void *dst)
+/* A host name or an IP address literal; too long: copy_str says so. */
+static const char *
+valid_host(const char *s, size_t size)
 {
 	struct yaim_addr	 a;
-	const char		*s;
 
-	if (get_str(c, d, it, &s) == -1)
-		return -1;
-	if (strlen(s) < d->size && yaim_addr_parse(s, &a, 0) == -1 &&
+	if (strlen(s) < size && yaim_addr_parse(s, &a, 0) == -1 &&
 	    (strchr(s, ':') != NULL || !name_chars_ok(s, ".-_")))
-		return cfg_error(c, it->val->start_mark,
-		    "%s: \"%s\" is not a host name or an IP address",
-		    it->spelled, s);
-	return copy_str(c, it, s, dst, d->size);
+		return "is not a host name or an IP address";
+	return NULL;
 }
 
 static int
@@ -921,12 +843,8 @@ h_exec(struct ctx *c, const struct keydef *d, const struct item *it,
 {
 	(void)d;
 	(void)dst;
-	if (for_each_value(c, it, exec_value) == -1)
-		return -1;
-	if (c->chk->exec_argc == 0)
-		return cfg_error(c, it->val->start_mark,
-		    "%s: the command is empty", it->spelled);
-	return 0;
+	return for_each_value(c, it, exec_value, &c->chk->exec_argc,
+	    "the command is empty");
 }
 
 /* Mappings */
@@ -1023,7 +941,12 @@ first_seen(const struct seen *s, int scope, uint32_t kind)
 static int
 apply(struct ctx *c, const struct seen *s, size_t i, void *base)
 {
-	return keys[i].fn(c, &keys[i], &s->it[i], (char *)base + keys[i].off);
+	const struct keydef	*d = &keys[i];
+
+	if (d->pos != 0)
+		*(struct cfg_pos *)((char *)base + d->pos) =
+		    pos_of(s->it[i].val->start_mark);
+	return d->fn(c, d, &s->it[i], (char *)base + d->off);
 }
 
 static void

@@ -28,6 +28,19 @@
 #define CFG_IFNAME_MAX		16	/* IFNAMSIZ */
 #define CFG_LABEL_MAX		16	/* "<iface>:<label>" incl. NUL */
 
+/*
+ * Where a value stands in the file (1-based, libyaml's start mark); 0:0
+ * when it was not in the file.  Checks done after loading (name
+ * resolution, the interface) point their errors there.
+ */
+struct cfg_pos {
+	uint32_t	line;
+	uint32_t	col;
+};
+
+/* Room for config_where()'s "file:line:column: ". */
+#define CFG_WHERE_MAX		(CFG_PATH_MAX + 32)
+
 enum check_kind {
 	CHECK_NONE = 0,
 	CHECK_HTTP,		/* http:// and https:// */
@@ -74,6 +87,9 @@ struct check_conf {
 	uint32_t	exec_argc;
 	char		exec_argv[CFG_MAX_ARGS][CFG_STR_MAX];
 	uint32_t	exec_max_output;		/* bytes */
+
+	/* the http-url, tcp-host or postgres-host value */
+	struct cfg_pos	host_pos;
 };
 
 struct yaim_config {
@@ -123,6 +139,13 @@ struct yaim_config {
 	/* health checks: the flat spec keys form checks[0] */
 	uint32_t	n_checks;
 	struct check_conf checks[CFG_MAX_CHECKS];
+
+	/* positions of values checked after loading, see config_where() */
+	struct cfg_pos	endpoint_pos[CFG_MAX_ENDPOINTS];
+	struct cfg_pos	interface_pos;
+	struct cfg_pos	label_pos;
+	struct cfg_pos	netmask_pos;
+	struct cfg_pos	netmask6_pos;
 };
 
 /*
@@ -134,6 +157,13 @@ int	config_load(const char *path, struct yaim_config *, char *err,
 /* The same from memory (used by the fuzzer and unit tests). */
 int	config_load_buffer(const char *name, const uint8_t *buf, size_t len,
 	    struct yaim_config *, char *err, size_t errlen);
+/*
+ * The prefix of an error about a value found after loading: into buf
+ * (CFG_WHERE_MAX), "file:line:column: ", or "file: " when pos is 0:0, or
+ * "" for a config not loaded from a file.  Returns buf.
+ */
+const char *config_where(const struct yaim_config *, struct cfg_pos pos,
+	    char *buf, size_t len);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
 /* Wipe the fields a given child must not see ("checker" or "dcs"). */

@@ -1062,49 +1062,42 @@ close_all(void)
 	nf.ready = 0;
 }
 
-/* "file: " when the config came from a file (the driver builds its own). */
-static const char *
-conf_where(const struct yaim_config *conf, char *buf, size_t len)
-{
-	if (conf->file[0] == '\0')
-		return "";
-	snprintf(buf, len, "%.*s: ", (int)(len - 3), conf->file);
-	return buf;
-}
-
 int
 netif_check_config(const struct yaim_config *conf, char *err, size_t errlen)
 {
-	char		 wbuf[CFG_PATH_MAX + 3];
-	const char	*w = conf_where(conf, wbuf, sizeof(wbuf));
+	char	 at[CFG_WHERE_MAX];
 
+	/* Errors point at the value in the file ("" for a driver's own). */
+	config_where(conf, conf->interface_pos, at, sizeof(at));
 	if (conf->interface[0] == '\0') {
-		snprintf(err, errlen, "%sinterface is not set", w);
+		snprintf(err, errlen, "%sinterface is not set", at);
 		return -1;
 	}
 	if (strnlen(conf->interface, sizeof(conf->interface)) >= IFNAMSIZ) {
-		snprintf(err, errlen, "%sinterface name is too long", w);
+		snprintf(err, errlen, "%sinterface name is too long", at);
 		return -1;
 	}
 	if (if_nametoindex(conf->interface) == 0) {
-		snprintf(err, errlen, "%sinterface \"%s\" does not exist", w,
+		snprintf(err, errlen, "%sinterface \"%s\" does not exist", at,
 		    conf->interface);
 		return -1;
 	}
 	if (!label_fits(conf->interface, conf->label)) {
 		snprintf(err, errlen, "%slabel \"%s:%s\" is longer than %d "
-		    "characters", w, conf->interface, conf->label,
-		    IFNAMSIZ - 1);
+		    "characters", config_where(conf, conf->label_pos, at,
+		    sizeof(at)), conf->interface, conf->label, IFNAMSIZ - 1);
 		return -1;
 	}
 	if (conf->netmask < 1 || conf->netmask > 32) {
-		snprintf(err, errlen, "%snetmask %u is out of range 1..32", w,
+		snprintf(err, errlen, "%snetmask %u is out of range 1..32",
+		    config_where(conf, conf->netmask_pos, at, sizeof(at)),
 		    conf->netmask);
 		return -1;
 	}
 	if (conf->netmask6 < 1 || conf->netmask6 > 128) {
 		snprintf(err, errlen, "%snetmask6 %u is out of range 1..128",
-		    w, conf->netmask6);
+		    config_where(conf, conf->netmask6_pos, at, sizeof(at)),
+		    conf->netmask6);
 		return -1;
 	}
 	return 0;

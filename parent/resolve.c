@@ -60,10 +60,13 @@ lookup(const char *host, struct addrinfo **res, char *why, size_t whylen)
 	return 0;
 }
 
-/* One address for tcp and postgres checks: the first one. */
+/*
+ * One address for tcp and postgres checks: the first one.  Errors start
+ * with at, where the value stands in the file.
+ */
 static int
-resolve_one(const char *what, const struct check_conf *c, const char *host,
-    char *out, size_t outlen, char *err, size_t errlen)
+resolve_one(const char *at, const char *what, const struct check_conf *c,
+    const char *host, char *out, size_t outlen, char *err, size_t errlen)
 {
 	struct addrinfo	*res;
 	char		 why[128];
@@ -73,8 +76,9 @@ resolve_one(const char *what, const struct check_conf *c, const char *host,
 		return 0;
 	}
 	if (lookup(host, &res, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "check %s: cannot resolve %s \"%s\": %s",
-		    c->name, what, host, why);
+		snprintf(err, errlen,
+		    "%scheck %s: cannot resolve %s \"%s\": %s", at, c->name,
+		    what, host, why);
 		return -1;
 	}
 	addr_text(res, out, outlen);
@@ -122,11 +126,12 @@ out:
 
 /*
  * A CURLOPT_RESOLVE entry "host:port:addr[,addr...]" for url into out, or
- * "" when the host is a literal address.  what names the URL in errors.
+ * "" when the host is a literal address.  Errors start with at (where
+ * the URL stands in the file), then what names the URL.
  */
 static int
-resolve_url(const char *what, const char *url, char *out, size_t outlen,
-    char *err, size_t errlen)
+resolve_url(const char *at, const char *what, const char *url, char *out,
+    size_t outlen, char *err, size_t errlen)
 {
 	struct addrinfo	*res, *ai;
 	char		 host[CFG_STR_MAX], why[128], a[YAIM_ADDRSTRLEN];
@@ -138,14 +143,14 @@ resolve_url(const char *what, const char *url, char *out, size_t outlen,
 	out[0] = '\0';
 	if (url_host_port(url, host, sizeof(host), &port, why,
 	    sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s \"%s\": %s", what, url, why);
+		snprintf(err, errlen, "%s%s \"%s\": %s", at, what, url, why);
 		return -1;
 	}
 	if (is_literal(host))
 		return 0;	/* libcurl does not resolve literals */
 	if (lookup(host, &res, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s: cannot resolve host \"%s\": %s",
-		    what, host, why);
+		snprintf(err, errlen, "%s%s: cannot resolve host \"%s\": %s",
+		    at, what, host, why);
 		return -1;
 	}
 	used = (size_t)snprintf(list, sizeof(list), "%s:%ld:", host, port);
@@ -161,8 +166,8 @@ resolve_url(const char *what, const char *url, char *out, size_t outlen,
 	}
 	freeaddrinfo(res);
 	if (n == 0 || used >= sizeof(list) || used >= outlen) {
-		snprintf(err, errlen, "%s: host \"%s\": no usable address",
-		    what, host);
+		snprintf(err, errlen, "%s%s: host \"%s\": no usable address",
+		    at, what, host);
 		return -1;
 	}
 	memcpy(out, list, used + 1);
@@ -170,12 +175,12 @@ resolve_url(const char *what, const char *url, char *out, size_t outlen,
 }
 
 static int
-resolve_http(struct check_conf *c, char *err, size_t errlen)
+resolve_http(const char *at, struct check_conf *c, char *err, size_t errlen)
 {
 	char	 what[CFG_NAME_MAX + 32];
 
 	snprintf(what, sizeof(what), "check %s: http-url", c->name);
-	return resolve_url(what, c->http_url, c->http_resolve,
+	return resolve_url(at, what, c->http_url, c->http_resolve,
 	    sizeof(c->http_resolve), err, errlen);
 }
 
@@ -183,12 +188,13 @@ resolve_http(struct check_conf *c, char *err, size_t errlen)
 static int
 resolve_endpoints(struct yaim_config *conf, char *err, size_t errlen)
 {
-	char		 entry[CFG_STR_MAX * 2];
+	char		 entry[CFG_STR_MAX * 2], at[CFG_WHERE_MAX];
 	uint32_t	 i;
 
 	conf->n_etcd_resolve = 0;
 	for (i = 0; i < conf->n_endpoints && i < CFG_MAX_ENDPOINTS; i++) {
-		if (resolve_url("dcs-endpoints", conf->endpoints[i], entry,
+		config_where(conf, conf->endpoint_pos[i], at, sizeof(at));
+		if (resolve_url(at, "dcs-endpoints", conf->endpoints[i], entry,
 		    sizeof(conf->etcd_resolve[0]), err, errlen) == -1)
 			return -1;
 		if (entry[0] == '\0')
@@ -203,24 +209,27 @@ int
 resolve_config(struct yaim_config *conf, char *err, size_t errlen)
 {
 	struct check_conf	*c;
+	char			 at[CFG_WHERE_MAX];
 	uint32_t		 i;
 
 	if (resolve_endpoints(conf, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++) {
 		c = &conf->checks[i];
+		config_where(conf, c->host_pos, at, sizeof(at));
 		switch (c->kind) {
 		case CHECK_HTTP:
-			if (resolve_http(c, err, errlen) == -1)
+			if (resolve_http(at, c, err, errlen) == -1)
 				return -1;
 			break;
 		case CHECK_TCP:
-			if (resolve_one("tcp-host", c, c->tcp_host, c->tcp_addr,
-			    sizeof(c->tcp_addr), err, errlen) == -1)
+			if (resolve_one(at, "tcp-host", c, c->tcp_host,
+			    c->tcp_addr, sizeof(c->tcp_addr), err,
+			    errlen) == -1)
 				return -1;
 			break;
 		case CHECK_POSTGRES:
-			if (resolve_one("postgres-host", c, c->pg_host,
+			if (resolve_one(at, "postgres-host", c, c->pg_host,
 			    c->pg_hostaddr, sizeof(c->pg_hostaddr), err,
 			    errlen) == -1)
 				return -1;

@@ -935,6 +935,72 @@ test_files(void)
 	}
 }
 
+#define CHECK_POS(p, l, c) do {						\
+	tests++;							\
+	if ((p).line != (l) || (p).col != (c)) {			\
+		printf("FAIL line %d: %s is %u:%u, want %u:%u\n",	\
+		    __LINE__, #p, (p).line, (p).col, (l), (c));		\
+		failures++;						\
+	}								\
+} while (0)
+
+/*
+ * The positions the loader records for checks done after loading
+ * (resolver, interface), and the prefix config_where() makes of them.
+ */
+static void
+test_positions(void)
+{
+	char	 at[CFG_WHERE_MAX];
+
+	if (expect_ok("dcs-clustername: c\n"
+	    "dcs-endpoints: [http://127.0.0.1:2379,  \"http://[::1]:2379\"]\n"
+	    "interface:  lo\n"
+	    "nodename: n1\n"
+	    "label: vip\n"
+	    "netmask6: 64\n"
+	    "checker-type: postgres\n"
+	    "postgres-user: u\n"
+	    "postgres-host:   localhost\n"
+	    "checks:\n"
+	    "  - type: http\n"
+	    "    http-url: http://localhost/\n"
+	    "  - type: tcp\n"
+	    "    tcp-port: 1\n"
+	    "    tcp_host: \"::1\"\n") == 0) {
+		CHECK(conf.n_endpoints == 2 && conf.n_checks == 3);
+		CHECK_POS(conf.endpoint_pos[0], 2u, 17u);
+		CHECK_POS(conf.endpoint_pos[1], 2u, 41u);
+		CHECK_POS(conf.interface_pos, 3u, 13u);
+		CHECK_POS(conf.label_pos, 5u, 8u);
+		CHECK_POS(conf.netmask_pos, 0u, 0u);	/* not in the file */
+		CHECK_POS(conf.netmask6_pos, 6u, 11u);
+		CHECK_POS(conf.checks[0].host_pos, 9u, 18u);
+		CHECK_POS(conf.checks[1].host_pos, 12u, 15u);
+		CHECK_POS(conf.checks[2].host_pos, 15u, 15u);
+		CHECK_STR(config_where(&conf, conf.interface_pos, at,
+		    sizeof(at)), "t.yml:3:13: ");
+		CHECK_STR(config_where(&conf, conf.checks[2].host_pos, at,
+		    sizeof(at)), "t.yml:15:15: ");
+		/* a value not in the file: the file alone */
+		CHECK_STR(config_where(&conf, conf.netmask_pos, at,
+		    sizeof(at)), "t.yml: ");
+		/* truncated, never overrun */
+		CHECK_STR(config_where(&conf, conf.interface_pos, at, 6),
+		    "t.yml");
+	}
+	/* a config built in memory (no file): no prefix */
+	memset(&conf, 0, sizeof(conf));
+	CHECK_STR(config_where(&conf, (struct cfg_pos){ 3, 4 }, at,
+	    sizeof(at)), "");
+	/* positions are recorded afresh by each load */
+	if (expect_ok(BASE TCP) == 0) {
+		CHECK_POS(conf.label_pos, 0u, 0u);
+		CHECK_POS(conf.interface_pos, 3u, 12u);
+		CHECK_POS(conf.checks[0].host_pos, 6u, 11u);
+	}
+}
+
 int
 main(void)
 {
@@ -950,6 +1016,7 @@ main(void)
 	test_strings();
 	test_pairs();
 	test_checks();
+	test_positions();
 	test_print();
 	test_scrub();
 	test_files();

@@ -107,6 +107,48 @@ host_cases(void)
 	    "pg localhost -> \"%s\"", conf.checks[3].pg_hostaddr);
 }
 
+/*
+ * Errors of a loaded config point at the value in the file.  Only URLs
+ * libcurl cannot parse fail here: no name is looked up.
+ */
+static void
+position_cases(void)
+{
+	char	 err[512];
+
+	memset(&conf, 0, sizeof(conf));
+	strcpy(conf.file, "y.yml");
+	conf.n_endpoints = 2;
+	strcpy(conf.endpoints[0], "http://127.0.0.1:2379");
+	conf.endpoint_pos[0] = (struct cfg_pos){ 3, 5 };
+	strcpy(conf.endpoints[1], "http://[::1/");
+	conf.endpoint_pos[1] = (struct cfg_pos){ 4, 5 };
+	err[0] = '\0';
+	CHECK(resolve_config(&conf, err, sizeof(err)) == -1 &&
+	    strcmp(err, "y.yml:4:5: dcs-endpoints \"http://[::1/\": "
+	    "cannot parse the URL") == 0, "endpoint: \"%s\"", err);
+
+	conf.n_endpoints = 1;
+	conf.n_checks = 2;
+	conf.checks[0].kind = CHECK_TCP;
+	strcpy(conf.checks[0].tcp_host, "::1");
+	conf.checks[0].host_pos = (struct cfg_pos){ 9, 11 };
+	conf.checks[1].kind = CHECK_HTTP;
+	strcpy(conf.checks[1].name, "web");
+	strcpy(conf.checks[1].http_url, "http://[::1/");
+	conf.checks[1].host_pos = (struct cfg_pos){ 12, 15 };
+	err[0] = '\0';
+	CHECK(resolve_config(&conf, err, sizeof(err)) == -1 &&
+	    strcmp(err, "y.yml:12:15: check web: http-url \"http://[::1/\": "
+	    "cannot parse the URL") == 0, "http-url: \"%s\"", err);
+
+	/* a position not known: the file alone */
+	conf.checks[1].host_pos = (struct cfg_pos){ 0, 0 };
+	CHECK(resolve_config(&conf, err, sizeof(err)) == -1 &&
+	    strncmp(err, "y.yml: check web: ", 18) == 0, "no position: \"%s\"",
+	    err);
+}
+
 int
 main(void)
 {
@@ -121,6 +163,7 @@ main(void)
 	freeaddrinfo(res);
 	http_cases();
 	host_cases();
+	position_cases();
 	if (failures) {
 		printf("%d failures\n", failures);
 		return 1;
