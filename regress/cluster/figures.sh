@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Repetitions of the fault scenarios, for the outage figures.
 #
-#	BUILD=build-x bash regress/cluster/figures.sh [-n RUNS] [-o DIR] [SCENARIO...]
+#	BUILD=build-x bash regress/cluster/figures.sh [-a] [-n RUNS] [-o DIR] [SCENARIO...]
 #
 # Runs each scenario (default: every scenario_01..13) RUNS times (default
 # 5), one after the other, keeping each run's output in DIR (default a new
@@ -9,7 +9,9 @@
 # fault (the mark's label) and field, the min/median/max over all runs of
 # the per-VIP values (outage_ms, gap_ms: every VIP that changed holder or
 # failed; other fields: one value per run), the number of values, and the
-# runs that passed.  Root is needed, as for the scenarios.
+# runs that passed (a run where no VIP was affected counts one value 0).
+# -a: no runs, only the table of what DIR holds.  Root is needed, as for
+# the scenarios.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 export TOP=$PWD
@@ -18,12 +20,13 @@ case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export YAIMD=${YAIMD:-$BUILD/yaimd}
 export TOOLS=${TOOLS:-$BUILD/regress/tools}
 
-runs=5 out=
-while getopts n:o: opt; do
+runs=5 out= tabulate_only=0
+while getopts an:o: opt; do
 	case $opt in
+	a) tabulate_only=1 ;;
 	n) runs=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) echo "usage: figures.sh [-n runs] [-o dir] [scenario...]" >&2; exit 2 ;;
+	*) echo "usage: figures.sh [-a] [-n runs] [-o dir] [scenario...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -34,6 +37,7 @@ if [ $# -eq 0 ]; then
 	    grep -v '^scenario_00' | sed 's/\.sh$//')
 fi
 
+[ "$tabulate_only" = 1 ] && set --
 for s; do
 	for ((r = 1; r <= runs; r++)); do
 		t0=$SECONDS
@@ -54,7 +58,10 @@ values() {
 		    $1 == "FIGURE" {
 			label = $3; field = $4
 			if (field == "outage_ms" || field == "gap_ms") {
-				want[label] = field; next
+				# no VIP affected: a client outage of 0
+				if ($8 == "n=0") print s, label, field, 0
+				else want[label] = field
+				next
 			}
 			split($7, v, "=")	# max: the one value of the run
 			if (v[2] != "-") print s, label, field, v[2]

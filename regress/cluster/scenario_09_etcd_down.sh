@@ -37,7 +37,6 @@ done
 # They stay fenced while etcd is away.
 sleep "$(awk -v t="$LAB_TTL" 'BEGIN { print t / 1000 }')"
 nobody_holds || lab_fail "a node took IPs while etcd was down: $(lab_holders | tr '\n' ' ')"
-scen_close etcd-down
 
 lab_mark etcd-up
 lab_etcd_start_all

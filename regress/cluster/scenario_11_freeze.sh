@@ -103,9 +103,14 @@ scen_steady "after the thaw"
 m=$(lab_moves rejoin | awk -v n="$victim" '$3 != n && $2 != n')
 [ -z "$m" ] || lab_fail "moves not involving $victim after the thaw: $m"
 t2=$(date +%s%3N)
-wait_until $((CLIENT_MS / 1000 + 1)) scen_client_ok ||
+# (waits longer than the bound, to measure how long it takes)
+wait_until 30 scen_client_ok ||
     lab_fail "the client does not reach every VIP on its holder $(($(date +%s%3N) - t1)) ms after the thaw"
-log "the client reaches every VIP on its holder $(($(date +%s%3N) - t1)) ms after the thaw"
+cms=$(($(date +%s%3N) - t1))
+log "the client reaches every VIP on its holder $cms ms after the thaw"
+echo "FIGURE $SCEN thaw client_ms min=$cms median=$cms max=$cms n=1"
+[ "$cms" -le "$CLIENT_MS" ] ||
+    lab_fail "the client reached every VIP on its holder only $cms ms after the thaw (bound $CLIENT_MS ms): the thawed node announced addresses it no longer owned?"
 scen_close rejoin gap_ms
 
 # Overlaps allowed: the victim's former IPs, from the thaw until it dropped

@@ -13,6 +13,14 @@
 #   - the real IPs are held and balanced; the garbage written while they
 #     run moves nothing, and the client sees no outage.
 # Figure: outage_ms at the garbage written while running (none expected).
+#
+# fall: 3.  Every node reads the whole prefix at each reconciliation
+# (every 200 ms), the 1 MiB values included: about 3 MiB per node per
+# interval here.  On the 2-core machine that slowed the health target past
+# its 100 ms timeout in one run of five, and a node left the cluster (a
+# move this scenario would count).  A single slow check is not what this
+# scenario is about.
+LAB_EXTRA_CONFIG=${LAB_EXTRA_CONFIG:-"fall: 3"}
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
