@@ -920,10 +920,63 @@ round_run(void)
 
 static void	watch_start(void);
 
+static void *
+dup_array(const void *a, size_t n, size_t size)
+{
+	void	*copy;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = calloc(n, size)) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, a, n * size);
+	return copy;
+}
+
+/*
+ * A read is served at one revision, but its answer can arrive after our
+ * own claims and deletes, or watch events, that are newer.  Those win:
+ * a stale read must not bring back a mark we have just deleted, or we
+ * would put its address up again while another node takes it over.
+ */
+static void
+view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
+    size_t non, int64_t rev)
+{
+	struct vnode	*n;
+	struct vip	*v;
+	size_t		 i;
+
+	for (i = 0; i < nov; i++) {
+		if (ov[i].mark_rev <= rev && ov[i].pool_rev <= rev)
+			continue;
+		v = vip_upsert(&ov[i].addr);
+		if (ov[i].mark_rev > rev) {
+			v->marked = ov[i].marked;
+			v->mark_rev = ov[i].mark_rev;
+			v->mark_lease = ov[i].mark_lease;
+			v->holder_ok = ov[i].holder_ok;
+			memcpy(v->holder, ov[i].holder, sizeof(v->holder));
+		}
+		if (ov[i].pool_rev > rev) {
+			v->in_pool = ov[i].in_pool;
+			v->pool_rev = ov[i].pool_rev;
+		}
+	}
+	for (i = 0; i < non; i++) {
+		if (on[i].rev <= rev)
+			continue;
+		n = vnode_upsert(on[i].name);
+		*n = on[i];
+	}
+}
+
 static void
 range_done(const struct etcd_result *res, void *arg)
 {
-	size_t	 i;
+	struct vip	*old_vips;
+	struct vnode	*old_nodes;
+	size_t		 i, nold_vips, nold_nodes;
 
 	(void)arg;
 	E.range_req = NULL;
@@ -933,7 +986,11 @@ range_done(const struct etcd_result *res, void *arg)
 		read_later(RETRY_MS);
 		return;
 	}
-	/* Tombstones and all: the read replaces the view. */
+	/* Tombstones and all: the read replaces the view... */
+	old_vips = dup_array(E.vips, E.nvips, sizeof(*E.vips));
+	old_nodes = dup_array(E.nodes, E.nnodes, sizeof(*E.nodes));
+	nold_vips = E.nvips;
+	nold_nodes = E.nnodes;
 	E.nnodes = 0;
 	E.nvips = 0;
 	for (i = 0; i < res->range.n_kvs; i++)
@@ -941,6 +998,11 @@ range_done(const struct etcd_result *res, void *arg)
 		    res->range.kvs[i].mod_revision, 1);
 	if (E.nvips > 1)
 		qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
+	/* ...except what we learned after it was served. */
+	view_keep_newer(old_vips, nold_vips, old_nodes, nold_nodes,
+	    res->revision);
+	free(old_vips);
+	free(old_nodes);
 	for (i = 0; i < E.nvips; i++) {
 		char	 key[ETCD_MAX_KEY];
 		int	 len;
@@ -956,21 +1018,6 @@ range_done(const struct etcd_result *res, void *arg)
 	}
 	E.view_rev = res->revision;
 	E.have_view = 1;
-	/* Our own claims newer than this read are still ours. */
-	for (i = 0; i < E.nheld; i++) {
-		struct held	*h = E.held[i];
-		struct vip	*v;
-
-		if (h->mark == M_OURS && h->mark_rev > res->revision) {
-			v = vip_upsert(&h->addr);
-			v->marked = 1;
-			v->mark_rev = h->mark_rev;
-			v->mark_lease = E.lease;
-			v->holder_ok = 1;
-			snprintf(v->holder, sizeof(v->holder), "%s",
-			    E.conf->nodename);
-		}
-	}
 	log_debug("%s: read %zu keys at revision %" PRId64, __func__,
 	    res->range.n_kvs, res->revision);
 	if (E.nstate == N_DUPLICATE || E.nstate == N_IN) {
