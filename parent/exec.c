@@ -6,6 +6,7 @@
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -230,6 +231,29 @@ proc_free(struct exec_proc *p)
 	free(p);
 }
 
+/*
+ * glibc's sigaction() refuses its internal signals (32 and 33), so one of
+ * them ignored by whoever started yaimd would reach the command; the
+ * system call does not refuse.  All-zero fields mean SIG_DFL on every
+ * layout of the kernel's struct sigaction.
+ */
+static void
+reset_libc_signals(void)
+{
+	struct {
+		void		*handler;
+		unsigned long	 flags;
+		void		*restorer;
+		uint64_t	 mask;
+	} ksa;
+	int	 sig;
+
+	memset(&ksa, 0, sizeof(ksa));
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+		    sizeof(ksa.mask));
+}
+
 /* In the child after fork: never returns. */
 static void __attribute__((noreturn))
 child_exec(const struct check_conf *c, int outfd, uid_t uid, gid_t gid)
@@ -249,6 +273,7 @@ child_exec(const struct check_conf *c, int outfd, uid_t uid, gid_t gid)
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
+	reset_libc_signals();
 	sigemptyset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, NULL) == -1)
 		CHILD_FAIL("sigprocmask");
