@@ -180,6 +180,7 @@ run_fault() {
 block_yaimd() {
 	local rep=$1 i t0 f
 	t0=$(now_ms)
+	lab_mark "start-yaimd-$rep"
 	for i in 1 2 3; do lab_start_node "$i"; done
 	bench_wait_ms $BOUND bench_settled node1 node2 node3 >/dev/null ||
 	    lab_fail "yaimd: no 1/1/1 at start"
@@ -190,6 +191,7 @@ block_yaimd() {
 	fi
 	sleep 1
 	for f in graceful health crash; do run_fault yaimd "$f" "$rep"; done
+	lab_mark "stop-yaimd-$rep"
 	for i in 1 2 3; do lab_stop_node "$i" || true; done
 	wait_until 10 bench_none_held || lab_fail "yaimd left addresses"
 	echo "yaimd $t0 $(now_ms)" >>"$LAB_DIR/blocks"
@@ -198,12 +200,14 @@ block_yaimd() {
 block_keepalived() {
 	local rep=$1 i t0 f
 	t0=$(now_ms)
+	lab_mark "start-keepalived-$rep"
 	for i in 1 2 3; do ka_start "$i"; done
 	bench_wait_ms $BOUND ka_vips_home >/dev/null ||
 	    lab_fail "keepalived: VIPs not on their masters"
 	[ "$rep" = 1 ] && emit meta "$SETTING" keepalived_advert_int_s "$KA_ADV"
 	sleep 1
 	for f in graceful health crash; do run_fault keepalived "$f" "$rep"; done
+	lab_mark "stop-keepalived-$rep"
 	for i in 1 2 3; do ka_stop "$i"; done
 	wait_until 10 bench_none_held || lab_fail "keepalived left addresses"
 	echo "keepalived $t0 $(now_ms)" >>"$LAB_DIR/blocks"
@@ -236,5 +240,10 @@ for tool in yaimd keepalived; do
 	    END { print c + 0 }' "$LAB_DIR/blocks" "$LAB_DIR/vipmon.out")
 	emit overlaps "$SETTING" "$tool" "$n"
 done
-grep -E '^(OVERLAP|SUSPECT)' "$LAB_DIR/vipmon.out" >&2 || true
+# each overlap with the window it fell in (the last mark before it)
+grep -E '^(OVERLAP|SUSPECT)' "$LAB_DIR/vipmon.out" | while read -r kind t rest; do
+	w=$(awk -v t="$t" '$1 <= t { l = $2 } END { print l }' "$LAB_DIR/marks")
+	emit overlapat "$SETTING" "$kind" "$t" "${w:-before-any-mark}" "$rest"
+	echo "$kind $t $rest (window ${w:-none})" >&2
+done
 note "done"

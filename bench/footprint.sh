@@ -11,6 +11,7 @@
 #	fp TOOL SAMPLE RSS_KB_ALL PSS_KB_ALL CPU_S_PER_H_ALL CPU_S_PER_H_WITH_SCRIPTS
 #	fpproc TOOL NODE ROLE RSS_KB PSS_KB	(at the first sample)
 #	fptotal TOOL SECONDS CPU_S CPU_S_WITH_SCRIPTS
+#	fpmap TOOL FILE RSS_KB PSS_KB	(node1's processes, the largest mappings)
 # "ALL" sums every process of the 3 nodes.
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 SAMPLES=${1:?samples}
@@ -65,6 +66,17 @@ measure() {
 	while read -r node role p; do
 		emit fpproc "$tool" "$node" "$role" "$(proc_rss_kb "$p")" "$(pss_kb "$p")"
 	done <<<"$list"
+	# where node1's RSS is: per mapped file, summed over its processes
+	for p in $(awk '$1 == "node1" { print $3 }' <<<"$list"); do
+		cat "/proc/$p/smaps" 2>/dev/null
+	done | awk -v tool="$tool" '
+	    /^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6) ? $6 : "[anon]"
+		sub(/.*\//, "", name) }
+	    $1 == "Rss:" { rss[name] += $2 }
+	    $1 == "Pss:" { pss[name] += $2 }
+	    END { for (n in rss) if (rss[n] >= 256)
+		printf "fpmap\t%s\t%s\t%d\t%d\n", tool, n, rss[n], pss[n] }' |
+	    sort -t "$(printf '\t')" -k4,4nr | head -n 12 >>"$OUT"
 	c0=$(ticks own $pids); w0=$(ticks children $pids)
 	cs0=$c0 cw0=$w0 t00=$(now_ms)
 	for ((k = 1; k <= SAMPLES; k++)); do

@@ -187,6 +187,9 @@ ka_start() {
 	local i=$1 d=$LAB_DIR/ka$1
 	[ -z "${KA_PIDS[i]:-}" ] || lab_fail "keepalived on node$i already runs"
 	mkdir -p "$d"
+	# None of ours runs here: pid files left by a SIGKILL (their PIDs may
+	# still be unreaped zombies) would make it say "already running".
+	rm -f "$d"/*.pid
 	ka_conf "$i" >"$d/keepalived.conf"
 	echo "---- start $(date +%T.%3N)" >>"$LAB_DIR/ka$i.log"
 	ip netns exec "$(lab_ns "$i")" keepalived -n -l -D \

@@ -48,10 +48,13 @@ def main():
     scale = collections.defaultdict(list)
     load = {}
     loadm = collections.defaultdict(dict)
+    loadb = {}
     fp = collections.defaultdict(list)
     fpproc = []
+    fpmap = []
     fptotal = {}
     anomalies = []
+    overlapat = collections.Counter()
     for r in rows:
         k = r[0]
         if k == "fo":
@@ -62,6 +65,8 @@ def main():
             meta[(r[1], r[2])] = r[3]
         elif k == "meta":
             meta[("scale", r[1])] = r[2]
+        elif k == "overlapat":
+            overlapat[(r[1],) + window(r[4])] += 1
         elif k == "anomaly":
             anomalies.append(" ".join(r[1:]))
         elif k == "overlaps":
@@ -73,10 +78,14 @@ def main():
             scale["coldcpu"].append((f(r[2]), f(r[3]), f(r[4])))
         elif k == "load":
             load[int(r[1])] = (f(r[2]), f(r[3]))
+        elif k == "loadb":
+            loadb[int(r[1])] = (f(r[2]), f(r[3]))
         elif k == "loadm":
             loadm[int(r[1])][r[2]] = f(r[3])
         elif k == "fp":
             fp[r[1]].append((f(r[3]), f(r[4]), f(r[5]), f(r[6])))
+        elif k == "fpmap":
+            fpmap.append(r[1:])
         elif k == "fpproc":
             fpproc.append(r[1:])
         elif k == "fptotal":
@@ -132,6 +141,12 @@ def main():
                                        meta.get((s, "keepalived_advert_int_s"))))
         p("")
 
+    if overlapat:
+        p("Where the vipmon overlaps were (setting, tool, window: count):")
+        p("")
+        for key in sorted(overlapat):
+            p("- %s, %s, %s: %d" % (key + (overlapat[key],)))
+        p("")
     if anomalies:
         p("Anomalies (the bench restarted that tool and went on):")
         p("")
@@ -187,14 +202,16 @@ def main():
         p("## etcd load at steady state (per node per second)")
         p("")
         methods = sorted({m for d in loadm.values() for m in d})
-        p("| IPs | gRPC requests handled | gRPC messages received | %s |" %
-          " | ".join(methods))
-        p("|---|---|---|%s" % ("---|" * len(methods)))
+        p("| IPs | gRPC requests handled | gRPC messages received | %s | "
+          "bytes sent by etcd | bytes received |" % " | ".join(methods))
+        p("|---|---|---|%s---|---|" % ("---|" * len(methods)))
         for ips in sorted(load):
             h, r = load[ips]
-            p("| %d | %s | %s | %s |" % (
+            b = loadb.get(ips, (None, None))
+            p("| %d | %s | %s | %s | %s | %s |" % (
                 ips, num(h), num(r), " | ".join(
-                    num(loadm[ips].get(m)) for m in methods)))
+                    num(loadm[ips].get(m)) for m in methods),
+                num(b[0]), num(b[1])))
         hs = [load[i][0] for i in load]
         flat = max(hs) <= 1.25 * min(hs) if hs and min(hs) > 0 else False
         p("")
@@ -245,7 +262,33 @@ def main():
         for r in fpproc:
             p("| %s |" % " | ".join(r))
         p("")
+        if fpmap:
+            p("Where node1's memory is (all its processes, per mapped file, "
+              "the largest; `[anon]` is heap and stacks):")
+            p("")
+            p("| tool | mapping | RSS kB | PSS kB |")
+            p("|---|---|---|---|")
+            for r in fpmap:
+                p("| %s |" % " | ".join(r))
+            p("")
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def window(label):
+    """(tool, phase) of a mark label."""
+    tools = {"y": "yaimd", "k": "keepalived"}
+    for prefix, phase in (("settle-", "node1 rejoining after "),
+                          ("rejoined-", "idle after rejoin, "), ("", "")):
+        if label.startswith(prefix) and label[len(prefix):][:2] in (
+                "y-", "k-"):
+            rest = label[len(prefix):].split("-")
+            return (tools[rest[0]], phase + (rest[2] if len(rest) > 2
+                                            else "?") +
+                    ("" if phase else " fault window"))
+    parts = label.split("-")
+    if len(parts) >= 2 and parts[0] in ("start", "stop"):
+        return (parts[1], "%s of all nodes" % parts[0])
+    return ("?", label)
 
 
 def twice(rows, ov):

@@ -15,6 +15,7 @@
 #	cold REP MS | crash REP MS | rejoin REP MS | cold_ttl2 REP MS
 #	coldcpu REP WALL_MS ETCD_CPU_MS YAIMD_CPU_MS (during that cold start)
 #	load IPS REQ_PER_NODE_S MSG_PER_NODE_S | loadm IPS METHOD PER_NODE_S
+#	loadb IPS BYTES_SENT_PER_NODE_S BYTES_RECEIVED_PER_NODE_S (by etcd)
 #	nl_add REP MS | nl_del REP MS | meta KEY VALUE
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 REPS=${1:?reps}
@@ -79,9 +80,15 @@ load() {
 		if (f == 1) { s0[kind] += v; if (kind == "h") p0[m] += v }
 		else { s1[kind] += v; if (kind == "h") p1[m] += v }
 	    }
+	    /^etcd_network_client_grpc_(sent|received)_bytes_total/ {
+		kind = ($0 ~ /sent/) ? "s" : "v"
+		if (f == 1) b0[kind] += $NF; else b1[kind] += $NF
+	    }
 	    END {
 		printf "load\t%d\t%.2f\t%.2f\n", ips, (s1["h"] - s0["h"]) / w / n,
 		    (s1["r"] - s0["r"]) / w / n
+		printf "loadb\t%d\t%.0f\t%.0f\n", ips, (b1["s"] - b0["s"]) / w / n,
+		    (b1["v"] - b0["v"]) / w / n
 		for (m in p1) if (p1[m] > p0[m])
 			printf "loadm\t%d\t%s\t%.2f\n", ips, m, (p1[m] - p0[m]) / w / n
 	    }' <(echo "$m0") <(echo "$m1") >>"$OUT"
