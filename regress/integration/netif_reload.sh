@@ -66,6 +66,6 @@ conf 198.18.0.0/24 one
 sed -i 's/^interface: eth0$/interface: nosuch0/' "$T/yaim.yml"
 out=$(ip netns exec "$ns" "$DRIVER" -f "$T/yaim.yml" </dev/null 2>&1) &&
     fail "missing interface accepted"
-[ "$out" = "netif-driver: $T/yaim.yml: interface \"nosuch0\" does not exist" ] ||
+[ "$out" = "netif-driver: $T/yaim.yml:4:12: interface \"nosuch0\" does not exist" ] ||
     fail "missing interface: $out"
 echo PASS
