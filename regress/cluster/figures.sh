@@ -66,7 +66,8 @@ values() {
 			split($7, v, "=")	# max: the one value of the run
 			if (v[2] != "-") print s, label, field, v[2]
 		    }
-		    $1 == "outage" { line[++n] = $0 }
+		    # scen_close indents its lines; a failure dump has them raw
+		    /^  outage / { line[++n] = $0 }
 		    END {
 			for (i = 1; i <= n; i++) {
 				delete kv
