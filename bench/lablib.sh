@@ -94,8 +94,10 @@ bench_all_held() {
 # bench_none_held: no pool address on any node.
 bench_none_held() { [ -z "$(bench_holders)" ]; }
 
-# bench_wait_ms BOUND_S CMD...: poll CMD (every ~10 ms) until true; print
-# the milliseconds it took, or return 1 after BOUND_S.
+# bench_wait_ms BOUND_S CMD...: poll CMD every BENCH_POLL seconds (0.01)
+# until true; print the milliseconds it took, or return 1 after BOUND_S.
+# Each poll of a big pool runs one "ip" per node: poll those less often,
+# the polling itself loads the machine.
 bench_wait_ms() {
 	local bound=$1 t0 end
 	shift
@@ -103,7 +105,7 @@ bench_wait_ms() {
 	end=$((t0 + bound * 1000))
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.01
+		sleep "${BENCH_POLL:-0.01}"
 	done
 	echo $(($(now_ms) - t0))
 }

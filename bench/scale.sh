@@ -16,6 +16,7 @@
 #	coldcpu REP WALL_MS ETCD_CPU_MS YAIMD_CPU_MS (during that cold start)
 #	load IPS REQ_PER_NODE_S MSG_PER_NODE_S | loadm IPS METHOD PER_NODE_S
 #	loadb IPS BYTES_SENT_PER_NODE_S BYTES_RECEIVED_PER_NODE_S (by etcd)
+#	loadcpu IPS ETCD_CPU_MS_PER_S YAIMD_CPU_MS_PER_S_PER_NODE
 #	nl_add REP MS | nl_del REP MS | meta KEY VALUE
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 REPS=${1:?reps}
@@ -39,6 +40,7 @@ export LAB_POOL_NET LAB_POOL_MATCH LAB_TTL LAB_INTERVAL BENCH_YAIM_DROP
 need_root
 
 HZ=$(getconf CLK_TCK)
+BENCH_POLL=0.1		# 10 "ip" runs a poll: every 10 ms would load the machine
 emit() { local IFS=$'\t'; echo "$*" >>"$OUT"; }
 note() { log "scale: $*" >&2; }
 all_nodes() { local i; for ((i = 1; i <= NODES; i++)); do echo "node$i"; done; }
@@ -63,13 +65,28 @@ stop_all() {
 metrics() {
 	ip netns exec "$LAB_NS_BR" curl -s -m 5 "http://198.18.0.254:2379/metrics"
 }
+# load_ticks: "etcd yaimd" CPU ticks (yaimd: every process of every node).
+load_ticks() {
+	local i p y=0
+	for ((i = 1; i <= NODES; i++)); do
+		for p in $(lab_node_pid "$i") $(lab_node_children "$i"); do
+			y=$((y + $(proc_cpu_ticks "$p")))
+		done
+	done
+	echo "$(proc_cpu_ticks "${LAB_ETCD_PIDS[1]}") $y"
+}
 # load IPS: steady-state etcd load over WINDOW seconds.
 load() {
 	local ips=$1 m0 m1
 	sleep 2		# past the claims and garp of the last change
 	m0=$(metrics) || lab_fail "no etcd metrics"
+	c0=$(load_ticks)
 	sleep "$WINDOW"
 	m1=$(metrics) || lab_fail "no etcd metrics"
+	c1=$(load_ticks)
+	emit loadcpu "$ips" $(awk -v e=$((${c1% *} - ${c0% *})) \
+	    -v y=$((${c1#* } - ${c0#* })) -v hz="$HZ" -v w="$WINDOW" -v n=$NODES \
+	    'BEGIN { printf "%.1f %.2f", e * 1000 / hz / w, y * 1000 / hz / w / n }')
 	awk -v ips="$ips" -v w="$WINDOW" -v n=$NODES '
 	    function val(line) { return line + 0 }
 	    FNR == 1 { f++ }
