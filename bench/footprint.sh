@@ -11,6 +11,7 @@
 #	fp TOOL SAMPLE RSS_KB_ALL PSS_KB_ALL CPU_S_PER_H_ALL CPU_S_PER_H_WITH_SCRIPTS
 #	fpproc TOOL NODE ROLE RSS_KB PSS_KB	(at the first sample)
 #	fptotal TOOL SECONDS CPU_S CPU_S_WITH_SCRIPTS
+#	fpcpu TOOL NODE ROLE CPU_S_PER_HOUR	(each process, whole window)
 #	fpmap TOOL FILE RSS_KB PSS_KB	(node1's processes, the largest mappings)
 # "ALL" sums every process of the 3 nodes.
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -77,6 +78,8 @@ measure() {
 	    END { for (n in rss) if (rss[n] >= 256)
 		printf "fpmap\t%s\t%s\t%d\t%d\n", tool, n, rss[n], pss[n] }' |
 	    sort -t "$(printf '\t')" -k4,4nr | head -n 12 >>"$OUT"
+	declare -A start=()
+	for p in $pids; do start[$p]=$(proc_cpu_ticks "$p"); done
 	c0=$(ticks own $pids); w0=$(ticks children $pids)
 	cs0=$c0 cw0=$w0 t00=$(now_ms)
 	for ((k = 1; k <= SAMPLES; k++)); do
@@ -94,6 +97,10 @@ measure() {
 		    "$(awk -v d=$((w1 - w0)) -v hz="$HZ" -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", d / hz / (ms / 1000) * 3600 }')"
 		c0=$c1 w0=$w1
 	done
+	while read -r node role p; do
+		emit fpcpu "$tool" "$node" "$role" "$(awk -v d=$(($(proc_cpu_ticks "$p") - start[$p])) \
+		    -v hz="$HZ" -v ms=$((t1 - t00)) 'BEGIN { printf "%.2f", d / hz / (ms / 1000) * 3600 }')"
+	done <<<"$list"
 	emit fptotal "$tool" $(((t1 - t00) / 1000)) \
 	    "$(awk -v d=$((c1 - cs0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }')" \
 	    "$(awk -v d=$((w1 - cw0)) -v hz="$HZ" 'BEGIN { printf "%.2f", d / hz }')"

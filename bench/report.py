@@ -53,6 +53,7 @@ def main():
     fp = collections.defaultdict(list)
     fpproc = []
     fpmap = []
+    fpcpu = {}
     fptotal = {}
     anomalies = []
     overlapat = collections.Counter()
@@ -87,6 +88,8 @@ def main():
             loadm[int(r[1])][r[2]] = f(r[3])
         elif k == "fp":
             fp[r[1]].append((f(r[3]), f(r[4]), f(r[5]), f(r[6])))
+        elif k == "fpcpu":
+            fpcpu[(r[1], r[2], r[3])] = r[4]
         elif k == "fpmap":
             fpmap.append(r[1:])
         elif k == "fpproc":
@@ -267,12 +270,13 @@ def main():
                   else "missed",
                   "met" if cpu["yaimd"][2] < 0.1 else "missed"))
         p("")
-        p("Per process at the first sample (RSS kB / PSS kB):")
+        p("Per process (RSS and PSS at the first sample; CPU over the "
+          "whole window):")
         p("")
-        p("| tool | node | process | RSS kB | PSS kB |")
-        p("|---|---|---|---|---|")
+        p("| tool | node | process | RSS kB | PSS kB | CPU s/hour |")
+        p("|---|---|---|---|---|---|")
         for r in fpproc:
-            p("| %s |" % " | ".join(r))
+            p("| %s | %s |" % (" | ".join(r), fpcpu.get(tuple(r[:3]), "-")))
         p("")
         if fpmap:
             p("Where node1's memory is (all its processes, per mapped file, "
