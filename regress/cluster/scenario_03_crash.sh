@@ -2,8 +2,10 @@
 # Scenario 3: a node crash.  3 nodes, 7 IPs; the node holding 3 crashes:
 # its link goes down, then SIGKILL of yaimd and its children.  Its marks
 # stay until its lease expires, so the survivors take its IPs over no
-# earlier than about TTL - TTL/3 (the last keepalive may have been that
-# long before the crash) and no later than TTL + a bound; only its IPs
+# earlier than TTL/2 after the crash (the last keepalive was about TTL/3
+# before it, at most TTL - fence-margin, or the node would have fenced;
+# TTL/2 leaves room for keepalives late on a loaded machine) and no later
+# than TTL + a bound; only its IPs
 # move; the survivors are balanced 4/3.  Then the node reboots (stale
 # addresses gone, yaimd started): it gets its share back, and only IPs
 # moving to it move.
@@ -14,7 +16,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/cluster/scen.sh"
 
 # The lease is granted for ceil(TTL) s; a keepalive every third of it.
-MIN_MS=${MIN_MS:-$((LAB_TTL * 2 / 3 - 200))}
+MIN_MS=${MIN_MS:-$((LAB_TTL / 2))}
 MAX_MS=${MAX_MS:-$((LAB_TTL + 3000))}
 
 scen_up 3 7

@@ -12,7 +12,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/cluster/lab.sh"
 . "$TOP/regress/cluster/scen.sh"
 
-MIN_MS=${MIN_MS:-$((LAB_TTL * 2 / 3 - 200))}
+MIN_MS=${MIN_MS:-$((LAB_TTL / 2))}
 MAX_MS=${MAX_MS:-$((LAB_TTL + 4000))}
 START_MS=${START_MS:-15000}
 
