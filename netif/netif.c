@@ -823,7 +823,6 @@ static void
 update_link(const struct netif_link *lk, int quiet)
 {
 	int	 up = netif_link_usable(lk->flags);
-	size_t	 i;
 
 	if (lk->has_mac && (!nf.has_mac || memcmp(nf.mac, lk->mac, 6) != 0)) {
 		memcpy(nf.mac, lk->mac, 6);
@@ -835,11 +834,13 @@ update_link(const struct netif_link *lk, int quiet)
 	if (quiet)
 		return;
 	log_info("link %s is %s", nf.ifname, up ? "up" : "down");
+	/*
+	 * No announcement when the link returns: dcs drops every address on
+	 * link down, and an address still held here is one whose drop is on
+	 * its way (a paused node waking up).  Announcing it would point the
+	 * neighbours at us while another node holds it.
+	 */
 	report_link();
-	/* switches and peers may have forgotten us while it was down */
-	if (up)
-		for (i = 0; i < nf.n_held; i++)
-			announce_start(nf.held[i]);
 }
 
 /*

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # netif: link down and up are reported (IMSG_LINK_STATE through the
 # driver's "link" lines); held addresses survive an administrative down
-# (IPv6 ones, which the kernel drops, are put back) and are announced
-# again when the link returns.
+# (IPv6 ones, which the kernel drops, are put back) but are NOT announced
+# when the link returns: dcs drops everything on link down, so an address
+# still held then is one about to go (a paused node waking up).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netif_lib.bash"
 
@@ -23,9 +24,11 @@ for v in $V4 $V6; do
 done
 ip -n "$NS_br" link set pA up
 nf_wait a "link up $idx\$" || fail "carrier back not reported"
+# garp-count is 0 here, so only a link-up announcement could change C
+sleep 1
 for v in $V4 $V6; do
-	wait_until 3 neigh_is "$NS_C" "$v" "$MAC_A" ||
-	    fail "$v not announced after link up: C has $(neigh_mac "$NS_C" "$v")"
+	[ "$(neigh_mac "$NS_C" "$v")" = "$BOGUS" ] ||
+	    fail "$v announced after link up: C has $(neigh_mac "$NS_C" "$v")"
 done
 
 # 2. administrative down: the kernel drops IPv6 addresses
