@@ -32,6 +32,9 @@
 #include "parent/parent.h"
 #include "parent/resolve.h"
 
+/* After a child's death, how long dcs gets to leave the cluster in order. */
+#define CHILD_DEATH_LEAVE_MS	600
+
 enum child_id {
 	CHILD_CHECKER = 0,
 	CHILD_DCS,
@@ -53,6 +56,7 @@ static struct {
 	struct child		 children[CHILD_COUNT];
 	int			 exefd;
 	int			 shutting_down;
+	int			 exit_code;	/* once shutting down */
 	struct event		*shutdown_timer;
 	struct event		*sig_ev[5];
 } p;
@@ -61,6 +65,7 @@ static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
 static void	parent_dispatch_dcs(struct imsgev *, struct imsg *, void *);
 static void	parent_child_eof(struct imsgev *, void *);
 static void	parent_finish(int) __attribute__((noreturn));
+static void	parent_shutdown(int, uint32_t);
 
 static int
 conf_has_exec(const struct yaim_config *conf)
@@ -235,11 +240,17 @@ describe_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "stopped with status 0x%x", status);
 }
 
-/* A child is gone outside a shutdown: drop every address and exit. */
-static void __attribute__((noreturn))
+/*
+ * A child is gone outside a shutdown: drop every address and exit 1.
+ * With dcs still alive, it leaves in order (addresses down, lease
+ * revoked), so the others take over at once instead of after the TTL;
+ * within CHILD_DEATH_LEAVE_MS, so that we are gone within a second.
+ */
+static void
 child_died(struct child *c, int status, int have_status)
 {
-	char	 how[96];
+	struct child	*dcs = &p.children[CHILD_DCS];
+	char		 how[96];
 
 	if (have_status)
 		describe_status(status, how, sizeof(how));
@@ -248,6 +259,23 @@ child_died(struct child *c, int status, int have_status)
 	log_warnx("%s child (pid %d) %s; removing all addresses and exiting",
 	    c->name, (int)c->pid, how);
 	c->running = 0;
+	if (c != dcs && dcs->running && dcs->iev.rbuf != NULL &&
+	    !p.shutting_down) {
+		parent_shutdown(1, CHILD_DEATH_LEAVE_MS);
+		return;
+	}
+	parent_finish(1);
+}
+
+/* dcs must confirm the release before it exits; anything else is a failure. */
+static void
+dcs_gone_while_leaving(int status)
+{
+	char	 how[96];
+
+	describe_status(status, how, sizeof(how));
+	log_warnx("dcs child (pid %d) %s while leaving the cluster",
+	    (int)p.children[CHILD_DCS].pid, how);
 	parent_finish(1);
 }
 
@@ -266,6 +294,8 @@ reap_children(void)
 			c->running = 0;
 			if (!p.shutting_down)
 				child_died(c, status, 1);
+			else if (c == &p.children[CHILD_DCS])
+				dcs_gone_while_leaving(status);
 			break;
 		}
 		if (i == CHILD_COUNT && !exec_child_exited(pid, status))
@@ -285,9 +315,11 @@ parent_child_eof(struct imsgev *iev, void *arg)
 	if (p.shutting_down)
 		return;
 	/* The child is exiting; wait briefly to report how. */
-	for (i = 0; i < 50; i++) {
-		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+	for (i = 0; i < 20; i++) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
 			child_died(c, status, 1);
+			return;
+		}
 		nanosleep(&ts, NULL);
 	}
 	child_died(c, 0, 0);
@@ -403,7 +435,7 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 			fatalx("%s: dcs released its lease unasked",
 			    __func__);
 		log_info("dcs released the lease; exiting");
-		parent_finish(0);
+		parent_finish(p.exit_code);
 	default:
 		fatalx("%s: unexpected %s from dcs", __func__,
 		    imsg_type_name(imsg->hdr.type));
@@ -474,20 +506,21 @@ shutdown_timeout(int fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	log_warnx("dcs did not confirm the lease release in time; exiting");
-	parent_finish(0);
+	parent_finish(p.exit_code);
 }
 
+/* Leave in order through dcs, then exit with code; ms bounds the wait. */
 static void
-parent_shutdown(void)
+parent_shutdown(int code, uint32_t ms)
 {
 	struct child	*dcs = &p.children[CHILD_DCS];
 	struct timeval	 tv;
-	uint32_t	 ms;
 
 	if (p.shutting_down)
 		return;
 	log_info("shutting down: removing addresses, releasing the lease");
 	p.shutting_down = 1;
+	p.exit_code = code;
 	/*
 	 * dcs has the addresses removed (an empty IMSG_ADDR_SYNC, confirmed
 	 * address by address) before it revokes the lease (DESIGN.md
@@ -495,10 +528,9 @@ parent_shutdown(void)
 	 * removes them anyway; the lease then still fences the others off.
 	 */
 	if (!dcs->running || dcs->iev.rbuf == NULL)
-		parent_finish(0);
+		parent_finish(code);
 	if (imsgev_compose(&dcs->iev, IMSG_SHUTDOWN, 0, -1, NULL, 0) == -1)
 		fatal("%s: compose", __func__);
-	ms = p.conf->etcd_timeout_ms * 2 + 500;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	p.shutdown_timer = evtimer_new(p.base, shutdown_timeout, NULL);
@@ -576,7 +608,7 @@ parent_signal(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		parent_shutdown();
+		parent_shutdown(0, p.conf->etcd_timeout_ms * 2 + 500);
 		break;
 	case SIGHUP:
 		if (!p.shutting_down)
