@@ -331,7 +331,7 @@ pg_attempt(struct check_run *r)
 	char			 port[8], why[96];
 	int			 n = 0;
 
-	snprintf(port, sizeof(port), "%u", c->pg_port ? c->pg_port : 5432);
+	snprintf(port, sizeof(port), "%u", (unsigned int)(c->pg_port ? c->pg_port : 5432));
 	kw[n] = "hostaddr"; val[n++] = c->pg_hostaddr[0] ? c->pg_hostaddr :
 	    c->pg_host;
 	kw[n] = "port"; val[n++] = port;

@@ -9,7 +9,7 @@
 #   integration/  integration/*.sh              exit 0 pass, 77 skip, else fail
 #   cluster/      cluster/scenario_*.sh (the CI subset lists CHECK_SUBSET)
 #   fuzz/         every regress/fuzz harness: seeds + FUZZ_SECONDS (10)
-#   lint          mandoc -Tlint on every man page
+#   lint          mandoc -Tlint on every man page; cppcheck on the daemon
 # A test that needs something it does not have exits 77 and says why.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -52,6 +52,7 @@ tier_lint() {
 	for m in yaimd.8 yaim.yml.5; do
 		run_item "lint/$m" sh -c "command -v mandoc >/dev/null || { echo 'SKIP: mandoc missing'; exit 77; }; out=\$(mandoc -Tlint -Wwarning $m 2>&1); [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 	done
+	run_item "lint/cppcheck" bash regress/cppcheck.sh
 }
 
 tier_unit() {
