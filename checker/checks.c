@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "checks.h"
 #include "checks_int.h"
 #include "health.h"
@@ -66,13 +67,6 @@ check_elapsed_ms(const struct check_run *r)
 	return ms < 0 ? 0 : (uint32_t)ms;
 }
 
-static void
-ms_to_tv(uint32_t ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-}
-
 /* How long one run may take before the engine gives up on it. */
 static uint32_t
 run_budget_ms(const struct check_run *r)
@@ -120,7 +114,7 @@ schedule_next(struct check_run *r)
 	uint32_t	 el = check_elapsed_ms(r), wait;
 
 	wait = el >= r->conf.interval_ms ? 0 : r->conf.interval_ms - el;
-	ms_to_tv(wait, &tv);
+	tv = ms_to_tv(wait);
 	evtimer_add(r->tick, &tv);
 }
 
@@ -186,7 +180,7 @@ run_start(struct check_run *r)
 	r->running = 1;
 	r->seq = ++run_seq;
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
-	ms_to_tv(run_budget_ms(r), &tv);
+	tv = ms_to_tv(run_budget_ms(r));
 	evtimer_add(r->deadline, &tv);
 	if (k->start(r) == -1 && r->running)
 		check_done(r, HR_INTERNAL, 0, "cannot start the check");

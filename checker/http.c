@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "checks_int.h"
 #include "log.h"
 
@@ -109,8 +110,7 @@ http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 		evtimer_del(hm.timer);
 		return 0;
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	tv = ms_to_tv((uint64_t)timeout_ms);
 	return evtimer_add(hm.timer, &tv);
 }
 

@@ -43,6 +43,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "dcs/assign.h"
 #include "dcs/engine.h"
@@ -163,29 +164,10 @@ static void	lease_gone(void);
 
 /* ---- small helpers ---- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct timeval
-ms_tv(uint64_t ms)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
-}
-
 static void
 arm(struct event *ev, uint64_t ms)
 {
-	struct timeval	 tv = ms_tv(ms);
+	struct timeval	 tv = ms_to_tv(ms);
 
 	evtimer_add(ev, &tv);
 }
@@ -236,7 +218,7 @@ warn_key(const char *key, size_t len, const char *fmt, ...)
 {
 	char		 msg[256];
 	va_list		 ap;
-	uint64_t	 h = 0xcbf29ce484222325ULL, now = now_ms();
+	uint64_t	 h = 0xcbf29ce484222325ULL, now = mono_ms();
 	size_t		 i, oldest = 0;
 
 	for (i = 0; i < len; i++)
@@ -1194,7 +1176,7 @@ fence_margin(void)
 static void
 fence_arm(void)
 {
-	uint64_t	 deadline, now = now_ms();
+	uint64_t	 deadline, now = mono_ms();
 
 	deadline = E.t_sent + (uint64_t)E.ttl * 1000 - fence_margin();
 	arm(E.fence_ev, deadline > now ? deadline - now : 0);
@@ -1211,7 +1193,7 @@ fence_cb(evutil_socket_t fd, short what, void *arg)
 	log_warnx("FENCING: no keepalive of lease %" PRIx64 " succeeded "
 	    "for %" PRIu64 " ms (TTL %" PRId64 " s, margin %" PRIu64 " ms); "
 	    "dropping every address and taking the lease as lost",
-	    (uint64_t)E.lease, now_ms() - E.t_sent, E.ttl, fence_margin());
+	    (uint64_t)E.lease, mono_ms() - E.t_sent, E.ttl, fence_margin());
 	parent_drop_all();
 	E.stale_lease = E.lease;
 	lease_gone();

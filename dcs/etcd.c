@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "blob.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "proto.h"
@@ -166,25 +167,6 @@ etcd_status_name(enum etcd_status s)
 	return "unknown";
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct timeval
-ms_tv(uint64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
-	return tv;
-}
-
 const char *
 etcd_client_endpoint(const struct etcd_client *c)
 {
@@ -262,7 +244,7 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	(void)multi;
 	if (timeout_ms < 0)
 		return evtimer_del(c->timer);
-	tv = ms_tv((uint64_t)timeout_ms);
+	tv = ms_to_tv((uint64_t)timeout_ms);
 	return evtimer_add(c->timer, &tv);
 }
 
@@ -490,10 +472,10 @@ attempt_start(struct etcd_req *r)
 		req_fail_later(r, ETCD_ERROR, msg);
 		return;
 	}
-	r->sent_ms = now_ms();
+	r->sent_ms = mono_ms();
 	r->state = REQ_RUNNING;
 	if (r->is_watch) {
-		struct timeval tv = ms_tv(c->conf->etcd_timeout_ms);
+		struct timeval tv = ms_to_tv(c->conf->etcd_timeout_ms);
 		evtimer_add(r->silence, &tv);
 	}
 }
@@ -737,7 +719,7 @@ retry_or_fail(struct etcd_req *r, enum etcd_status st, const char *msg)
 	    conf->retry_num, conf->retry_after_ms);
 	r->state = REQ_IDLE;
 	r->pending_err[0] = '\0';
-	tv = ms_tv(conf->retry_after_ms);
+	tv = ms_to_tv(conf->retry_after_ms);
 	evtimer_add(r->timer, &tv);
 }
 
@@ -1006,7 +988,7 @@ watch_message(struct etcd_req *r, const struct obj *o)
 	struct timeval		 tv;
 	int			 done = 0;
 
-	tv = ms_tv(r->created ? r->silence_ms : r->c->conf->etcd_timeout_ms);
+	tv = ms_to_tv(r->created ? r->silence_ms : r->c->conf->etcd_timeout_ms);
 	evtimer_add(r->silence, &tv);
 	if (etcd_decode_reply(ETCD_REPLY_WATCH, o->data, o->len, &rep, derr,
 	    sizeof(derr)) == -1) {
@@ -1059,7 +1041,7 @@ watch_message(struct etcd_req *r, const struct obj *o)
 	} else if (rep.created) {
 		if (!r->created) {
 			r->created = 1;
-			tv = ms_tv(r->silence_ms);
+			tv = ms_to_tv(r->silence_ms);
 			evtimer_add(r->silence, &tv);
 			r->in_callback = 1;
 			if (r->cb != NULL) {

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <libmnl/libmnl.h>
 
+#include "clock.h"
 #include "log.h"
 #include "netif.h"
 #include "netif_pure.h"
@@ -191,16 +192,6 @@ copy_settings(const struct yaim_config *conf)
 	nf.n_networks = 0;
 	for (i = 0; i < conf->n_networks && i < CFG_MAX_NETWORKS; i++)
 		nf.networks[nf.n_networks++] = conf->networks[i];
-}
-
-static struct timeval
-ms_tv(uint32_t ms)
-{
-	struct timeval	 tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	return tv;
 }
 
 /* ---- the held set: sorted by address, up to IMSG_ADDR_SYNC_MAX ---- */
@@ -621,7 +612,7 @@ static void
 announce_cb(int fd, short ev, void *arg)
 {
 	struct held	*h = arg;
-	struct timeval	 tv = ms_tv(nf.garp_interval_ms);
+	struct timeval	 tv = ms_to_tv(nf.garp_interval_ms);
 
 	(void)fd;
 	(void)ev;
@@ -634,7 +625,7 @@ announce_cb(int fd, short ev, void *arg)
 static void
 announce_start(struct held *h)
 {
-	struct timeval	 tv = ms_tv(nf.garp_interval_ms);
+	struct timeval	 tv = ms_to_tv(nf.garp_interval_ms);
 
 	evtimer_del(h->timer);
 	announce(h);
@@ -658,7 +649,7 @@ refresh_cb(int fd, short ev, void *arg)
 static void
 refresh_arm(void)
 {
-	struct timeval	 tv = ms_tv(nf.garp_refresh_ms);
+	struct timeval	 tv = ms_to_tv(nf.garp_refresh_ms);
 
 	if (nf.ev_refresh == NULL)
 		return;

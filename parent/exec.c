@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "log.h"
 
@@ -352,8 +353,7 @@ proc_spawn(struct exec_proc *p, const struct check_conf *c)
 	p->timer = evtimer_new(ex.base, proc_timeout, p);
 	if (p->rev == NULL || p->timer == NULL)
 		return -1;	/* the caller kills it */
-	tv.tv_sec = c->timeout_ms / 1000;
-	tv.tv_usec = (c->timeout_ms % 1000) * 1000;
+	tv = ms_to_tv(c->timeout_ms);
 	event_add(p->rev, NULL);
 	evtimer_add(p->timer, &tv);
 	return 0;

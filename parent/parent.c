@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "blob.h"
+#include "clock.h"
 #include "config.h"
 #include "imsg.h"
 #include "log.h"
@@ -531,8 +532,7 @@ parent_shutdown(int code, uint32_t ms)
 		parent_finish(code);
 	if (imsgev_compose(&dcs->iev, IMSG_SHUTDOWN, 0, -1, NULL, 0) == -1)
 		fatal("%s: compose", __func__);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = ms_to_tv(ms);
 	p.shutdown_timer = evtimer_new(p.base, shutdown_timeout, NULL);
 	if (p.shutdown_timer == NULL || evtimer_add(p.shutdown_timer, &tv))
 		fatalx("%s: timer", __func__);
