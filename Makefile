@@ -112,8 +112,9 @@ demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bash regress/cluster/demo.sh
 
-bench: all
-	bash bench/run.sh
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bash bench/run.sh
 
 clean:
 	rm -rf build build-san build-fuzz
