@@ -50,6 +50,7 @@ def main():
     loadm = collections.defaultdict(dict)
     loadb = {}
     loadcpu = {}
+    loadw = collections.defaultdict(list)
     fp = collections.defaultdict(list)
     fpproc = []
     fpmap = []
@@ -82,6 +83,8 @@ def main():
             load[int(r[1])] = (f(r[2]), f(r[3]))
         elif k == "loadb":
             loadb[int(r[1])] = (f(r[2]), f(r[3]))
+        elif k == "loadw":
+            loadw[int(r[1])].append((f(r[3]), f(r[4])))
         elif k == "loadcpu":
             loadcpu[int(r[1])] = (f(r[2]), f(r[3]))
         elif k == "loadm":
@@ -208,6 +211,9 @@ def main():
         p("## etcd load at steady state (per node per second)")
         p("")
         methods = sorted({m for d in loadm.values() for m in d})
+        p("Requests and bytes sent: min / median / max over 5 "
+          "sub-windows; the rest over the whole window.")
+        p("")
         p("| IPs | gRPC requests handled | gRPC messages received | %s | "
           "bytes sent by etcd | bytes received | yaimd CPU ms/s | "
           "etcd CPU ms/s (all nodes) |" % " | ".join(methods))
@@ -216,10 +222,12 @@ def main():
             h, r = load[ips]
             b = loadb.get(ips, (None, None))
             c = loadcpu.get(ips, (None, None))
+            w = loadw.get(ips)
             p("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
-                ips, num(h), num(r), " | ".join(
-                    num(loadm[ips].get(m)) for m in methods),
-                num(b[0]), num(b[1]), num(c[1]), num(c[0])))
+                ips, fig([x[0] for x in w]) if w else num(h), num(r),
+                " | ".join(num(loadm[ips].get(m)) for m in methods),
+                fig([x[1] for x in w]) if w else num(b[0]), num(b[1]),
+                num(c[1]), num(c[0])))
         sizes = sorted(load)
         base = load[sizes[0]][0]
         hs = [load[i][0] for i in sizes]
@@ -236,10 +244,13 @@ def main():
     if fp:
         p("## Footprint at idle (3 nodes, 10 VIPs, each tool's defaults)")
         p("")
+        p("RSS and PSS: min / median / max over the samples; CPU over the "
+          "whole idle window, and per sampling step (min / median / max).")
+        p("")
         p("| tool | processes | RSS sum kB | PSS sum kB | CPU s/hour, all "
-          "nodes | the same incl. check scripts | CPU % of one core per "
-          "node | idle window |")
-        p("|---|---|---|---|---|---|---|---|")
+          "nodes | per step | the same incl. check scripts | CPU % of one "
+          "core per node | idle window |")
+        p("|---|---|---|---|---|---|---|---|---|")
         cpu = {}
         for tool in ("yaimd", "keepalived"):
             v = fp.get(tool)
@@ -251,9 +262,9 @@ def main():
             own, withs = tot[1] / tot[0] * 3600, tot[2] / tot[0] * 3600
             pct = tot[1] / tot[0] * 100 / nodes
             cpu[tool] = (own, withs, pct)
-            p("| %s | %d | %s | %s | %.1f | %.1f | %.4f | %s s |" % (
+            p("| %s | %d | %s | %s | %.1f | %s | %.1f | %.4f | %s s |" % (
                 tool, np, fig([x[0] for x in v]), fig([x[1] for x in v]),
-                own, withs, pct, num(tot[0])))
+                own, fig([x[2] for x in v]), withs, pct, num(tot[0])))
         y, k = fp.get("yaimd"), fp.get("keepalived")
         if y and k and "yaimd" in cpu and "keepalived" in cpu:
             p("")

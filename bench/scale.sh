@@ -17,6 +17,7 @@
 #	load IPS REQ_PER_NODE_S MSG_PER_NODE_S | loadm IPS METHOD PER_NODE_S
 #	loadb IPS BYTES_SENT_PER_NODE_S BYTES_RECEIVED_PER_NODE_S (by etcd)
 #	loadcpu IPS ETCD_CPU_MS_PER_S YAIMD_CPU_MS_PER_S_PER_NODE
+#	loadw IPS K REQ_PER_NODE_S BYTES_SENT_PER_NODE_S (5 sub-windows)
 #	nl_add REP MS | nl_del REP MS | meta KEY VALUE
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 REPS=${1:?reps}
@@ -77,18 +78,33 @@ load_ticks() {
 }
 # load IPS: steady-state etcd load over WINDOW seconds.
 load() {
-	local ips=$1 m0 m1
+	local ips=$1 k t0 t1 tk c0 c1
 	sleep 2		# past the claims and garp of the last change
-	m0=$(metrics) || lab_fail "no etcd metrics"
+	metrics >"$T/m0" || lab_fail "no etcd metrics"
 	c0=$(load_ticks)
-	sleep "$WINDOW"
-	m1=$(metrics) || lab_fail "no etcd metrics"
+	t0=$(now_ms) tk=$t0
+	# 5 sub-windows: min / median / max of the request rate
+	for ((k = 1; k <= 5; k++)); do
+		sleep "$(awk -v w="$WINDOW" 'BEGIN { print w / 5 }')"
+		metrics >"$T/m$k" || lab_fail "no etcd metrics"
+		t1=$(now_ms)
+		emit loadw "$ips" "$k" $(mdelta "$T/m$((k - 1))" "$T/m$k" \
+		    $((t1 - tk)) | awk '$1 == "load" { r = $2 }
+		    $1 == "loadb" { b = $2 } END { print r, b }')
+		tk=$t1
+	done
 	c1=$(load_ticks)
 	emit loadcpu "$ips" $(awk -v e=$((${c1% *} - ${c0% *})) \
-	    -v y=$((${c1#* } - ${c0#* })) -v hz="$HZ" -v w="$WINDOW" -v n=$NODES \
-	    'BEGIN { printf "%.1f %.2f", e * 1000 / hz / w, y * 1000 / hz / w / n }')
-	awk -v ips="$ips" -v w="$WINDOW" -v n=$NODES '
-	    function val(line) { return line + 0 }
+	    -v y=$((${c1#* } - ${c0#* })) -v hz="$HZ" -v ms=$((t1 - t0)) -v n=$NODES \
+	    'BEGIN { printf "%.1f %.2f", e * 1000 / hz / (ms / 1000), y * 1000 / hz / (ms / 1000) / n }')
+	mdelta "$T/m0" "$T/m5" $((t1 - t0)) | sed "s/^\([a-z]*\)\t/\1\t$ips\t/" >>"$OUT"
+	note "etcd load with $ips IPs: $(grep -P "^load\t$ips\t" "$OUT" | cut -f3-) (req/s/node, msg/s/node)"
+}
+
+# mdelta FILE0 FILE1 MS: per node per second between two /metrics dumps:
+#	load X REQ MSG | loadb X SENT RECEIVED | loadm X METHOD REQ
+mdelta() {
+	awk -v ms="$3" -v n=$NODES '
 	    FNR == 1 { f++ }
 	    /^grpc_server_(handled|msg_received)_total\{/ {
 		split($0, a, "grpc_method=\""); split(a[2], b, "\""); m = b[1]
@@ -102,14 +118,14 @@ load() {
 		if (f == 1) b0[kind] += $NF; else b1[kind] += $NF
 	    }
 	    END {
-		printf "load\t%d\t%.2f\t%.2f\n", ips, (s1["h"] - s0["h"]) / w / n,
+		w = ms / 1000
+		printf "load\tX\t%.2f\t%.2f\n", (s1["h"] - s0["h"]) / w / n,
 		    (s1["r"] - s0["r"]) / w / n
-		printf "loadb\t%d\t%.0f\t%.0f\n", ips, (b1["s"] - b0["s"]) / w / n,
+		printf "loadb\tX\t%.0f\t%.0f\n", (b1["s"] - b0["s"]) / w / n,
 		    (b1["v"] - b0["v"]) / w / n
 		for (m in p1) if (p1[m] > p0[m])
-			printf "loadm\t%d\t%s\t%.2f\n", ips, m, (p1[m] - p0[m]) / w / n
-	    }' <(echo "$m0") <(echo "$m1") >>"$OUT"
-	note "etcd load with $ips IPs: $(grep -P "^load\t$ips\t" "$OUT" | cut -f3-) (req/s/node, msg/s/node)"
+			printf "loadm\tX\t%s\t%.2f\n", m, (p1[m] - p0[m]) / w / n
+	    }' "$1" "$2" | sed 's/\tX\t/\t/'
 }
 
 # grow_to N: the pool has N IPs, all held, balanced over all nodes.
