@@ -10,8 +10,8 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
-#include "clock.h"
 #include "checks_int.h"
+#include "evcurl.h"
 #include "log.h"
 
 #define HTTP_DEFAULT_MAX_BODY	(64 * 1024)
@@ -27,111 +27,24 @@ struct http_run {
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
-struct http_sock {
-	struct event		*ev;
-	curl_socket_t		 fd;
-};
-
 static struct {
-	CURLM			*multi;
-	struct event		*timer;
-	struct event_base	*base;
+	struct evcurl		 ec;
 	int			 global;
 } hm;
 
-static void	http_check_finished(void);
-
-static void
-http_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	int	 running, flags = 0;
-
-	(void)arg;
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(hm.multi, fd, flags, &running);
-	http_check_finished();
-}
-
-static void
-http_timer_event(evutil_socket_t fd, short what, void *arg)
-{
-	int	 running;
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	curl_multi_socket_action(hm.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	http_check_finished();
-}
-
-static int
-http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-    void *socketp)
-{
-	struct http_sock	*s = socketp;
-	short			 kind;
-
-	(void)easy;
-	(void)userp;
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			event_free(s->ev);
-			free(s);
-		}
-		curl_multi_assign(hm.multi, fd, NULL);
-		return 0;
-	}
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			return -1;
-		s->fd = fd;
-		curl_multi_assign(hm.multi, fd, s);
-	} else
-		event_free(s->ev);
-	s->ev = event_new(hm.base, fd, kind, http_sock_event, NULL);
-	if (s->ev == NULL || event_add(s->ev, NULL) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct timeval	 tv;
-
-	(void)multi;
-	(void)userp;
-	if (timeout_ms < 0) {
-		evtimer_del(hm.timer);
-		return 0;
-	}
-	tv = ms_to_tv((uint64_t)timeout_ms);
-	return evtimer_add(hm.timer, &tv);
-}
+static void	http_check_finished(void *);
 
 static int
 http_multi_init(struct event_base *base)
 {
-	if (hm.multi != NULL)
+	if (hm.ec.multi != NULL)
 		return 0;
 	if (!hm.global) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return -1;
 		hm.global = 1;
 	}
-	hm.base = base;
-	if ((hm.multi = curl_multi_init()) == NULL)
-		return -1;
-	if ((hm.timer = evtimer_new(base, http_timer_event, NULL)) == NULL)
-		return -1;
-	curl_multi_setopt(hm.multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
-	curl_multi_setopt(hm.multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
-	return 0;
+	return evcurl_init(&hm.ec, base, http_check_finished, NULL);
 }
 
 int
@@ -143,13 +56,7 @@ http_engine_init(struct event_base *base)
 void
 http_engine_free(void)
 {
-	if (hm.multi != NULL)
-		curl_multi_cleanup(hm.multi);
-	if (hm.timer != NULL)
-		event_free(hm.timer);
-	hm.multi = NULL;
-	hm.timer = NULL;
-	hm.base = NULL;
+	evcurl_cleanup(&hm.ec);
 }
 
 static size_t
@@ -174,7 +81,7 @@ http_free(struct http_run *h)
 	if (h == NULL)
 		return;
 	if (h->easy != NULL) {
-		curl_multi_remove_handle(hm.multi, h->easy);
+		curl_multi_remove_handle(hm.ec.multi, h->easy);
 		curl_easy_cleanup(h->easy);
 	}
 	curl_slist_free_all(h->resolve);
@@ -254,7 +161,7 @@ http_start(struct check_run *r)
 {
 	struct http_run	*h;
 
-	if (hm.multi == NULL && http_multi_init(r->base) == -1) {
+	if (hm.ec.multi == NULL && http_multi_init(r->base) == -1) {
 		log_warnx("%s: cannot set up libcurl", __func__);
 		return -1;
 	}
@@ -270,7 +177,7 @@ http_start(struct check_run *r)
 		http_free(h);
 		return -1;
 	}
-	if (curl_multi_add_handle(hm.multi, h->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(hm.ec.multi, h->easy) != CURLM_OK) {
 		http_free(h);
 		return -1;
 	}
@@ -353,16 +260,17 @@ http_verdict(struct check_run *r, struct http_run *h, CURLcode rc)
 }
 
 static void
-http_check_finished(void)
+http_check_finished(void *arg)
 {
 	struct check_run	*r;
 	CURLMsg			*msg;
 	int			 left;
 	char			*priv;
 
-	/* hm.multi goes away if a report stopped the engine meanwhile */
-	while (hm.multi != NULL &&
-	    (msg = curl_multi_info_read(hm.multi, &left)) != NULL) {
+	(void)arg;
+	/* the multi handle goes if a report stopped the engine meanwhile */
+	while (hm.ec.multi != NULL &&
+	    (msg = curl_multi_info_read(hm.ec.multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;

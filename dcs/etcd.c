@@ -27,6 +27,7 @@
 #include "blob.h"
 #include "clock.h"
 #include "config.h"
+#include "evcurl.h"
 #include "log.h"
 #include "proto.h"
 #include "etcd.h"
@@ -98,17 +99,10 @@ struct etcd_watch {
 	struct etcd_req	req;		/* must be first */
 };
 
-struct sock_ctx {
-	curl_socket_t		 fd;
-	struct event		*ev;
-	struct etcd_client	*c;
-};
-
 struct etcd_client {
 	struct event_base		*base;
 	const struct yaim_config	*conf;
-	CURLM				*multi;
-	struct event			*timer;
+	struct evcurl			 curl;
 	struct curl_blob		 ca, cert, key;
 	int				 has_ca, has_cert, has_key;
 	struct curl_slist		*resolve;
@@ -131,7 +125,7 @@ static void	msgf(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	req_finish(struct etcd_req *, enum etcd_status,
 		    const char *, const struct etcd_reply *);
-static void	check_multi_info(struct etcd_client *);
+static void	check_multi_info(void *);
 static void	auth_start(struct etcd_client *);
 
 /* snprintf without gcc's truncation warnings: truncation is fine here. */
@@ -171,81 +165,6 @@ const char *
 etcd_client_endpoint(const struct etcd_client *c)
 {
 	return c->conf->endpoints[c->cur_ep];
-}
-
-/* ---- libcurl <-> libevent ---- */
-
-static void
-sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct etcd_client	*c = arg;
-	int			 flags = 0, running;
-
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	check_multi_info(c);
-}
-
-static int
-sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-	struct etcd_client	*c = userp;
-	struct sock_ctx		*sc = socketp;
-	short			 kind;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (sc != NULL) {
-			event_free(sc->ev);
-			free(sc);
-		}
-		curl_multi_assign(c->multi, fd, NULL);
-		return 0;
-	}
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if (sc == NULL) {
-		if ((sc = calloc(1, sizeof(*sc))) == NULL)
-			return -1;
-		sc->fd = fd;
-		sc->c = c;
-		curl_multi_assign(c->multi, fd, sc);
-	} else {
-		event_del(sc->ev);
-		event_free(sc->ev);
-	}
-	sc->ev = event_new(c->base, fd, kind, sock_event, c);
-	if (sc->ev == NULL)
-		return -1;
-	return event_add(sc->ev, NULL);
-}
-
-static void
-timer_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct etcd_client	*c = arg;
-	int			 running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_multi_info(c);
-}
-
-static int
-timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct etcd_client	*c = userp;
-	struct timeval		 tv;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		return evtimer_del(c->timer);
-	tv = ms_to_tv((uint64_t)timeout_ms);
-	return evtimer_add(c->timer, &tv);
 }
 
 /* ---- endpoints ---- */
@@ -377,7 +296,7 @@ attempt_cleanup(struct etcd_req *r)
 	struct obj	*o;
 
 	if (r->easy != NULL) {
-		curl_multi_remove_handle(r->c->multi, r->easy);
+		curl_multi_remove_handle(r->c->curl.multi, r->easy);
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
 	}
@@ -465,7 +384,7 @@ attempt_start(struct etcd_req *r)
 	r->ep = c->cur_ep;
 	r->attempts++;
 	if (attempt_setup(r) == -1 ||
-	    curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+	    curl_multi_add_handle(c->curl.multi, r->easy) != CURLM_OK) {
 		attempt_cleanup(r);
 		msgf(msg, sizeof(msg), "etcd %s: cannot start a request",
 		    c->conf->endpoints[r->ep]);
@@ -783,13 +702,14 @@ request_done(struct etcd_req *r, CURLcode rc)
 }
 
 static void
-check_multi_info(struct etcd_client *c)
+check_multi_info(void *arg)
 {
-	CURLMsg		*m;
-	int		 left;
-	struct etcd_req	*r;
+	struct etcd_client	*c = arg;
+	CURLMsg			*m;
+	int			 left;
+	struct etcd_req		*r;
 
-	while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+	while ((m = curl_multi_info_read(c->curl.multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		r = NULL;
@@ -1395,14 +1315,9 @@ client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
 static int
 client_setup_multi(struct etcd_client *c)
 {
-	if ((c->multi = curl_multi_init()) == NULL ||
-	    (c->timer = evtimer_new(c->base, timer_event, c)) == NULL ||
+	if (evcurl_init(&c->curl, c->base, check_multi_info, c) == -1 ||
 	    (c->ep_ev = event_new(c->base, -1, 0, ep_event, c)) == NULL)
 		return -1;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	return 0;
 }
 
@@ -1459,10 +1374,7 @@ etcd_client_free(struct etcd_client *c)
 		return;
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL)
 		req_free(r);
-	if (c->multi != NULL)
-		curl_multi_cleanup(c->multi);
-	if (c->timer != NULL)
-		event_free(c->timer);
+	evcurl_cleanup(&c->curl);
 	if (c->ep_ev != NULL)
 		event_free(c->ep_ev);
 	curl_slist_free_all(c->resolve);
