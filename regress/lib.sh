@@ -127,6 +127,42 @@ start_etcd() {
 	    { cat "$T/etcd-$name.log"; fail "etcd did not start"; }
 }
 
+# start_etcd3 [ETCD-ARG...]: a 3-member etcd cluster (m1 m2 m3) on
+# 127.0.0.1, each member with its own data dir and free ports; the
+# ETCD-ARGs go to every member.  Sets ETCD3_PORT[member] (client port),
+# ETCD3_PID[member] and ETCD_ENDPOINT (the three client URLs, so etcdctl_
+# talks to the cluster); returns once the whole cluster is healthy.
+start_etcd3() {
+	local n initial= pport
+	declare -gA ETCD3_PORT ETCD3_PID
+	declare -A peer
+	need_cmd etcd etcdctl
+	for n in m1 m2 m3; do
+		ETCD3_PORT[$n]=$(free_port)
+		pport=$(free_port)
+		while [ "$pport" = "${ETCD3_PORT[$n]}" ]; do pport=$(free_port); done
+		peer[$n]=$pport
+		initial+="${initial:+,}$n=http://127.0.0.1:$pport"
+	done
+	for n in m1 m2 m3; do
+		mkdir -p "$T/etcd-$n"
+		etcd --name "$n" --data-dir "$T/etcd-$n" \
+		    --listen-client-urls "http://127.0.0.1:${ETCD3_PORT[$n]}" \
+		    --advertise-client-urls "http://127.0.0.1:${ETCD3_PORT[$n]}" \
+		    --listen-peer-urls "http://127.0.0.1:${peer[$n]}" \
+		    --initial-advertise-peer-urls "http://127.0.0.1:${peer[$n]}" \
+		    --initial-cluster "$initial" --initial-cluster-state new \
+		    --initial-cluster-token "yaim-$$" \
+		    --log-level error "$@" >"$T/etcd-$n.log" 2>&1 &
+		ETCD3_PID[$n]=$!
+		track_pid "${ETCD3_PID[$n]}"
+	done
+	ETCD_ENDPOINT=http://127.0.0.1:${ETCD3_PORT[m1]},http://127.0.0.1:${ETCD3_PORT[m2]},http://127.0.0.1:${ETCD3_PORT[m3]}
+	ETCD_NS=
+	wait_until 30 etcdctl_ endpoint health --cluster ||
+	    { cat "$T"/etcd-*.log; fail "cluster did not start"; }
+}
+
 # etcdctl_ ARGS: etcdctl against the last started etcd (in its netns).
 etcdctl_() {
 	local ex=()

@@ -8,32 +8,9 @@ need_root
 need_cmd etcd etcdctl
 
 names=(m1 m2 m3)
-declare -A cport pport pid
-initial=
-for n in "${names[@]}"; do
-	cport[$n]=$(free_port)
-	pport[$n]=$(free_port)
-	while [ "${pport[$n]}" = "${cport[$n]}" ]; do pport[$n]=$(free_port); done
-	initial+="${initial:+,}$n=http://127.0.0.1:${pport[$n]}"
-done
-for n in "${names[@]}"; do
-	mkdir -p "$T/etcd-$n"
-	etcd --name "$n" --data-dir "$T/etcd-$n" \
-	    --listen-client-urls "http://127.0.0.1:${cport[$n]}" \
-	    --advertise-client-urls "http://127.0.0.1:${cport[$n]}" \
-	    --listen-peer-urls "http://127.0.0.1:${pport[$n]}" \
-	    --initial-advertise-peer-urls "http://127.0.0.1:${pport[$n]}" \
-	    --initial-cluster "$initial" --initial-cluster-state new \
-	    --initial-cluster-token "yaim-dcs-$$" \
-	    --log-level error >"$T/etcd-$n.log" 2>&1 &
-	pid[$n]=$!
-	track_pid "${pid[$n]}"
-done
-ETCD_ENDPOINT=http://127.0.0.1:${cport[m1]},http://127.0.0.1:${cport[m2]},http://127.0.0.1:${cport[m3]}
-wait_until 30 etcdctl_ endpoint health --cluster ||
-    { cat "$T"/etcd-*.log; fail "cluster did not start"; }
+start_etcd3
 DCS_TTL=5000 DCS_TIMEOUT=500 DCS_RETRY_NUM=3 dcs_conf "$T/yaim.yml"
-sed -i "s|^dcs-endpoints: .*|dcs-endpoints: [http://127.0.0.1:${cport[m1]}, http://127.0.0.1:${cport[m2]}, http://127.0.0.1:${cport[m3]}]|" "$T/yaim.yml"
+sed -i "s|^dcs-endpoints: .*|dcs-endpoints: [http://127.0.0.1:${ETCD3_PORT[m1]}, http://127.0.0.1:${ETCD3_PORT[m2]}, http://127.0.0.1:${ETCD3_PORT[m3]}]|" "$T/yaim.yml"
 add_ips 1 4
 start_driver c1 -H
 start_driver c2 -H
@@ -45,17 +22,17 @@ lease=$(lease_of "${P}nodes/c1")
 ep=$(grep -o 'watching .* on http://[0-9.:]*' "$T/c1.err" | tail -n 1 | sed 's/.* on //')
 victim=
 for n in "${names[@]}"; do
-	[ "$ep" = "http://127.0.0.1:${cport[$n]}" ] && victim=$n
+	[ "$ep" = "http://127.0.0.1:${ETCD3_PORT[$n]}" ] && victim=$n
 done
 [ -n "$victim" ] || fail "cannot tell c1's member ($ep)"
 log "killing $victim ($ep), the member c1 uses"
 n0=$(grep -c " dropped " "$T/c1.out")
-kill -KILL "${pid[$victim]}"
+kill -KILL "${ETCD3_PID[$victim]}"
 wait_until 15 err_has c1 "etcd endpoint is now" ||
     { dump_logs c1; fail "c1 did not move to another member"; }
 alive=
 for n in "${names[@]}"; do
-	[ "$n" = "$victim" ] || alive+="${alive:+,}http://127.0.0.1:${cport[$n]}"
+	[ "$n" = "$victim" ] || alive+="${alive:+,}http://127.0.0.1:${ETCD3_PORT[$n]}"
 done
 ETCD_ENDPOINT=$alive
 wait_until 15 etcdctl_ put "${P}ips/198.18.0.5" "" || fail "put after the kill"

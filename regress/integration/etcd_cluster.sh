@@ -8,36 +8,11 @@ need_cmd etcd etcdctl
 DRV=$TOOLS/etcd-driver
 [ -x "$DRV" ] || fail "missing $DRV"
 
-names=(m1 m2 m3)
-declare -A cport pport pid
-initial=
-for n in "${names[@]}"; do
-	cport[$n]=$(free_port)
-	pport[$n]=$(free_port)
-	while [ "${pport[$n]}" = "${cport[$n]}" ]; do pport[$n]=$(free_port); done
-	initial+="${initial:+,}$n=http://127.0.0.1:${pport[$n]}"
-done
-for n in "${names[@]}"; do
-	mkdir -p "$T/etcd-$n"
-	etcd --name "$n" --data-dir "$T/etcd-$n" \
-	    --listen-client-urls "http://127.0.0.1:${cport[$n]}" \
-	    --advertise-client-urls "http://127.0.0.1:${cport[$n]}" \
-	    --listen-peer-urls "http://127.0.0.1:${pport[$n]}" \
-	    --initial-advertise-peer-urls "http://127.0.0.1:${pport[$n]}" \
-	    --initial-cluster "$initial" --initial-cluster-state new \
-	    --initial-cluster-token "yaim-$$" \
-	    --experimental-watch-progress-notify-interval 500ms \
-	    --log-level error >"$T/etcd-$n.log" 2>&1 &
-	pid[$n]=$!
-	track_pid "${pid[$n]}"
-done
-E1=http://127.0.0.1:${cport[m1]}
-E2=http://127.0.0.1:${cport[m2]}
-E3=http://127.0.0.1:${cport[m3]}
+start_etcd3 --experimental-watch-progress-notify-interval 500ms
+E1=http://127.0.0.1:${ETCD3_PORT[m1]}
+E2=http://127.0.0.1:${ETCD3_PORT[m2]}
+E3=http://127.0.0.1:${ETCD3_PORT[m3]}
 EPS=$E1,$E2,$E3
-ETCD_ENDPOINT=$EPS
-wait_until 30 etcdctl_ endpoint health --cluster ||
-    { cat "$T"/etcd-*.log; fail "cluster did not start"; }
 log "cluster up: $EPS"
 
 # progress notifications keep a quiet watch alive (silence bound 3 s,
@@ -61,10 +36,10 @@ ds=$!
 track_pid $ds
 wait_until 10 grep -q "^watch-bg created rev=[0-9]* endpoint=$E3" "$T/stop.out" ||
     { cat "$T/stop.out"; fail "watch on m3"; }
-kill -STOP "${pid[m3]}"
-cleanup_add "kill -CONT ${pid[m3]}"
+kill -STOP "${ETCD3_PID[m3]}"
+cleanup_add "kill -CONT ${ETCD3_PID[m3]}"
 wait_until 20 sh -c "! kill -0 $ds" || fail "driver hangs"
-kill -CONT "${pid[m3]}"
+kill -CONT "${ETCD3_PID[m3]}"
 log "$(cat "$T/stop.out")"
 grep -q "^watch-bg broken: watch broken: etcd $E3: timed out .*client moved to another endpoint" \
     "$T/stop.out" || fail "watch on a stopped member not broken at once"
@@ -82,8 +57,8 @@ wait_until 10 grep -q "^watch created rev=[0-9]* endpoint=$E1" "$T/watch.out" ||
 dr=$!
 track_pid $dr
 sleep 1		# let some requests run on m1 first
-log "killing m1 (pid ${pid[m1]})"
-kill -KILL "${pid[m1]}"
+log "killing m1 (pid ${ETCD3_PID[m1]})"
+kill -KILL "${ETCD3_PID[m1]}"
 wait_until 30 sh -c "! kill -0 $dr" || fail "driver hangs"
 cat "$T/ranges.out"
 grep -q '^ranges ok=40 err=0 endpoint=http://127.0.0.1:' "$T/ranges.out" ||
@@ -106,7 +81,7 @@ echo "$out" | grep -q '^event PUT /k/after 1' || fail "re-watch events"
 
 # Quorum lost (m2 dies too): requests fail within their bounds, and the
 # error names an endpoint and what failed.
-kill -KILL "${pid[m2]}"
+kill -KILL "${ETCD3_PID[m2]}"
 t0=$(date +%s%N)
 out=$("$DRV" -e "$EPS" --seed 2 --timeout 500 --retries 2 --retry-after 100 \
     grant 5 -- range /k/ prefix 2>&1)
