@@ -34,7 +34,8 @@ main(int argc, char *argv[])
 	};
 	struct parent_opts	 opts;
 	const char		*child = NULL;
-	int			 ch;
+	char			*config = NULL;
+	int			 ch, rc;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config = YAIM_DEFAULT_CONFIG;
@@ -46,8 +47,10 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			/* argv is overwritten by the process title later */
-			if ((opts.config = strdup(optarg)) == NULL)
+			free(config);
+			if ((config = strdup(optarg)) == NULL)
 				err(1, "strdup");
+			opts.config = config;
 			break;
 		case 'n':
 			opts.check_only = 1;
@@ -73,5 +76,7 @@ main(int argc, char *argv[])
 			dcs_main(opts.debug, opts.verbose);
 		usage();
 	}
-	return parent_main(&opts);
+	rc = parent_main(&opts);
+	free(config);
+	return rc;
 }
