@@ -24,7 +24,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 MAX_MS=${MAX_MS:-$((LAB_TTL + 3000))}
 FROZEN_MS=${FROZEN_MS:-$((LAB_TTL + 2000))}	# longer than TTL
 DROP_MS=${DROP_MS:-1000}	# thaw to holding nothing
-OVERLAP_MS=${OVERLAP_MS:-500}	# each overlap shorter than this
+OVERLAP_MS=${OVERLAP_MS:-100}	# each overlap shorter than this (seen: 0-5 ms)
 CLIENT_MS=${CLIENT_MS:-5000}	# thaw to the client reaching every VIP
 
 scen_up 3 7
