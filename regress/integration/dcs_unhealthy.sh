@@ -68,7 +68,7 @@ log "refusal: the parent refuses an IP; released, never claimed again"
 stop_driver u2
 wait_until 5 held_is u1 6 || fail "u1 did not take all"
 send u1 refuse 198.18.0.99
-sleep 0.2
+wait_until 5 out_has u1 " will-refuse 198.18.0.99$" || fail "refuse not taken"
 add_ips 99 99
 wait_until 5 out_has u1 " refused 198.18.0.99$" || fail "no refusal"
 wait_until 5 mark_gone 198.18.0.99 || fail "mark of a refused IP kept"

@@ -231,8 +231,11 @@ command(char *line)
 		if (yaim_addr_parse(line + 7, &a, 0) == -1)
 			fprintf(stderr, "dcs-driver: bad address %s\n",
 			    line + 7);
-		else if (nrefuse < sizeof(refuse_next) / sizeof(a))
+		else if (nrefuse < sizeof(refuse_next) / sizeof(a)) {
 			refuse_next[nrefuse++] = a;
+			/* tests wait for this instead of sleeping */
+			say("will-refuse", &a);
+		}
 	} else if (strcmp(line, "reload") == 0) {
 		if (config_load(conf_file, &reload_conf, err,
 		    sizeof(err)) == -1)
