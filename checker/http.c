@@ -185,30 +185,6 @@ http_start(struct check_run *r)
 	return 0;
 }
 
-static int
-is_tls_error(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-	case CURLE_USE_SSL_FAILED:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /* Map the finished transfer to a result and end the run. */
 static void
@@ -241,7 +217,7 @@ http_verdict(struct check_run *r, struct http_run *h, CURLcode rc)
 	} else if (rc == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED) {
 		http_cancel(r);
 		check_done(r, HR_REFUSED, 0, "connect refused");
-	} else if (is_tls_error(rc)) {
+	} else if (evcurl_is_tls_error(rc)) {
 		http_cancel(r);
 		check_done(r, HR_TLS, (int32_t)rc, "TLS error: %s", err);
 	} else if (rc != CURLE_OK) {

@@ -23,5 +23,7 @@ int	evcurl_init(struct evcurl *ec, struct event_base *base,
 	    void (*check_finished)(void *), void *arg);
 /* Frees the multi handle (add no easy handle after) and the timer. */
 void	evcurl_cleanup(struct evcurl *ec);
+/* 1 if a transfer's result code is a TLS failure. */
+int	evcurl_is_tls_error(CURLcode rc);
 
 #endif /* YAIM_EVCURL_H */

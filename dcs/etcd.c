@@ -486,29 +486,6 @@ etcd_req_cancel(struct etcd_req *r)
 
 /* ---- classification of one attempt ---- */
 
-static int
-curl_is_tls_error(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CLIENTCERT:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 static void
 describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
@@ -526,7 +503,7 @@ describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 		msgf(out, len, "etcd %s: cannot connect: %s", ep, detail);
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		msgf(out, len, "etcd %s: timed out (%s)", ep, detail);
-	else if (curl_is_tls_error(rc) || strstr(detail, "SSL") != NULL)
+	else if (evcurl_is_tls_error(rc) || strstr(detail, "SSL") != NULL)
 		msgf(out, len, "etcd %s: TLS error: %s", ep, detail);
 	else if (rc == CURLE_COULDNT_RESOLVE_HOST)
 		msgf(out, len, "etcd %s: host not resolved (names must be"
