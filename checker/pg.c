@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "checks_int.h"
+#include "clock.h"
 #include "log.h"
 
 enum pg_phase {
@@ -100,10 +101,8 @@ pg_wait(struct check_run *r, short what)
 static void
 pg_timer_add(struct pg_run *p, uint32_t ms)
 {
-	struct timeval	 tv;
+	struct timeval	 tv = ms_to_tv(ms);
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
 }
 
