@@ -406,6 +406,12 @@ addr_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+/*
+ * One dump, its replies walked by hand: libmnl's mnl_cb_run() gives up
+ * with EINTR on a reply marked NLM_F_DUMP_INTR (addresses changed during
+ * the dump, as they do all the time here), before reaching NLMSG_DONE.
+ * Returns 0, 1 if the dump was interrupted (redo it), -1 on error.
+ */
 static int
 dump(struct nsmon *ns, int type, mnl_cb_t cb, struct dumpctx *ctx)
 {
@@ -414,7 +420,7 @@ dump(struct nsmon *ns, int type, mnl_cb_t cb, struct dumpctx *ctx)
 	struct rtgenmsg *rt;
 	unsigned int seq = ++ns->seq;
 	ssize_t n;
-	int ret;
+	int len, intr = 0;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
@@ -436,13 +442,23 @@ dump(struct nsmon *ns, int type, mnl_cb_t cb, struct dumpctx *ctx)
 			    __func__, ns->name, strerror(errno));
 			return -1;
 		}
-		ret = mnl_cb_run(buf, n, seq, ns->portid, cb, ctx);
-		if (ret == MNL_CB_STOP)
-			return 0;
-		if (ret == MNL_CB_ERROR) {
-			fprintf(stderr, "vipmon: %s: dump of %s: %s\n",
-			    __func__, ns->name, strerror(errno));
-			return -1;
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (!mnl_nlmsg_seq_ok(nlh, seq) ||
+			    !mnl_nlmsg_portid_ok(nlh, ns->portid))
+				continue;	/* a reply to an older dump */
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = 1;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return intr;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				fprintf(stderr, "vipmon: %s: dump of %s "
+				    "failed\n", __func__, ns->name);
+				return -1;
+			}
+			if (cb(nlh, ctx) == MNL_CB_ERROR)
+				return -1;
 		}
 	}
 }
@@ -451,18 +467,25 @@ static int
 dump_ns(int i, int reseen)
 {
 	struct dumpctx ctx = { &nss[i], i, reseen };
-	int j;
+	int j, tries, rc = 1;
 
-	for (j = 0; j < n_vips; j++) {
-		if (reseen)
-			vips[j].reseen &= ~(UINT64_C(1) << i);
-		else
-			vips[j].seen &= ~(UINT64_C(1) << i);
+	/* An interrupted dump may have missed or kept an address: redo it
+	 * from scratch (bounded; the last one counts as it is). */
+	for (tries = 0; tries < 10 && rc == 1; tries++) {
+		for (j = 0; j < n_vips; j++) {
+			if (reseen)
+				vips[j].reseen &= ~(UINT64_C(1) << i);
+			else
+				vips[j].seen &= ~(UINT64_C(1) << i);
+		}
+		nss[i].n_up = 0;
+		rc = 0;
+		if (!count_down_links)
+			rc = dump(&nss[i], RTM_GETLINK, link_cb, &ctx);
+		if (rc == 0)
+			rc = dump(&nss[i], RTM_GETADDR, addr_cb, &ctx);
 	}
-	nss[i].n_up = 0;
-	if (!count_down_links && dump(&nss[i], RTM_GETLINK, link_cb, &ctx))
-		return -1;
-	return dump(&nss[i], RTM_GETADDR, addr_cb, &ctx);
+	return rc == -1 ? -1 : 0;
 }
 
 static int
