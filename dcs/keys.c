@@ -5,8 +5,10 @@
 
 #include "dcs/keys.h"
 
-#define NODES_DIR	"nodes/"
-#define IPS_DIR		"ips/"
+#define NODES_DIR	KEYS_NODES_DIR
+#define IPS_DIR		KEYS_IPS_DIR
+#define REFUSED_DIR	KEYS_REFUSED_DIR
+#define NAME_RULE	"not a node name of 1..63 characters of [A-Za-z0-9._-]"
 
 int
 keys_valid_nodename(const char *name, size_t len)
@@ -49,12 +51,43 @@ parse_node(const char *rest, size_t len, struct key_info *ki)
 	if (memchr(rest, '/', len) != NULL)
 		return bad(ki, "unexpected path below a node key");
 	if (!keys_valid_nodename(rest, len))
-		return bad(ki, "not a node name of 1..63 characters of "
-		    "[A-Za-z0-9._-]");
+		return bad(ki, NAME_RULE);
 	memcpy(ki->node, rest, len);
 	ki->node[len] = '\0';
 	ki->kind = KEY_NODE;
 	return KEY_NODE;
+}
+
+/*
+ * "010.0.0.07": inet_pton() rejects leading zeros outright, so spell the
+ * decimal reading out (inet_aton() would read them as octal, which is
+ * surely not what an operator meant).  0, or -1 if text is no such thing.
+ */
+static int
+ipv4_without_zeros(const char *text, char *out, size_t outlen)
+{
+	size_t	 o = 0, digits = 0;
+	int	 dots = 0;
+
+	for (; *text != '\0'; text++) {
+		if (*text == '.') {
+			if (digits == 0 || ++dots > 3)
+				return -1;
+			digits = 0;
+		} else if (*text >= '0' && *text <= '9') {
+			/* A part's leading zero before a digit adds nothing. */
+			if (*text == '0' && digits == 0 &&
+			    text[1] >= '0' && text[1] <= '9')
+				continue;
+			digits++;
+		} else
+			return -1;
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = *text;
+	}
+	out[o] = '\0';
+	return dots == 3 && digits > 0 ? 0 : -1;
 }
 
 /* The IP part of an ips/ key: canonical, else say why. */
@@ -80,6 +113,10 @@ parse_ip(const char *text, size_t len, enum key_kind kind,
 		yaim_addr_ntop(&a, ki->canonical, sizeof(ki->canonical));
 		return bad(ki, "IP address not in canonical form");
 	}
+	if (ipv4_without_zeros(buf, ki->canonical, sizeof(ki->canonical)) ==
+	    0 && yaim_addr_parse(ki->canonical, &a, 1) == 0)
+		return bad(ki, "IP address not in canonical form");
+	ki->canonical[0] = '\0';
 	return bad(ki, "not an IP address");
 }
 
@@ -104,6 +141,31 @@ parse_ips(const char *rest, size_t len, struct key_info *ki)
 	return parse_ip(rest, iplen, KEY_MARK, ki);
 }
 
+/* refused/<nodename>/<ip> */
+static enum key_kind
+parse_refused(const char *rest, size_t len, struct key_info *ki)
+{
+	const char	*slash;
+	size_t		 nlen;
+
+	if ((slash = memchr(rest, '/', len)) == NULL)
+		return bad(ki, "a refusal key needs <nodename>/<ip>");
+	nlen = (size_t)(slash - rest);
+	if (!keys_valid_nodename(rest, nlen))
+		return bad(ki, NAME_RULE);
+	memcpy(ki->node, rest, nlen);
+	ki->node[nlen] = '\0';
+	rest += nlen + 1;
+	len -= nlen + 1;
+	if (memchr(rest, '/', len) != NULL) {
+		ki->node[0] = '\0';
+		return bad(ki, "unexpected path below a refusal key");
+	}
+	if (parse_ip(rest, len, KEY_REFUSED, ki) == KEY_BAD)
+		ki->node[0] = '\0';
+	return ki->kind;
+}
+
 enum key_kind
 keys_parse(const char *prefix, const char *key, size_t len,
     struct key_info *ki)
@@ -122,6 +184,9 @@ keys_parse(const char *prefix, const char *key, size_t len,
 	if (has_prefix(key, len, IPS_DIR))
 		return parse_ips(key + strlen(IPS_DIR),
 		    len - strlen(IPS_DIR), ki);
+	if (has_prefix(key, len, REFUSED_DIR))
+		return parse_refused(key + strlen(REFUSED_DIR),
+		    len - strlen(REFUSED_DIR), ki);
 	ki->kind = KEY_OTHER;
 	return KEY_OTHER;
 }

@@ -5,10 +5,11 @@
  *   <prefix>nodes/<nodename>	KEY_NODE
  *   <prefix>ips/<ip>		KEY_POOL	(ip in canonical form)
  *   <prefix>ips/<ip>/marked	KEY_MARK
+ *   <prefix>refused/<nodename>/<ip>	KEY_REFUSED	(see yaimd.8)
  *
- * Anything else under <prefix>ips/ or <prefix>nodes/ is KEY_BAD with a
- * reason (and, for an IP written in a non-canonical way, its canonical
- * spelling).  Keys under the prefix but outside ips/ and nodes/ are
+ * Anything else under <prefix>ips/, <prefix>nodes/ or <prefix>refused/ is
+ * KEY_BAD with a reason (and, for an IP written in a non-canonical way,
+ * its canonical spelling).  Keys under the prefix but outside those are
  * KEY_OTHER (left for later versions, ignored quietly); keys outside the
  * prefix are KEY_OUTSIDE.
  */
@@ -26,14 +27,15 @@ enum key_kind {
 	KEY_NODE,
 	KEY_POOL,
 	KEY_MARK,
+	KEY_REFUSED,
 	KEY_BAD
 };
 
 struct key_info {
 	enum key_kind		 kind;
-	/* KEY_NODE: the node name, NUL-terminated */
+	/* KEY_NODE, KEY_REFUSED: the node name, NUL-terminated */
 	char			 node[CFG_NAME_MAX];
-	/* KEY_POOL, KEY_MARK */
+	/* KEY_POOL, KEY_MARK, KEY_REFUSED */
 	struct yaim_addr	 addr;
 	/* KEY_BAD: why, a static string */
 	const char		*why;
@@ -42,6 +44,9 @@ struct key_info {
 };
 
 #define KEYS_MARK_SUFFIX	"/marked"
+#define KEYS_NODES_DIR		"nodes/"
+#define KEYS_IPS_DIR		"ips/"
+#define KEYS_REFUSED_DIR	"refused/"
 
 /*
  * Classify key[0 .. len-1] (may hold NULs) under prefix (a C string

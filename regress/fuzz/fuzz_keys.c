@@ -14,8 +14,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 check(const char *prefix, const char *key, size_t len)
 {
-	struct key_info	 ki;
-	enum key_kind	 k;
+	struct key_info		 ki;
+	struct yaim_addr	 a;
+	enum key_kind		 k;
 
 	k = keys_parse(prefix, key, len, &ki);
 	if (k != ki.kind)
@@ -23,7 +24,14 @@ check(const char *prefix, const char *key, size_t len)
 	if (k == KEY_NODE && (strlen(ki.node) == 0 ||
 	    !keys_valid_nodename(ki.node, strlen(ki.node))))
 		abort();
-	if ((k == KEY_POOL || k == KEY_MARK) && !yaim_addr_valid(&ki.addr))
+	if ((k == KEY_POOL || k == KEY_MARK || k == KEY_REFUSED) &&
+	    !yaim_addr_valid(&ki.addr))
+		abort();
+	if (k == KEY_REFUSED && !keys_valid_nodename(ki.node,
+	    strlen(ki.node)))
+		abort();
+	if (k == KEY_BAD && ki.canonical[0] != '\0' &&
+	    yaim_addr_parse(ki.canonical, &a, 1) != 0)
 		abort();
 	if (k == KEY_BAD && ki.why[0] == '\0')
 		abort();

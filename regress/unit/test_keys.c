@@ -20,6 +20,7 @@ expect(const char *key, size_t len, enum key_kind kind, const char *detail,
 {
 	struct key_info	 ki;
 	char		 buf[YAIM_ADDRSTRLEN];
+	char		 both[CFG_NAME_MAX + YAIM_ADDRSTRLEN + 2];
 	const char	*got = "";
 
 	if (keys_parse(P, key, len, &ki) != ki.kind) {
@@ -33,6 +34,11 @@ expect(const char *key, size_t len, enum key_kind kind, const char *detail,
 	case KEY_POOL:
 	case KEY_MARK:
 		got = yaim_addr_ntop(&ki.addr, buf, sizeof(buf));
+		break;
+	case KEY_REFUSED:
+		snprintf(both, sizeof(both), "%s %s", ki.node,
+		    yaim_addr_ntop(&ki.addr, buf, sizeof(buf)));
+		got = both;
 		break;
 	case KEY_BAD:
 		got = ki.canonical[0] != '\0' ? ki.canonical : ki.why;
@@ -95,6 +101,32 @@ main(void)
 	E(P "ips/10.0.0.7 ", KEY_BAD, "not an IP address");
 	E(P "ips/10.0.0.70000000000000000000000000000000000000000000000000",
 	    KEY_BAD, "not an IP address");
+
+	/* inet_pton() rejects leading zeros; the decimal reading is shown. */
+	E(P "ips/198.18.1.07", KEY_BAD, "198.18.1.7");
+	E(P "ips/010.000.0.1/marked", KEY_BAD, "10.0.0.1");
+	E(P "ips/10.0.0.00", KEY_BAD, "10.0.0.0");
+	E(P "ips/10.0.0.0400", KEY_BAD, "not an IP address");
+	E(P "ips/10.0.0.07.1", KEY_BAD, "not an IP address");
+	E(P "ips/10..0.07", KEY_BAD, "not an IP address");
+	E(P "ips/10.0.0.07.", KEY_BAD, "not an IP address");
+	E(P "ips/0x0a.0.0.1", KEY_BAD, "not an IP address");
+
+	E(P "refused/n1/10.0.0.7", KEY_REFUSED, "n1 10.0.0.7");
+	E(P "refused/node-2/2001:db8::7", KEY_REFUSED, "node-2 2001:db8::7");
+	E(P "refused/n1/2001:DB8::7", KEY_BAD, "2001:db8::7");
+	E(P "refused/n1/10.0.0.07", KEY_BAD, "10.0.0.7");
+	E(P "refused/n1/host", KEY_BAD, "not an IP address");
+	E(P "refused/n1/", KEY_BAD, "empty IP address");
+	E(P "refused/n1", KEY_BAD, "a refusal key needs <nodename>/<ip>");
+	E(P "refused/", KEY_BAD, "a refusal key needs <nodename>/<ip>");
+	E(P "refused//10.0.0.7", KEY_BAD, "not a node name of 1..63 "
+	    "characters of [A-Za-z0-9._-]");
+	E(P "refused/a b/10.0.0.7", KEY_BAD, "not a node name of 1..63 "
+	    "characters of [A-Za-z0-9._-]");
+	E(P "refused/n1/10.0.0.7/x", KEY_BAD,
+	    "unexpected path below a refusal key");
+	E(P "refusedx/n1/10.0.0.7", KEY_OTHER, "");
 
 	E(P "config", KEY_OTHER, "");
 	E(P "nodesx", KEY_OTHER, "");
