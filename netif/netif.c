@@ -39,6 +39,7 @@
 #define NL_RCVBUF	(32 * 1024)
 #define MON_SOCKBUF	(4 * 1024 * 1024)
 #define MON_BATCH	64		/* datagrams per read callback */
+#define DUMP_TRIES	10		/* interrupted dumps redone */
 
 /* An address we hold, with what is needed to remove it again. */
 struct held {
@@ -350,7 +351,10 @@ cmd_open(void)
 
 /*
  * Receive replies to seq.  Each message of seq other than the final ack
- * goes to msg_cb (may be NULL).  Returns 0 or a positive errno.
+ * goes to msg_cb (may be NULL).  Returns 0 or a positive errno; EINTR if
+ * the kernel marked a reply NLM_F_DUMP_INTR, once the dump has been read
+ * to its end (what it gave is then unreliable, but leaving the rest
+ * queued would only feed the next exchange stale replies).
  */
 static int
 cmd_wait(uint32_t seq,
@@ -361,7 +365,7 @@ cmd_wait(uint32_t seq,
 	const struct nlmsghdr	*nlh;
 	ssize_t			 n;
 	size_t			 off, len;
-	int			 err, rounds;
+	int			 err, rounds, intr = 0;
 
 	for (rounds = 0; rounds < 10000; rounds++) {
 		n = recv(mnl_socket_get_fd(nf.cmd), buf, sizeof(buf), 0);
@@ -374,8 +378,10 @@ cmd_wait(uint32_t seq,
 		    NULL) {
 			if (nlh->nlmsg_seq != seq)
 				continue;	/* late, for a timed-out one */
+			if (netif_nlmsg_dump_intr(nlh, len))
+				intr = 1;
 			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
+				return intr ? EINTR : 0;
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				if (netif_parse_error(nlh, len,
 				    &err, ext, extlen) == -1)
@@ -517,22 +523,48 @@ addr_msg(const struct nlmsghdr *nlh, size_t len, void *arg)
 	l->v[l->n++] = ia;
 }
 
-/* Every address on our interface.  0 or a positive errno. */
+/* One dump into l, emptied first.  0, EINTR if interrupted, or errno. */
 static int
-cmd_dump_addrs(struct addr_list *l)
+dump_addrs_once(struct addr_list *l)
 {
 	static uint8_t	 msg[NETIF_NLBUF];
 	uint32_t	 seq = ++nf.seq;
 	size_t		 len;
 	int		 err;
 
-	memset(l, 0, sizeof(*l));
+	l->n = 0;
+	l->nomem = 0;
 	len = netif_msg_getaddr(msg, sizeof(msg), seq, AF_UNSPEC);
 	if ((err = cmd_send(msg, len)) != 0)
 		return err;
 	if ((err = cmd_wait(seq, addr_msg, l, NULL, 0)) != 0)
 		return err;
 	return l->nomem ? ENOMEM : 0;
+}
+
+/*
+ * Every address on our interface.  0 or a positive errno.  The kernel
+ * dumps by position, so an address added or removed during a dump shifts
+ * the rest: one may be skipped (resync would re-add a held address that
+ * is there, and announce it) or a leftover missed.  Such a dump is redone
+ * from scratch; under endless churn we give up (EAGAIN) rather than
+ * spin, and the next resync tries again.
+ */
+static int
+cmd_dump_addrs(struct addr_list *l)
+{
+	int	 err, tries;
+
+	memset(l, 0, sizeof(*l));
+	for (tries = 1; tries <= DUMP_TRIES; tries++) {
+		if ((err = dump_addrs_once(l)) != EINTR)
+			return err;
+		log_debug("%s: addresses changed during dump %d of %s; "
+		    "redoing it", __func__, tries, nf.ifname);
+	}
+	log_warnx("%s: addresses of %s changed during each of %d dumps",
+	    __func__, nf.ifname, DUMP_TRIES);
+	return EAGAIN;
 }
 
 /* ---- announcements ---- */

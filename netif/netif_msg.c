@@ -124,6 +124,16 @@ netif_nlmsg_walk(const void *buf, size_t len, size_t *off, size_t *avail)
 	return nlh;
 }
 
+int
+netif_nlmsg_dump_intr(const void *buf, size_t len)
+{
+	const struct nlmsghdr	*nlh = buf;
+
+	if (buf == NULL || len < sizeof(*nlh))
+		return 0;
+	return (nlh->nlmsg_flags & NLM_F_DUMP_INTR) != 0;
+}
+
 /*
  * The message fits in the len bytes available, padding included: libmnl
  * walks attributes up to the aligned end of the message, so an unaligned

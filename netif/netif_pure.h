@@ -78,6 +78,13 @@ struct netif_link {
 const void	*netif_nlmsg_walk(const void *buf, size_t len, size_t *off,
 		    size_t *avail);
 /*
+ * 1 if a message from netif_nlmsg_walk (len bytes available) is a dump
+ * reply marked NLM_F_DUMP_INTR: the set changed while the kernel was
+ * dumping it, so the dump may have skipped or repeated entries.  The
+ * kernel may mark any reply, NLMSG_DONE included.
+ */
+int		 netif_nlmsg_dump_intr(const void *nlh, size_t len);
+/*
  * The parsers take a message and the bytes available from its start (at
  * least its aligned length, as in any kernel datagram).
  */

@@ -36,6 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while ((nlh = netif_nlmsg_walk(buf, size, &off, &len)) != NULL) {
 		if (len > size || off > size)
 			abort();
+		if (netif_nlmsg_dump_intr(nlh, len) &&
+		    !(nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+			abort();
 		if (netif_parse_addr(nlh, len, &ia) == 0 &&
 		    ia.addr.prefixlen > (ia.addr.af == 2 ? 32 : 128))
 			abort();

@@ -381,10 +381,74 @@ test_walk(void)
 	    avail == 17, "unpadded last: off %zu", off);
 }
 
+/*
+ * A dump datagram as the kernel sends it: two RTM_NEWADDR and NLMSG_DONE,
+ * all NLM_F_MULTI; mark = which of them also carries NLM_F_DUMP_INTR
+ * (-1: none).  Returns how many messages the walk reported interrupted.
+ */
+static size_t
+intr_in_dump(int mark)
+{
+	static uint8_t		 dg[3 * NETIF_NLBUF];
+	struct yaim_addr	 a = A("198.18.0.9");
+	struct nlmsghdr		*h;
+	const void		*m;
+	size_t			 at[3], off = 0, avail, len, n = 0, intr = 0;
+	int			 i;
+
+	memset(dg, 0, sizeof(dg));
+	for (i = 0; i < 2; i++) {
+		at[i] = off;
+		len = netif_msg_addr(dg + off, NETIF_NLBUF, RTM_NEWADDR, 9, 2,
+		    &a, 24, NULL, 0);
+		off += MNL_ALIGN(len);
+	}
+	at[2] = off;
+	h = (struct nlmsghdr *)(dg + off);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(int));
+	h->nlmsg_type = NLMSG_DONE;
+	h->nlmsg_seq = 9;
+	len = off + h->nlmsg_len;
+	for (i = 0; i < 3; i++) {
+		h = (struct nlmsghdr *)(dg + at[i]);
+		h->nlmsg_flags = NLM_F_MULTI;
+		if (i == mark)
+			h->nlmsg_flags |= NLM_F_DUMP_INTR;
+	}
+	off = 0;
+	while ((m = netif_nlmsg_walk(dg, len, &off, &avail)) != NULL) {
+		intr += (size_t)netif_nlmsg_dump_intr(m, avail);
+		n++;
+	}
+	CHECK(n == 3, "dump of %zu messages", n);
+	return intr;
+}
+
+static void
+test_dump_intr(void)
+{
+	struct nlmsghdr	 h;
+
+	CHECK(intr_in_dump(-1) == 0, "clean dump reported interrupted");
+	CHECK(intr_in_dump(0) == 1, "first reply's NLM_F_DUMP_INTR missed");
+	CHECK(intr_in_dump(1) == 1, "second reply's NLM_F_DUMP_INTR missed");
+	/* the kernel may mark only NLMSG_DONE */
+	CHECK(intr_in_dump(2) == 1, "NLMSG_DONE's NLM_F_DUMP_INTR missed");
+	memset(&h, 0, sizeof(h));
+	h.nlmsg_len = sizeof(h);
+	h.nlmsg_flags = (uint16_t)~NLM_F_DUMP_INTR;
+	CHECK(!netif_nlmsg_dump_intr(&h, sizeof(h)), "other flags count");
+	h.nlmsg_flags = NLM_F_DUMP_INTR;
+	CHECK(netif_nlmsg_dump_intr(&h, sizeof(h)), "bare flag missed");
+	CHECK(!netif_nlmsg_dump_intr(&h, sizeof(h) - 1), "short header");
+	CHECK(!netif_nlmsg_dump_intr(NULL, 100), "NULL");
+}
+
 int
 main(void)
 {
 	test_walk();
+	test_dump_intr();
 	test_build_v4();
 	test_build_v6();
 	test_build_refusals();
