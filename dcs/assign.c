@@ -507,6 +507,111 @@ place_overflow(struct ctx *c)
 	}
 }
 
+/*
+ * Which IP x would take from each node, as the next step of a chain:
+ * best[y] for every node y not yet reached, among the IPs assigned to y
+ * that x does not refuse; one its holder-to-be does not hold yet first
+ * (no outage), then the lowest address.  -1 where there is none.
+ */
+static void
+takeable(const struct ctx *c, size_t x, const long *reached, long *best)
+{
+	const struct ip	*p;
+	size_t		 i, y;
+
+	for (y = 0; y < c->nnodes; y++)
+		best[y] = -1;
+	for (i = 0; i < c->nips; i++) {
+		p = &c->ips[i];
+		if (p->desired < 0 || (size_t)p->desired == x ||
+		    reached[p->desired] != -1 || is_refused(c, i, x))
+			continue;
+		y = (size_t)p->desired;
+		if (best[y] == -1 || (c->ips[best[y]].holder_node == p->desired &&
+		    p->holder_node != p->desired))
+			best[y] = (long)i;
+	}
+}
+
+/*
+ * One shortest chain from node v (under its target) to a node over its
+ * target, each node taking one IP from the next; shift along it.  The
+ * search is breadth first, nodes in name order.  Returns 1 if it
+ * shifted, 0 if there is no chain, -1 on ENOMEM.
+ */
+static int
+augment(struct ctx *c, size_t v)
+{
+	long	*taken, *prev, *best;
+	size_t	*queue, head = 0, tail = 0, x, y, over = 0;
+	int	 rc = 0;
+
+	taken = calloc(c->nnodes, sizeof(*taken));
+	prev = calloc(c->nnodes, sizeof(*prev));
+	best = calloc(c->nnodes, sizeof(*best));
+	queue = calloc(c->nnodes, sizeof(*queue));
+	if (!taken || !prev || !best || !queue) {
+		rc = -1;
+		goto out;
+	}
+	for (y = 0; y < c->nnodes; y++)
+		taken[y] = -1;
+	taken[v] = -2;
+	queue[tail++] = v;
+	while (head < tail && rc == 0) {
+		x = queue[head++];
+		takeable(c, x, taken, best);
+		for (y = 0; y < c->nnodes && rc == 0; y++) {
+			if (best[y] == -1)
+				continue;
+			taken[y] = best[y];
+			prev[y] = (long)x;
+			if (c->nodes[y].assigned > c->nodes[y].target) {
+				over = y;
+				rc = 1;
+			} else
+				queue[tail++] = y;
+		}
+	}
+	if (rc == 1) {
+		/* Nodes inside the chain give one and take one. */
+		c->nodes[over].assigned--;
+		c->nodes[v].assigned++;
+		for (y = over; y != v; y = (size_t)prev[y])
+			c->ips[taken[y]].desired = prev[y];
+	}
+ out:
+	free(taken);
+	free(prev);
+	free(best);
+	free(queue);
+	return rc;
+}
+
+/*
+ * Refusals can leave a node over its target while another, under its
+ * target, could take over, directly or through a chain (see augment).
+ * Every shift lowers the excess by one, so this ends after at most M
+ * shifts; without refusals nobody is over target and nothing moves.
+ */
+static int
+rebalance(struct ctx *c)
+{
+	size_t	 v;
+	int	 rc;
+
+	if (c->nrefused == 0)
+		return 0;
+	for (v = 0; v < c->nnodes; v++)
+		while (c->nodes[v].assigned < c->nodes[v].target)
+			if ((rc = augment(c, v)) <= 0) {
+				if (rc == -1)
+					return -1;
+				break;
+			}
+	return 0;
+}
+
 static void
 report(const struct ctx *c, struct assign_result *r)
 {
@@ -578,6 +683,8 @@ assign_compute(const struct assign_view *v, struct assign_result *r)
 		    fill_free(&c) == -1)
 			goto out;
 		place_overflow(&c);
+		if (rebalance(&c) == -1)
+			goto out;
 	}
 	report(&c, r);
 	rc = 0;

@@ -40,6 +40,12 @@
  *      its current holder if that one may keep it, else to the highest
  *      weight node that does not refuse it (over its target).  An IP that
  *      every healthy node refuses is assigned to nobody.
+ *   5. Shift (only with refusals): while a node under its target can take
+ *      an IP assigned to a node over its target, directly or through a
+ *      chain of nodes each taking one IP from the next, the shortest such
+ *      chain shifts (breadth first, nodes in name order; each taker gets
+ *      an IP its assignee does not hold yet if there is one, else the
+ *      lowest address).
  *   Ties in a 64-bit weight are broken by name, then address: a total
  *   order, so the result does not depend on input order.
  *
@@ -68,12 +74,14 @@
  *   Targets ignore refusals, so every view agrees on them.  The assignment
  *   honours exactly the refusals it is given: a node's slot that only
  *   refused IPs could fill stays empty, and such an IP lands over target on
- *   its holder or on the heaviest node that accepts it.  So with refusals
- *   balance is best effort and the fixpoint can take a few more rounds (4
- *   in the tests), but nothing flaps.
- *   Passing the refusals of every node (for example published by each node
- *   on its own lease) keeps the global assignment consistent and gives the
- *   liveness above.  If the engine passes only its own refusals, then a
+ *   its holder or on the heaviest node that accepts it; step 5 then gives
+ *   the under-target nodes what they can take.  So with refusals floor/ceil
+ *   may be out of reach, but at the fixpoint no chain leads from a node
+ *   below floor to a node above ceil; the fixpoint can take a few more rounds
+ *   (4 in the tests), and nothing flaps.
+ *   Passing the refusals of every node (the engine does: each node
+ *   publishes them on its own lease) keeps the global assignment
+ *   consistent and gives the liveness above.  If the engine passes only its own refusals, then a
  *   refused IP that the other nodes assign to self may stay unmarked: self
  *   does not claim it and the others wait for self.  Nothing else
  *   degrades: safety holds, nothing flaps, because self's view differs
@@ -99,7 +107,8 @@
  *   harmless: re-read and call again after a small jitter.  Release =
  *   parent removes the address, then the txn deletes the mark.
  *
- * Cost: O(M*N log(M*N)) time and O(M*N) memory at worst (every IP free).
+ * Cost: O(M*N log(M*N)) time and O(M*N) memory at worst (every IP free);
+ * with refusals, O(N*M) more per shift, at most M shifts.
  */
 #ifndef YAIM_ASSIGN_H
 #define YAIM_ASSIGN_H

@@ -362,6 +362,57 @@ any_refusal(const struct world *w)
 	return 0;
 }
 
+/* 1 if x does not refuse some IP that y holds: x could take it from y. */
+static int
+could_take(const struct world *w, int x, int y)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->m; i++)
+		if (w->holder[i] == y && !w->refuse[x][i])
+			return 1;
+	return 0;
+}
+
+/*
+ * With refusals known to all, floor/ceil may be out of reach, but no node
+ * below floor may reach a node above ceil through a chain of nodes each
+ * able to take an IP of the next: shifting along it would make the spread
+ * better (assign.c's augment).  Breadth first from every node below.
+ */
+static void
+check_no_handover(const struct world *w, const size_t *count, size_t lo,
+    size_t hi)
+{
+	int	 queue[MAXN], seen[MAXN], x, y;
+	size_t	 a, b, head, tail;
+
+	for (a = 0; a < w->nh; a++) {
+		if (count[w->healthy[a]] >= lo)
+			continue;
+		memset(seen, 0, sizeof(seen));
+		head = tail = 0;
+		queue[tail++] = w->healthy[a];
+		seen[w->healthy[a]] = 1;
+		while (head < tail) {
+			x = queue[head++];
+			for (b = 0; b < w->nh; b++) {
+				y = w->healthy[b];
+				if (seen[y] || !could_take(w, x, y))
+					continue;
+				CHECK(count[y] <= hi, "%s holds %zu (under "
+				    "%zu) and could shift an IP along a chain "
+				    "to %s, which holds %zu (over %zu)",
+				    universe[w->healthy[a]],
+				    count[w->healthy[a]], lo, universe[y],
+				    count[y], hi);
+				seen[y] = 1;
+				queue[tail++] = y;
+			}
+		}
+	}
+}
+
 /* At a fixpoint: liveness, balance, nobody holds what it refuses. */
 static void
 check_fixpoint(const struct world *w)
@@ -383,10 +434,15 @@ check_fixpoint(const struct world *w)
 		    universe[h], i);
 		count[h]++;
 	}
-	if (w->nh == 0 || any_refusal(w))
+	if (w->nh == 0)
 		return;
 	lo = m / w->nh;
 	hi = lo + (m % w->nh != 0);
+	if (any_refusal(w)) {
+		if (w->knowall)
+			check_no_handover(w, count, lo, hi);
+		return;
+	}
 	for (i = 0; i < w->nh; i++) {
 		h = w->healthy[i];
 		CHECK(count[h] >= lo && count[h] <= hi,
