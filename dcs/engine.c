@@ -28,6 +28,15 @@
  * Marks are ours only when they hang on our current lease: a mark with
  * our name on another lease is from an earlier incarnation (a crash, or
  * a fenced lease) and is treated as occupied until it expires.
+ *
+ * Refusals.  Every node must compute the same assignment, so an IP this
+ * node will not hold (outside allowed-networks, or refused by our parent)
+ * is published as <prefix>refused/<nodename>/<ip> on our lease, and the
+ * refusals of every node go into assign_compute().  Otherwise the others
+ * would leave such an IP to us and nobody would hold it.  The refusals
+ * known at join go in the same txn as the node key, so no node ever sees
+ * us without them (up to REF_TXN_OPS of them); a refusal found while we
+ * hold the IP goes in the txn that deletes its mark.
  */
 #include <sys/socket.h>
 
@@ -60,6 +69,8 @@
  * the keepalive.  A round claims up to this many, each answer starts more.
  */
 #define MARK_INFLIGHT_MAX	32
+/* Refusal keys per txn; etcd's default --max-txn-ops is 128. */
+#define REF_TXN_OPS		100
 #define WARN_EVERY_MS		(10 * 60 * 1000)
 #define WARN_SLOTS		256	/* distinct keys warned about */
 #define STALE_HOLDER		"<earlier lease>"
@@ -90,6 +101,27 @@ struct vip {
 	int64_t		 mark_rev;
 };
 
+/* A refusal key as seen in etcd. */
+struct vref {
+	char		 node[CFG_NAME_MAX];
+	struct yaim_addr addr;
+	int64_t		 lease;
+	int64_t		 rev;
+	int		 present;
+};
+
+/* An IP our parent refused, and why (the value we publish). */
+struct own_refusal {
+	struct yaim_addr addr;
+	char		 why[48];
+};
+
+/* A refusal key write in flight. */
+struct ref_op {
+	struct yaim_addr addr;
+	int		 put;		/* else delete */
+};
+
 /* An IP this node is doing something with. */
 struct held {
 	struct yaim_addr addr;
@@ -99,6 +131,7 @@ struct held {
 	int		 release;	/* delete the mark once down */
 	int		 readd;		/* add again once down */
 	int		 del_wait;	/* delete waits for a free slot */
+	int		 ref_put;	/* the delete also publishes a refusal */
 	struct etcd_req	*req;		/* claim or delete in flight */
 };
 
@@ -133,6 +166,8 @@ struct engine {
 	size_t			 nnodes, nodes_cap;
 	struct vip		*vips;		/* sorted by address */
 	size_t			 nvips, vips_cap;
+	struct vref		*refs;		/* sorted by node, address */
+	size_t			 nrefs, refs_cap;
 	int64_t			 view_rev;
 	int			 have_view;
 
@@ -144,8 +179,11 @@ struct engine {
 	size_t			 nheld, held_cap;
 	size_t			 inflight;	/* claims and deletes */
 	int			 warned_max;
-	struct yaim_addr	*refused;
+	struct own_refusal	*refused;	/* by our parent */
 	size_t			 nrefused;
+	struct etcd_req		*ref_req;	/* refusal keys */
+	struct ref_op		 ref_ops[REF_TXN_OPS];	/* in ref/node_req */
+	size_t			 nref_ops;
 
 	struct event		*kick_ev, *ka_ev, *fence_ev, *leave_ev;
 	struct event		*interval_ev, *read_ev, *retry_ev;
@@ -206,9 +244,34 @@ member_wanted(void)
 }
 
 /*
- * One warning per key per WARN_EVERY_MS; bounded memory: the slot of the
- * oldest warning is reused.
+ * 1 if (key, topic) was not warned about in the last WARN_EVERY_MS, and
+ * note it now; bounded memory: the slot of the oldest warning is reused.
  */
+static int
+warn_due(const char *key, size_t len, unsigned char topic)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL, now = mono_ms();
+	size_t		 i, oldest = 0;
+
+	h = (h ^ topic) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	for (i = 0; i < WARN_SLOTS; i++) {
+		if (E.warned[i].hash == h && E.warned[i].when != 0) {
+			if (now - E.warned[i].when < WARN_EVERY_MS)
+				return 0;
+			oldest = i;
+			break;
+		}
+		if (E.warned[i].when < E.warned[oldest].when)
+			oldest = i;
+	}
+	E.warned[oldest].hash = h;
+	E.warned[oldest].when = now ? now : 1;
+	return 1;
+}
+
+/* One warning per key per WARN_EVERY_MS about a key we ignore. */
 static void
 warn_key(const char *key, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -218,23 +281,9 @@ warn_key(const char *key, size_t len, const char *fmt, ...)
 {
 	char		 msg[256];
 	va_list		 ap;
-	uint64_t	 h = 0xcbf29ce484222325ULL, now = mono_ms();
-	size_t		 i, oldest = 0;
 
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
-	for (i = 0; i < WARN_SLOTS; i++) {
-		if (E.warned[i].hash == h && E.warned[i].when != 0) {
-			if (now - E.warned[i].when < WARN_EVERY_MS)
-				return;
-			oldest = i;
-			break;
-		}
-		if (E.warned[i].when < E.warned[oldest].when)
-			oldest = i;
-	}
-	E.warned[oldest].hash = h;
-	E.warned[oldest].when = now ? now : 1;
+	if (!warn_due(key, len, 0))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -325,6 +374,82 @@ vnode_upsert(const char *name)
 }
 
 static int
+vref_cmp_key(const char *node, const struct yaim_addr *a,
+    const struct vref *r)
+{
+	int	 c;
+
+	if ((c = strcmp(node, r->node)) != 0)
+		return c;
+	return yaim_addr_cmp(a, &r->addr);
+}
+
+static int
+vref_cmp(const void *a, const void *b)
+{
+	const struct vref	*ra = a;
+
+	return vref_cmp_key(ra->node, &ra->addr, b);
+}
+
+/* Index of (node, addr) in E.refs, or -1 with *at = where it would go. */
+static ssize_t
+vref_find(const char *node, const struct yaim_addr *addr, size_t *at)
+{
+	size_t	 lo = 0, hi = E.nrefs, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = vref_cmp_key(node, addr, &E.refs[mid]);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at != NULL)
+		*at = lo;
+	return -1;
+}
+
+static struct vref *
+vref_get(const char *node, const struct yaim_addr *addr)
+{
+	ssize_t	 i = vref_find(node, addr, NULL);
+
+	return i < 0 ? NULL : &E.refs[i];
+}
+
+static struct vref *
+vref_upsert(const char *node, const struct yaim_addr *addr)
+{
+	size_t	 at;
+	ssize_t	 i;
+
+	if ((i = vref_find(node, addr, &at)) >= 0)
+		return &E.refs[i];
+	E.refs = grow(E.refs, &E.refs_cap, E.nrefs + 1, sizeof(*E.refs));
+	memmove(&E.refs[at + 1], &E.refs[at],
+	    (E.nrefs - at) * sizeof(*E.refs));
+	E.nrefs++;
+	memset(&E.refs[at], 0, sizeof(E.refs[at]));
+	snprintf(E.refs[at].node, sizeof(E.refs[at].node), "%s", node);
+	E.refs[at].addr = *addr;
+	return &E.refs[at];
+}
+
+/* Our published refusal of a, on our current lease. */
+static int
+ref_published(const struct yaim_addr *a)
+{
+	const struct vref	*r = vref_get(E.conf->nodename, a);
+
+	return r != NULL && r->present && E.lease != 0 && r->lease == E.lease;
+}
+
+static int
 in_networks(const struct yaim_addr *a)
 {
 	uint32_t	 i;
@@ -348,6 +473,7 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 	struct key_info	 ki;
 	struct vnode	*n;
 	struct vip	*v;
+	struct vref	*r;
 
 	switch (keys_parse(E.conf->prefix, kv->key, kv->key_len, &ki)) {
 	case KEY_NODE:
@@ -361,12 +487,11 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		    memcmp(kv->value, "healthy", kv->value_len) == 0;
 		return 1;
 	case KEY_POOL:
-		if (!in_networks(&ki.addr)) {
-			if (put)
-				warn_key(kv->key, kv->key_len, "%s is outside "
-				    "the allowed networks", ntop(&ki.addr));
-			return 0;
-		}
+		/* Still in the view: the pool must be the same for all. */
+		if (put && !in_networks(&ki.addr))
+			warn_key(kv->key, kv->key_len, "%s is outside the "
+			    "allowed networks; publishing that this node "
+			    "refuses it", ntop(&ki.addr));
 		v = vip_upsert(&ki.addr);
 		if (!full && rev <= v->pool_rev)
 			return 0;
@@ -387,6 +512,18 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 			v->holder[kv->value_len] = '\0';
 		} else
 			v->holder[0] = '\0';
+		return 1;
+	case KEY_REFUSED:
+		r = vref_upsert(ki.node, &ki.addr);
+		if (!full && rev <= r->rev)
+			return 0;
+		r->rev = rev;
+		r->present = put;
+		r->lease = put ? kv->lease : 0;
+		if (put && kv->lease == 0)
+			warn_key(kv->key, kv->key_len, "a refusal counts only "
+			    "on the lease of its node's key, and this one has "
+			    "no lease");
 		return 1;
 	case KEY_BAD:
 		if (put)
@@ -463,15 +600,28 @@ held_gc(void)
 	E.nheld = j;
 }
 
-static int
-is_refused(const struct yaim_addr *a)
+static const struct own_refusal *
+parent_refused(const struct yaim_addr *a)
 {
 	size_t	 i;
 
 	for (i = 0; i < E.nrefused; i++)
-		if (yaim_addr_cmp(&E.refused[i], a) == 0)
-			return 1;
-	return 0;
+		if (yaim_addr_cmp(&E.refused[i].addr, a) == 0)
+			return &E.refused[i];
+	return NULL;
+}
+
+/* Why this node will not hold a, or NULL if it would. */
+static const char *
+self_refuses(const struct yaim_addr *a)
+{
+	const struct own_refusal	*r;
+
+	if (!in_networks(a))
+		return "outside allowed-networks";
+	if ((r = parent_refused(a)) != NULL)
+		return r->why;
+	return NULL;
 }
 
 /* ---- talking to the parent ---- */
@@ -555,6 +705,165 @@ removals_pending(void)
 		if (E.held[i]->par == P_REMOVING)
 			n++;
 	return n;
+}
+
+/* ---- refusal keys ---- */
+
+#define REF_KEY_MAX	(sizeof(((struct yaim_config *)0)->prefix) + \
+			    sizeof(KEYS_REFUSED_DIR) + CFG_NAME_MAX + \
+			    YAIM_ADDRSTRLEN + 2)
+
+static void
+ref_key(char *buf, size_t len, const struct yaim_addr *a)
+{
+	snprintf(buf, len, "%s%s%s/%s", E.conf->prefix, KEYS_REFUSED_DIR,
+	    E.conf->nodename, ntop(a));
+}
+
+/* Fill the etcd op for a refusal write; key holds REF_KEY_MAX bytes. */
+static void
+ref_etcd_op(const struct ref_op *ro, char *key, struct etcd_op *op)
+{
+	const char	*why = self_refuses(&ro->addr);
+
+	ref_key(key, REF_KEY_MAX, &ro->addr);
+	memset(op, 0, sizeof(*op));
+	op->key = key;
+	if (ro->put) {
+		op->kind = ETCD_OP_PUT;
+		op->value = why != NULL ? why : "refused";
+		op->lease = E.lease;
+	} else
+		op->kind = ETCD_OP_DELETE;
+}
+
+/* What a txn at rev did to our refusal keys, in the view. */
+static void
+ref_applied(const struct yaim_addr *a, int put, int64_t rev)
+{
+	struct vref	*r = vref_upsert(E.conf->nodename, a);
+
+	if (rev <= r->rev)
+		return;
+	r->rev = rev;
+	r->present = put;
+	r->lease = put ? E.lease : 0;
+}
+
+/* The delete of our mark of a is in flight and publishes the refusal. */
+static int
+ref_in_delete(const struct yaim_addr *a)
+{
+	const struct held	*h = held_get(a);
+
+	return h != NULL && h->mark == M_DELETING && h->ref_put;
+}
+
+/*
+ * The writes that bring our published refusals in line with what we
+ * refuse now: stale ones deleted first, then the missing ones, at most
+ * max.  Only IPs in the pool are published.
+ */
+static size_t
+refusal_plan(struct ref_op *ops, size_t max)
+{
+	const struct vref	*r;
+	const struct vip	*v;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < E.nrefs && n < max; i++) {
+		r = &E.refs[i];
+		if (!r->present || r->lease != E.lease || E.lease == 0 ||
+		    strcmp(r->node, E.conf->nodename) != 0)
+			continue;
+		v = vip_get(&r->addr);
+		if (v != NULL && v->in_pool && self_refuses(&r->addr))
+			continue;
+		ops[n].addr = r->addr;
+		ops[n++].put = 0;
+	}
+	for (i = 0; i < E.nvips && n < max; i++) {
+		v = &E.vips[i];
+		if (!v->in_pool || self_refuses(&v->addr) == NULL ||
+		    ref_published(&v->addr) || ref_in_delete(&v->addr))
+			continue;
+		ops[n].addr = v->addr;
+		ops[n++].put = 1;
+	}
+	return n;
+}
+
+static void
+refs_done(const struct etcd_result *res, void *arg)
+{
+	size_t	 i;
+
+	(void)arg;
+	E.ref_req = NULL;
+	if (res->status != ETCD_OK) {
+		log_warnx("%s: publishing refusals: %s", __func__,
+		    res->error);
+		read_later(RETRY_MS);
+	} else if (!res->succeeded) {
+		log_warnx("%s: our node key is not on our lease any more; "
+		    "reading again", __func__);
+		read_later(0);
+	} else {
+		for (i = 0; i < E.nref_ops; i++) {
+			log_info("%s the refusal of %s",
+			    E.ref_ops[i].put ? "published" : "withdrew",
+			    ntop(&E.ref_ops[i].addr));
+			ref_applied(&E.ref_ops[i].addr, E.ref_ops[i].put,
+			    res->revision);
+		}
+		kick();
+	}
+	E.nref_ops = 0;
+}
+
+/*
+ * Publish what we refuse, one txn at a time, and only while our node key
+ * is on our lease: a node with a duplicate name must not write refusals
+ * for the one that owns the name.
+ */
+static void
+refusals_sync(void)
+{
+	char			 node_key[ETCD_MAX_KEY];
+	char			(*keys)[REF_KEY_MAX];
+	struct etcd_op		 ops[REF_TXN_OPS];
+	struct etcd_compare	 cmp;
+	struct etcd_txn		 txn;
+	size_t			 i;
+
+	if (E.lstate != L_ACTIVE || E.nstate != N_IN || E.ref_req != NULL ||
+	    E.node_req != NULL || E.client == NULL)
+		return;
+	if ((E.nref_ops = refusal_plan(E.ref_ops, REF_TXN_OPS)) == 0)
+		return;
+	if ((keys = calloc(E.nref_ops, sizeof(*keys))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < E.nref_ops; i++)
+		ref_etcd_op(&E.ref_ops[i], keys[i], &ops[i]);
+	snprintf(node_key, sizeof(node_key), "%snodes/%s", E.conf->prefix,
+	    E.conf->nodename);
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.key = node_key;
+	cmp.target = ETCD_CMP_LEASE;
+	cmp.op = ETCD_CMP_EQUAL;
+	cmp.number = E.lease;
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.n_compare = 1;
+	txn.success = ops;
+	txn.n_success = E.nref_ops;
+	E.ref_req = etcd_txn(E.client, &txn, refs_done, NULL);
+	free(keys);
+	if (E.ref_req == NULL) {
+		log_warn("%s", __func__);
+		E.nref_ops = 0;
+		read_later(RETRY_MS);
+	}
 }
 
 /* ---- marks: claim and delete ---- */
@@ -650,31 +959,42 @@ delete_done(const struct etcd_result *res, void *arg)
 		 * again (release, or keep and put the address back). */
 		h->mark = M_OURS;
 		h->release = 0;
+		h->ref_put = 0;
 		read_later(RETRY_MS);
 		return;
 	}
 	if (res->succeeded) {
-		log_info("released %s", ntop(&h->addr));
+		log_info("released %s%s", ntop(&h->addr), h->ref_put ?
+		    ", publishing that this node refuses it" : "");
 		if ((v = vip_get(&h->addr)) != NULL &&
 		    res->revision > v->mark_rev) {
 			v->marked = 0;
 			v->mark_rev = res->revision;
 		}
+		if (h->ref_put)
+			ref_applied(&h->addr, 1, res->revision);
 	} else
 		log_debug("%s: the mark of %s was not on our lease any more",
 		    __func__, ntop(&h->addr));
 	h->mark = M_NONE;
 	h->release = 0;
+	h->ref_put = 0;
 	held_gc();
 	kick();
 }
 
+/*
+ * Delete our mark.  If we refuse the IP (our parent said no), the same
+ * txn publishes the refusal: the others must not see the IP free before
+ * they know we will not take it, or they would leave it to us.
+ */
 static void
 delete_mark(struct held *h)
 {
-	char			 key[ETCD_MAX_KEY];
+	char			 key[ETCD_MAX_KEY], rkey[REF_KEY_MAX];
 	struct etcd_compare	 cmp;
-	struct etcd_op		 del;
+	struct etcd_op		 ops[2];
+	struct ref_op		 ro;
 	struct etcd_txn		 txn;
 
 	if (h->mark != M_OURS || h->req != NULL || E.lstate != L_ACTIVE)
@@ -691,14 +1011,20 @@ delete_mark(struct held *h)
 	cmp.target = ETCD_CMP_LEASE;
 	cmp.op = ETCD_CMP_EQUAL;
 	cmp.number = E.lease;
-	memset(&del, 0, sizeof(del));
-	del.kind = ETCD_OP_DELETE;
-	del.key = key;
+	memset(ops, 0, sizeof(ops));
+	ops[0].kind = ETCD_OP_DELETE;
+	ops[0].key = key;
+	ro.addr = h->addr;
+	ro.put = 1;
+	h->ref_put = self_refuses(&h->addr) != NULL &&
+	    !ref_published(&h->addr);
+	if (h->ref_put)
+		ref_etcd_op(&ro, rkey, &ops[1]);
 	memset(&txn, 0, sizeof(txn));
 	txn.compare = &cmp;
 	txn.n_compare = 1;
-	txn.success = &del;
-	txn.n_success = 1;
+	txn.success = ops;
+	txn.n_success = h->ref_put ? 2 : 1;
 	if ((h->req = etcd_txn(E.client, &txn, delete_done, h)) == NULL) {
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;
@@ -777,6 +1103,57 @@ effective_holder(const struct vip *v)
 	return v->holder;
 }
 
+/*
+ * Every refusal assign must honour: ours as we know them (published or
+ * not yet), and the others' published ones on their node key's lease.
+ * ref holds E.nvips + E.nrefs entries.  Returns how many.
+ */
+static size_t
+collect_refusals(struct assign_refusal *ref)
+{
+	const struct vnode	*n;
+	const struct vref	*r;
+	size_t			 i, nr = 0;
+
+	for (i = 0; i < E.nvips; i++)
+		if (E.vips[i].in_pool && self_refuses(&E.vips[i].addr)) {
+			ref[nr].node = E.conf->nodename;
+			ref[nr++].addr = E.vips[i].addr;
+		}
+	for (i = 0; i < E.nrefs; i++) {
+		r = &E.refs[i];
+		if (!r->present || strcmp(r->node, E.conf->nodename) == 0)
+			continue;
+		n = vnode_get(r->node);
+		if (n == NULL || !n->present || n->lease != r->lease)
+			continue;
+		ref[nr].node = r->node;
+		ref[nr++].addr = r->addr;
+	}
+	return nr;
+}
+
+/* An IP nobody may hold should not go unnoticed. */
+static void
+warn_unholdable(const struct assign_ip *pool, size_t np,
+    const char **desired, size_t nn)
+{
+	char	 key[ETCD_MAX_KEY];
+	size_t	 i;
+	int	 len;
+
+	for (i = 0; i < np && nn > 0; i++) {
+		if (desired[i] != NULL || pool[i].holder != NULL)
+			continue;
+		len = snprintf(key, sizeof(key), "%sips/%s", E.conf->prefix,
+		    ntop(&pool[i].addr));
+		if (warn_due(key, (size_t)len, 1))
+			log_warnx("nobody will hold %s: each of the %zu "
+			    "healthy nodes refuses it (see %srefused/)",
+			    ntop(&pool[i].addr), nn, E.conf->prefix);
+	}
+}
+
 static void
 run_assign(void)
 {
@@ -784,17 +1161,18 @@ run_assign(void)
 	struct assign_result	 res;
 	struct assign_ip	*pool = NULL;
 	struct assign_refusal	*ref = NULL;
-	const char		**names = NULL;
+	const char		**names = NULL, **desired = NULL;
 	size_t			*claim_idx = NULL, *rel_idx = NULL;
 	size_t			 i, np = 0, nn = 0;
 	struct held		*h;
 
 	pool = calloc(E.nvips + 1, sizeof(*pool));
 	names = calloc(E.nnodes + 1, sizeof(*names));
-	ref = calloc(E.nrefused + 1, sizeof(*ref));
+	ref = calloc(E.nvips + E.nrefs + 1, sizeof(*ref));
+	desired = calloc(E.nvips + 1, sizeof(*desired));
 	claim_idx = calloc(E.nvips + 1, sizeof(*claim_idx));
 	rel_idx = calloc(E.nvips + 1, sizeof(*rel_idx));
-	if (!pool || !names || !ref || !claim_idx || !rel_idx)
+	if (!pool || !names || !ref || !desired || !claim_idx || !rel_idx)
 		fatal("%s", __func__);
 	for (i = 0; i < E.nvips; i++) {
 		if (!E.vips[i].in_pool)
@@ -812,10 +1190,6 @@ run_assign(void)
 			continue;
 		names[nn++] = n->name;
 	}
-	for (i = 0; i < E.nrefused; i++) {
-		ref[i].node = E.conf->nodename;
-		ref[i].addr = E.refused[i];
-	}
 	memset(&view, 0, sizeof(view));
 	view.self = E.conf->nodename;
 	view.nodes = names;
@@ -823,14 +1197,16 @@ run_assign(void)
 	view.pool = pool;
 	view.npool = np;
 	view.refusals = ref;
-	view.nrefusals = E.nrefused;
+	view.nrefusals = collect_refusals(ref);
 	memset(&res, 0, sizeof(res));
 	res.claim = claim_idx;
 	res.release = rel_idx;
+	res.desired = desired;
 	if (assign_compute(&view, &res) == -1) {
 		log_warn("%s: assign_compute", __func__);
 		goto out;
 	}
+	warn_unholdable(pool, np, desired, nn);
 	for (i = 0; i < res.nrelease; i++)
 		if ((h = held_get(&pool[rel_idx[i]].addr)) != NULL &&
 		    h->mark == M_OURS && !h->release) {
@@ -851,7 +1227,7 @@ run_assign(void)
 		}
 		h = held_new(&pool[claim_idx[i]].addr);
 		if (h->mark == M_NONE && h->req == NULL &&
-		    !is_refused(&h->addr))
+		    self_refuses(&h->addr) == NULL)
 			claim(h);
 	}
 	/* Kept marks whose address is not up (adopted, or re-added). */
@@ -864,6 +1240,7 @@ out:
 	free(pool);
 	free(names);
 	free(ref);
+	free(desired);
 	free(claim_idx);
 	free(rel_idx);
 	held_gc();
@@ -894,8 +1271,10 @@ round_run(void)
 			release_ip(E.held[i]);
 		}
 	}
-	if (E.nstate == N_IN)
+	if (E.nstate == N_IN) {
 		run_assign();
+		refusals_sync();
+	}
 }
 
 /* ---- reading and watching ---- */
@@ -921,6 +1300,17 @@ dup_array(const void *a, size_t n, size_t size)
  * a stale read must not bring back a mark we have just deleted, or we
  * would put its address up again while another node takes it over.
  */
+/* The newer refusal keys of the view before a read. */
+static void
+refs_keep_newer(const struct vref *or, size_t nor, int64_t rev)
+{
+	size_t	 i;
+
+	for (i = 0; i < nor; i++)
+		if (or[i].rev > rev)
+			*vref_upsert(or[i].node, &or[i].addr) = or[i];
+}
+
 static void
 view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
     size_t non, int64_t rev)
@@ -958,7 +1348,8 @@ range_done(const struct etcd_result *res, void *arg)
 {
 	struct vip	*old_vips;
 	struct vnode	*old_nodes;
-	size_t		 i, nold_vips, nold_nodes;
+	struct vref	*old_refs;
+	size_t		 i, nold_vips, nold_nodes, nold_refs;
 
 	(void)arg;
 	E.range_req = NULL;
@@ -971,20 +1362,27 @@ range_done(const struct etcd_result *res, void *arg)
 	/* Tombstones and all: the read replaces the view... */
 	old_vips = dup_array(E.vips, E.nvips, sizeof(*E.vips));
 	old_nodes = dup_array(E.nodes, E.nnodes, sizeof(*E.nodes));
+	old_refs = dup_array(E.refs, E.nrefs, sizeof(*E.refs));
 	nold_vips = E.nvips;
 	nold_nodes = E.nnodes;
+	nold_refs = E.nrefs;
 	E.nnodes = 0;
 	E.nvips = 0;
+	E.nrefs = 0;
 	for (i = 0; i < res->range.n_kvs; i++)
 		view_apply(&res->range.kvs[i], 1,
 		    res->range.kvs[i].mod_revision, 1);
 	if (E.nvips > 1)
 		qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
+	if (E.nrefs > 1)
+		qsort(E.refs, E.nrefs, sizeof(*E.refs), vref_cmp);
 	/* ...except what we learned after it was served. */
 	view_keep_newer(old_vips, nold_vips, old_nodes, nold_nodes,
 	    res->revision);
+	refs_keep_newer(old_refs, nold_refs, res->revision);
 	free(old_vips);
 	free(old_nodes);
+	free(old_refs);
 	for (i = 0; i < E.nvips; i++) {
 		char	 key[ETCD_MAX_KEY];
 		int	 len;
@@ -1265,13 +1663,19 @@ lease_gone(void)
 	for (i = 0; i < E.nvips; i++)
 		if (mark_is_ours(&E.vips[i]))
 			E.vips[i].marked = 0;
+	for (i = 0; i < E.nrefs; i++)
+		if (E.refs[i].lease == E.lease)
+			E.refs[i].present = 0;
 	if ((n = vnode_get(E.conf->nodename)) != NULL && n->lease == E.lease)
 		n->present = 0;
 	if (E.ka_req != NULL)
 		etcd_req_cancel(E.ka_req);
 	if (E.node_req != NULL)
 		etcd_req_cancel(E.node_req);
-	E.ka_req = E.node_req = NULL;
+	if (E.ref_req != NULL)
+		etcd_req_cancel(E.ref_req);
+	E.ka_req = E.node_req = E.ref_req = NULL;
+	E.nref_ops = 0;
 	evtimer_del(E.ka_ev);
 	evtimer_del(E.fence_ev);
 	evtimer_del(E.leave_ev);
@@ -1433,6 +1837,11 @@ leave(void)
 		etcd_req_cancel(E.node_req);
 		E.node_req = NULL;
 	}
+	if (E.ref_req != NULL) {
+		etcd_req_cancel(E.ref_req);
+		E.ref_req = NULL;
+	}
+	E.nref_ops = 0;
 	E.lstate = L_LEAVING;
 	if (parent_drop_all() == 0)
 		revoke();
@@ -1447,12 +1856,14 @@ node_done(const struct etcd_result *res, void *arg)
 {
 	const struct etcd_kv	*kv = NULL;
 	struct vnode		*n;
+	size_t			 i;
 
 	(void)arg;
 	E.node_req = NULL;
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: writing the node key: %s", __func__,
 		    res->error);
+		E.nref_ops = 0;
 		E.nstate = N_OUT;
 		arm(E.retry_ev, RETRY_MS);
 		return;
@@ -1461,6 +1872,14 @@ node_done(const struct etcd_result *res, void *arg)
 	    res->responses[0].kind == ETCD_OP_RANGE &&
 	    res->responses[0].range.n_kvs == 1)
 		kv = &res->responses[0].range.kvs[0];
+	if (res->succeeded) {
+		for (i = 0; i < E.nref_ops; i++)
+			ref_applied(&E.ref_ops[i].addr, 1, res->revision);
+		if (E.nref_ops > 0)
+			log_info("published %zu refusal(s) with the node key",
+			    E.nref_ops);
+	}
+	E.nref_ops = 0;
 	if (res->succeeded || (kv != NULL && kv->lease == E.lease)) {
 		n = vnode_upsert(E.conf->nodename);
 		if (res->revision > n->rev) {
@@ -1497,13 +1916,19 @@ node_done(const struct etcd_result *res, void *arg)
 	}
 }
 
+/*
+ * Create the node key, with the refusals we know of (up to REF_TXN_OPS
+ * - 1; refusals_sync() writes the rest): the others see both at once.
+ */
 static void
 node_put(void)
 {
 	char			 key[ETCD_MAX_KEY];
+	char			(*keys)[REF_KEY_MAX];
 	struct etcd_compare	 cmp;
-	struct etcd_op		 put, get;
+	struct etcd_op		 ops[REF_TXN_OPS], get;
 	struct etcd_txn		 txn;
+	size_t			 i;
 
 	snprintf(key, sizeof(key), "%snodes/%s", E.conf->prefix,
 	    E.conf->nodename);
@@ -1511,23 +1936,38 @@ node_put(void)
 	cmp.key = key;
 	cmp.target = ETCD_CMP_CREATE;
 	cmp.op = ETCD_CMP_EQUAL;
-	memset(&put, 0, sizeof(put));
-	put.kind = ETCD_OP_PUT;
-	put.key = key;
-	put.value = "healthy";
-	put.lease = E.lease;
+	if (E.ref_req != NULL) {
+		/* Written for an earlier node key: the plan starts over. */
+		etcd_req_cancel(E.ref_req);
+		E.ref_req = NULL;
+	}
+	E.nref_ops = refusal_plan(E.ref_ops, REF_TXN_OPS - 1);
+	for (i = 0; i < E.nref_ops; i++)
+		E.ref_ops[i].put = 1;	/* a new lease has nothing to delete */
+	if ((keys = calloc(E.nref_ops + 1, sizeof(*keys))) == NULL)
+		fatal("%s", __func__);
+	memset(&ops[0], 0, sizeof(ops[0]));
+	ops[0].kind = ETCD_OP_PUT;
+	ops[0].key = key;
+	ops[0].value = "healthy";
+	ops[0].lease = E.lease;
+	for (i = 0; i < E.nref_ops; i++)
+		ref_etcd_op(&E.ref_ops[i], keys[i], &ops[i + 1]);
 	memset(&get, 0, sizeof(get));
 	get.kind = ETCD_OP_RANGE;
 	get.key = key;
 	memset(&txn, 0, sizeof(txn));
 	txn.compare = &cmp;
 	txn.n_compare = 1;
-	txn.success = &put;
-	txn.n_success = 1;
+	txn.success = ops;
+	txn.n_success = 1 + E.nref_ops;
 	txn.failure = &get;
 	txn.n_failure = 1;
-	if ((E.node_req = etcd_txn(E.client, &txn, node_done, NULL)) == NULL) {
+	E.node_req = etcd_txn(E.client, &txn, node_done, NULL);
+	free(keys);
+	if (E.node_req == NULL) {
 		log_warn("%s", __func__);
+		E.nref_ops = 0;
 		arm(E.retry_ev, RETRY_MS);
 		return;
 	}
@@ -1683,7 +2123,15 @@ engine_reconfigure(const struct yaim_config *conf,
 	E.watch = NULL;
 	etcd_client_free(E.client);
 	E.client = NULL;
-	E.range_req = E.ka_req = E.node_req = E.stale_req = NULL;
+	E.range_req = E.ka_req = E.node_req = E.stale_req = E.ref_req = NULL;
+	E.nref_ops = 0;
+	/* The parent may accept them now (say, a new allowed-networks). */
+	if (E.nrefused > 0)
+		log_info("forgetting %zu refusal(s) of the parent; it will "
+		    "say again what it refuses", E.nrefused);
+	free(E.refused);
+	E.refused = NULL;
+	E.nrefused = 0;
 	for (i = 0; i < E.nheld; i++) {
 		struct held	*h = E.held[i];
 
@@ -1757,15 +2205,19 @@ engine_link_state(const struct imsg_link_state *ls)
 }
 
 static void
-add_refusal(const struct yaim_addr *a)
+add_refusal(const struct yaim_addr *a, const char *why)
 {
-	if (is_refused(a))
+	struct own_refusal	*r;
+
+	if (parent_refused(a) != NULL)
 		return;
 	E.refused = reallocarray(E.refused, E.nrefused + 1,
 	    sizeof(*E.refused));
 	if (E.refused == NULL)
 		fatal("%s", __func__);
-	E.refused[E.nrefused++] = *a;
+	r = &E.refused[E.nrefused++];
+	r->addr = *a;
+	snprintf(r->why, sizeof(r->why), "%s", why);
 }
 
 void
@@ -1785,9 +2237,9 @@ engine_addr_state(const struct imsg_addr_state *as)
 		break;
 	case ADDR_REFUSED:
 		log_warnx("the parent refused %s: %s (%d); never claiming it "
-		    "again", ntop(&as->addr), addr_refusal_name(as->refusal),
-		    as->detail);
-		add_refusal(&as->addr);
+		    "again, and publishing the refusal", ntop(&as->addr),
+		    addr_refusal_name(as->refusal), as->detail);
+		add_refusal(&as->addr, addr_refusal_name(as->refusal));
 		if (h == NULL)
 			break;
 		h->par = P_NONE;
