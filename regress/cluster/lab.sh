@@ -35,6 +35,7 @@ LAB_ETCD_ADDRS=()
 LAB_ETCD_PIDS=()
 LAB_NODE_PIDS=()	# yaimd per node, "" when not running
 LAB_PAUSED=()		# PIDs stopped by lab_pause_node, per node
+declare -a LAB_NODE_NETWORKS	# per node: allowed-networks (see _lab_networks)
 LAB_VIPMON_PID=
 LAB_PROBE_PID=
 
@@ -498,8 +499,7 @@ nodename: node$i
 interface: $(lab_if "$i")
 user: ${YAIM_USER:-_yaimd}
 chroot: $LAB_DIR/node$i/chroot
-allowed-networks:
-  - $LAB_POOL_NET
+$(_lab_networks "$i")
 garp-count: 2
 garp-interval: 100
 checker-type: http
@@ -507,6 +507,18 @@ http-url: http://127.0.0.1:$LAB_HEALTH_PORT/health
 http-expected-code: 200
 EOF
 	[ -z "${LAB_EXTRA_CONFIG:-}" ] || printf '%s\n' "$LAB_EXTRA_CONFIG"
+}
+
+# _lab_networks I: node I's allowed-networks: LAB_NODE_NETWORKS[I] (a
+# space-separated list of prefixes, or "-" for none: the parent then allows
+# the interface's own prefixes), else the pool network.
+_lab_networks() {
+	local nets=${LAB_NODE_NETWORKS[$1]:-$LAB_POOL_NET} n
+	[ "$nets" != "-" ] || return 0
+	echo "allowed-networks:"
+	for n in $nets; do
+		echo "  - $n"
+	done
 }
 
 # lab_yaimd_ready: yaimd is built and "yaimd -n" accepts node 1's config
