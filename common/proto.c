@@ -1,7 +1,10 @@
 /*
  * Names for the message catalogue and reason codes, for log messages.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
+#include <string.h>
 
 #include "proto.h"
 
@@ -23,6 +26,7 @@ imsg_type_name(uint32_t type)
 	case IMSG_ADDR_STATE:	return "IMSG_ADDR_STATE";
 	case IMSG_LINK_STATE:	return "IMSG_LINK_STATE";
 	case IMSG_SHUTDOWN:	return "IMSG_SHUTDOWN";
+	case IMSG_NETWORKS:	return "IMSG_NETWORKS";
 	case IMSG_DCS_RELEASED:	return "IMSG_DCS_RELEASED";
 	default:
 		snprintf(buf, sizeof(buf), "unknown type %u", type);
@@ -71,4 +75,35 @@ addr_refusal_name(uint32_t r)
 	};
 
 	return r < AR_MAX ? names[r] : "invalid refusal";
+}
+
+int
+imsg_networks_check(const struct imsg_networks *nw, char *err, size_t errlen)
+{
+	static const struct yaim_addr	 zero;
+	const struct yaim_addr		*a;
+	uint32_t			 i;
+
+	if (nw->n > IMSG_NETWORKS_MAX || nw->complete > 1) {
+		snprintf(err, errlen, "n %u (at most %d), complete %u (0 or 1)",
+		    nw->n, IMSG_NETWORKS_MAX, nw->complete);
+		return -1;
+	}
+	for (i = 0; i < IMSG_NETWORKS_MAX; i++) {
+		a = &nw->net[i];
+		if (i >= nw->n) {
+			if (memcmp(a, &zero, sizeof(zero)) != 0) {
+				snprintf(err, errlen, "entry %u beyond n is "
+				    "not zero", i);
+				return -1;
+			}
+			continue;
+		}
+		if (!yaim_addr_valid(a)) {
+			snprintf(err, errlen, "entry %u is not a valid "
+			    "prefix", i);
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 #ifndef YAIM_PROTO_H
 #define YAIM_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -37,6 +38,7 @@ enum imsg_type {
 	IMSG_ADDR_STATE = 500,	/* struct imsg_addr_state */
 	IMSG_LINK_STATE,	/* struct imsg_link_state */
 	IMSG_SHUTDOWN,		/* empty: release everything, then exit */
+	IMSG_NETWORKS,		/* struct imsg_networks */
 
 	/* dcs -> parent */
 	IMSG_DCS_RELEASED = 600	/* empty: lease revoked after SHUTDOWN */
@@ -140,8 +142,26 @@ struct imsg_link_state {
 	uint32_t	ifindex;
 };
 
+/*
+ * The networks inside which the parent allows addresses now: the
+ * config's allowed-networks, or the prefixes configured on the interface.
+ * Sent after every config and whenever they change, so that dcs can
+ * publish what it refuses before it is given such an address.  With more
+ * than IMSG_NETWORKS_MAX, complete is 0 and dcs learns the parent's
+ * refusals from its answers only.
+ */
+#define IMSG_NETWORKS_MAX	64
+struct imsg_networks {
+	uint32_t	 n;		/* entries used in net[] */
+	uint32_t	 complete;	/* 0 or 1 */
+	struct yaim_addr net[IMSG_NETWORKS_MAX];
+};
+
 const char	*imsg_type_name(uint32_t);
 const char	*health_reason_name(uint32_t);
 const char	*addr_refusal_name(uint32_t);
+/* 0 if an IMSG_NETWORKS payload is well-formed, else -1 and why in err. */
+int		 imsg_networks_check(const struct imsg_networks *, char *err,
+		    size_t errlen);
 
 #endif

@@ -59,6 +59,8 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	struct imsg_health	 h;
 	struct imsg_addr_state	 as;
 	struct imsg_link_state	 ls;
+	struct imsg_networks	 nw;
+	char			 err[128];
 
 	switch (imsg->hdr.type) {
 	case IMSG_HEALTH:
@@ -76,6 +78,13 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		if (imsg_get_exact(iev, imsg, &ls, sizeof(ls)) == -1)
 			fatalx("%s: bad IMSG_LINK_STATE", __func__);
 		engine_link_state(&ls);
+		break;
+	case IMSG_NETWORKS:
+		if (imsg_get_exact(iev, imsg, &nw, sizeof(nw)) == -1)
+			fatalx("%s: bad IMSG_NETWORKS size", __func__);
+		if (imsg_networks_check(&nw, err, sizeof(err)) == -1)
+			fatalx("%s: bad IMSG_NETWORKS: %s", __func__, err);
+		engine_networks(&nw);
 		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)

@@ -179,6 +179,8 @@ struct engine {
 	size_t			 nheld, held_cap;
 	size_t			 inflight;	/* claims and deletes */
 	int			 warned_max;
+	struct imsg_networks	 pnets;		/* allowed by the parent */
+	int			 have_pnets;
 	struct own_refusal	*refused;	/* by our parent */
 	size_t			 nrefused;
 	struct etcd_req		*ref_req;	/* refusal keys */
@@ -193,7 +195,8 @@ struct engine {
 
 static struct engine	 E;
 /* Reports that arrive before engine_start (kept across its memset). */
-static int		 early_healthy, early_link_up = 1;
+static int		 early_healthy, early_link_up = 1, early_have_pnets;
+static struct imsg_networks early_pnets;
 
 static void	kick(void);
 static void	read_later(uint64_t);
@@ -449,17 +452,32 @@ ref_published(const struct yaim_addr *a)
 	return r != NULL && r->present && E.lease != 0 && r->lease == E.lease;
 }
 
+/*
+ * Inside the networks our parent allows: allowed-networks, and (as the
+ * parent told us) the interface's prefixes when that key is not set.
+ * Without a complete list from the parent, the parent's refusals say.
+ */
 static int
 in_networks(const struct yaim_addr *a)
 {
 	uint32_t	 i;
+	int		 in = E.conf->n_networks == 0;
 
-	if (E.conf->n_networks == 0)
-		return 1;
-	for (i = 0; i < E.conf->n_networks; i++)
-		if (yaim_addr_in_prefix(a, &E.conf->networks[i]))
+	for (i = 0; i < E.conf->n_networks && !in; i++)
+		in = yaim_addr_in_prefix(a, &E.conf->networks[i]);
+	if (!in || !E.have_pnets || !E.pnets.complete)
+		return in;
+	for (i = 0; i < E.pnets.n; i++)
+		if (yaim_addr_in_prefix(a, &E.pnets.net[i]))
 			return 1;
 	return 0;
+}
+
+static const char *
+networks_name(void)
+{
+	return E.conf->n_networks > 0 ? "the allowed networks" :
+	    "the interface's networks";
 }
 
 /*
@@ -489,9 +507,9 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 	case KEY_POOL:
 		/* Still in the view: the pool must be the same for all. */
 		if (put && !in_networks(&ki.addr))
-			warn_key(kv->key, kv->key_len, "%s is outside the "
-			    "allowed networks; publishing that this node "
-			    "refuses it", ntop(&ki.addr));
+			warn_key(kv->key, kv->key_len, "%s is outside %s; "
+			    "publishing that this node refuses it",
+			    ntop(&ki.addr), networks_name());
 		v = vip_upsert(&ki.addr);
 		if (!full && rev <= v->pool_rev)
 			return 0;
@@ -618,7 +636,8 @@ self_refuses(const struct yaim_addr *a)
 	const struct own_refusal	*r;
 
 	if (!in_networks(a))
-		return "outside allowed-networks";
+		return E.conf->n_networks > 0 ? "outside allowed-networks" :
+		    "outside the interface's networks";
 	if ((r = parent_refused(a)) != NULL)
 		return r->why;
 	return NULL;
@@ -2026,7 +2045,8 @@ step(void)
 	}
 	if (E.lstate == L_NONE && !evtimer_pending(E.retry_ev, NULL))
 		lease_get();
-	if (E.lstate == L_ACTIVE && E.nstate == N_OUT && E.have_view)
+	if (E.lstate == L_ACTIVE && E.nstate == N_OUT && E.have_view &&
+	    E.have_pnets)
 		node_put();
 	round_run();
 }
@@ -2082,6 +2102,8 @@ engine_start(struct event_base *base, const struct yaim_config *conf,
 	E.blobs = blobs;
 	E.healthy = early_healthy;
 	E.link_up = early_link_up;
+	E.pnets = early_pnets;
+	E.have_pnets = early_have_pnets;
 	if ((E.conf = malloc(sizeof(*E.conf))) == NULL)
 		fatal("%s", __func__);
 	memcpy(E.conf, conf, sizeof(*E.conf));
@@ -2202,6 +2224,32 @@ engine_link_state(const struct imsg_link_state *ls)
 	E.link_up = up;
 	log_info("link is %s", up ? "up" : "down; leaving the cluster");
 	step();
+}
+
+void
+engine_networks(const struct imsg_networks *nw)
+{
+	char		 buf[YAIM_ADDRSTRLEN + 4];
+	uint32_t	 i;
+
+	if (E.base == NULL) {
+		early_pnets = *nw;
+		early_have_pnets = 1;
+		return;
+	}
+	if (E.have_pnets && memcmp(&E.pnets, nw, sizeof(*nw)) == 0)
+		return;
+	E.pnets = *nw;
+	E.have_pnets = 1;
+	if (!nw->complete)
+		log_info("the parent allows more networks than it can tell; "
+		    "learning its refusals from its answers");
+	else
+		log_info("the parent allows %u network(s)", nw->n);
+	for (i = 0; i < nw->n; i++)
+		log_debug("allowed: %s/%u", yaim_addr_ntop(&nw->net[i], buf,
+		    sizeof(buf)), nw->net[i].prefixlen);
+	kick();
 }
 
 static void

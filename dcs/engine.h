@@ -35,6 +35,12 @@ void	engine_reconfigure(const struct yaim_config *,
 void	engine_health(const struct imsg_health *);
 void	engine_addr_state(const struct imsg_addr_state *);
 void	engine_link_state(const struct imsg_link_state *);
+/*
+ * The networks the parent allows now (checked with imsg_networks_check).
+ * The node joins only once it knows them, so that its first node key
+ * carries the refusals they imply.
+ */
+void	engine_networks(const struct imsg_networks *);
 /* Leave the cluster: addresses down, revoke the lease, ops->released. */
 void	engine_shutdown(void);
 

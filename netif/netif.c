@@ -71,6 +71,7 @@ static struct {
 	int			 link_up;
 	struct yaim_addr	*ifaddrs;	/* not ours, with prefixlen */
 	size_t			 n_ifaddrs, cap_ifaddrs;
+	struct imsg_networks	 told;		/* last ops->networks */
 
 	struct held		**held;
 	size_t			 n_held, cap_held;
@@ -317,6 +318,80 @@ ifaddr_del(const struct yaim_addr *a)
 			nf.ifaddrs[i] = nf.ifaddrs[--nf.n_ifaddrs];
 			return;
 		}
+}
+
+/* ---- the allowed networks, as dcs is told ---- */
+
+static int
+net_cmp(const void *a, const void *b)
+{
+	const struct yaim_addr	*x = a, *y = b;
+	int			 c;
+
+	if ((c = yaim_addr_cmp(x, y)) != 0)
+		return c;
+	return x->prefixlen < y->prefixlen ? -1 : x->prefixlen > y->prefixlen;
+}
+
+/* a with the bits beyond its prefix length cleared. */
+static struct yaim_addr
+net_of(const struct yaim_addr *a)
+{
+	struct yaim_addr	 n = *a;
+	unsigned int		 i;
+
+	for (i = n.prefixlen; i < sizeof(n.addr) * 8; i++)
+		n.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return n;
+}
+
+void
+netif_networks(struct imsg_networks *nw)
+{
+	const struct yaim_addr	*src = nf.networks;
+	size_t			 n = nf.n_networks, i;
+	uint32_t		 j = 0;
+
+	memset(nw, 0, sizeof(*nw));
+	if (n == 0) {
+		src = nf.ifaddrs;
+		n = nf.n_ifaddrs;
+	}
+	nw->complete = 1;
+	for (i = 0; i < n; i++) {
+		if (nw->n == IMSG_NETWORKS_MAX) {
+			nw->complete = 0;
+			break;
+		}
+		nw->net[nw->n++] = net_of(&src[i]);
+	}
+	if (nw->n > 1)
+		qsort(nw->net, nw->n, sizeof(nw->net[0]), net_cmp);
+	for (i = 0; i < nw->n; i++)
+		if (j == 0 || net_cmp(&nw->net[j - 1], &nw->net[i]) != 0)
+			nw->net[j++] = nw->net[i];
+	for (i = j; i < nw->n; i++)
+		memset(&nw->net[i], 0, sizeof(nw->net[i]));
+	nw->n = j;
+	if (!nw->complete) {
+		/* a partial list would make dcs refuse what we allow */
+		memset(nw->net, 0, sizeof(nw->net));
+		nw->n = 0;
+	}
+}
+
+/* Tell dcs when the allowed networks change. */
+static void
+report_networks(void)
+{
+	struct imsg_networks	 nw;
+
+	netif_networks(&nw);
+	if (memcmp(&nw, &nf.told, sizeof(nw)) == 0)
+		return;
+	nf.told = nw;
+	if (nf.ops.networks != NULL)
+		nf.ops.networks(&nw, nf.ops.arg);
 }
 
 /* ---- netlink command socket: bounded synchronous exchanges ---- */
@@ -925,6 +1000,7 @@ resync(int at_start)
 		if (!present[i])
 			readd(nf.held[i], i, "vanished");
 	free(present);
+	report_networks();
 	return 0;
 }
 
@@ -977,6 +1053,7 @@ addr_event(uint16_t type, const struct netif_ifaddr *ia)
 	    "was removed with the link down");
 }
 
+
 static void
 mon_msg(const struct nlmsghdr *nlh, size_t len)
 {
@@ -1001,6 +1078,7 @@ mon_msg(const struct nlmsghdr *nlh, size_t len)
 		    ia.ifindex != nf.ifindex)
 			return;
 		addr_event(nlh->nlmsg_type, &ia);
+		report_networks();
 		break;
 	default:
 		break;
@@ -1324,6 +1402,7 @@ netif_reconfigure(const struct yaim_config *conf)
 		refuse("held", &a, r);
 	}
 	refresh_arm();
+	report_networks();
 }
 
 void

@@ -34,6 +34,8 @@ struct netif_ops {
 	/* reply/notice to dcs */
 	void	(*addr_state)(const struct imsg_addr_state *, void *arg);
 	void	(*link_state)(const struct imsg_link_state *, void *arg);
+	/* the allowed networks changed (see netif_networks) */
+	void	(*networks)(const struct imsg_networks *, void *arg);
 	void	*arg;
 };
 
@@ -70,6 +72,14 @@ void	netif_release_all(void);
 void	netif_reconfigure(const struct yaim_config *);
 /* release_all, then close sockets and free events. */
 void	netif_shutdown(void);
+
+/*
+ * The networks inside which addresses are allowed now: allowed-networks,
+ * or the prefixes of the interface's own addresses (host bits cleared,
+ * sorted, without duplicates).  The parent tells dcs after every config;
+ * ops->networks reports every change.
+ */
+void	netif_networks(struct imsg_networks *);
 
 /* Extras for the parent and tests. */
 int	netif_link_is_up(void);		/* last known link state */

@@ -467,6 +467,35 @@ netif_link_state(const struct imsg_link_state *ls, void *arg)
 		fatal("%s: compose", __func__);
 }
 
+static void
+netif_networks_changed(const struct imsg_networks *nw, void *arg)
+{
+	struct child	*dcs = &p.children[CHILD_DCS];
+
+	(void)arg;
+	if (dcs->running && dcs->iev.rbuf != NULL &&
+	    imsgev_compose(&dcs->iev, IMSG_NETWORKS, 0, -1, nw,
+	    sizeof(*nw)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+/*
+ * What dcs must know beside its config: the link state and the allowed
+ * networks now (changes of either are sent as they happen).
+ */
+static void
+send_interface_state(void)
+{
+	struct imsg_link_state	 ls;
+	struct imsg_networks	 nw;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.up = netif_link_is_up() ? 1 : 0;
+	netif_link_state(&ls, NULL);
+	netif_networks(&nw);
+	netif_networks_changed(&nw, NULL);
+}
+
 /* Remove our addresses, stop the children, and exit. */
 static void
 parent_finish(int code)
@@ -660,7 +689,8 @@ int
 parent_main(const struct parent_opts *opts)
 {
 	static const struct netif_ops	 ops = {
-		netif_addr_state, netif_link_state, NULL
+		netif_addr_state, netif_link_state, netif_networks_changed,
+		NULL
 	};
 	char				 err[1024];
 
@@ -718,6 +748,7 @@ parent_main(const struct parent_opts *opts)
 	start_child(&p.children[CHILD_DCS]);
 	send_config(&p.children[CHILD_CHECKER]);
 	send_config(&p.children[CHILD_DCS]);
+	send_interface_state();
 	privsep_parent_trim(conf_has_exec(p.conf));
 
 	event_base_dispatch(p.base);

@@ -7,16 +7,16 @@
 #      start every IP is held, node3 holds only addresses inside its
 #      networks, and the spread is still 3/3/3.
 #   B. node3 restarts without allowed-networks, so its parent allows only
-#      the interface's own prefix (198.18.0.0/24) and refuses every pool
-#      IP, but only when asked to add one.  node3 learns each refusal by
-#      trying, publishes it with the delete of its mark, and the others
-#      take the IP back: within a bound every IP is held by node1 or
-#      node2, node3 holds nothing and has published a refusal of all 9.
-#      Without published refusals, the IPs that node1 and node2 leave to
-#      node3 would stay unheld.
-# No overlap at any time.  Figures: the client's outage per IP in B (each
-# IP node3 tried is down from its release by the old holder until that
-# holder took it back).
+#      the prefix of the interface's own address, 198.18.0.0/24, and has
+#      told dcs so: node3 publishes its refusal of all 9 with its node
+#      key, and nothing moves (the client sees no outage).
+#   C. 198.18.0.255 joins the pool: node1 and node2 refuse it (outside
+#      their allowed-networks) and publish that while running; node3's
+#      dcs claims it (inside its networks) and its parent refuses it (the
+#      directed broadcast address of 198.18.0.0/24).  node3 publishes the
+#      refusal with the delete of its mark; nobody holds the address, and
+#      a warning says that every healthy node refuses it.
+# No overlap at any time.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
@@ -39,6 +39,11 @@ create_rev() {
 import json, sys
 for kv in json.load(sys.stdin).get("kvs", []):
     print(kv["create_revision"])'
+}
+# since_start I: node I's log since its last start.
+since_start() {
+	awk '/^---- start / { n = NR } { l[NR] = $0 }
+	    END { for (i = n; i <= NR; i++) print l[i] }' "$LAB_DIR/node$1.log"
 }
 # Everything held by node1 and node2 only.
 held_by_two() {
@@ -73,31 +78,47 @@ done
     lab_fail "node1 or node2 published refusals: $(refusals node1) / $(refusals node2)"
 lab_table
 
-log "B. node3 without allowed-networks: its parent refuses every pool IP"
+log "B. node3 without allowed-networks: only its interface's 198.18.0.0/24"
 lab_stop_node 3 || lab_fail "node3 did not stop cleanly"
 LAB_NODE_NETWORKS[3]=-
 SCEN_UP_NODES="node1 node2" scen_steady "node3 stopped"
 [ -z "$(refusals node3)" ] || lab_fail "node3's refusals outlived its lease: $(refusals node3)"
 lab_mark refusals
-t0=$(date +%s%3N)
 lab_start_node 3
-# node3 joins knowing no refusal; it is given IPs, tries them, and its
-# parent refuses each one.
-wait_until $(((REFUSE_MS + 999) / 1000)) refusals_are node3 "$LOW $HIGH" ||
-    lab_fail "node3 refused $(refusals node3), want all 9, $(($(date +%s%3N) - t0)) ms after its start"
-wait_until 10 held_by_two ||
-    lab_fail "not all held by node1/node2: $(lab_holders | tr '\n' ' ')"
-dt=$(($(date +%s%3N) - t0))
-[ "$dt" -le "$REFUSE_MS" ] || lab_fail "took $dt ms (bound $REFUSE_MS ms)"
-log "every IP held by node1/node2 $dt ms after node3 started; node3 refused all 9"
-grep -q "the parent refused 198.18.1.* outside allowed-networks" "$LAB_DIR/node3.log" ||
-    lab_fail "node3's log does not show its parent's refusals"
-scen_close refusals
-lab_table
-# A window: node3 tries nothing again (refusals are for good).
-tried=$(grep -c "claimed 198.18.1" "$LAB_DIR/node3.log")
+wait_until 10 refusals_are node3 "$LOW $HIGH" ||
+    lab_fail "node3 refused $(refusals node3), want all 9"
+nrev=$(create_rev "${LAB_PREFIX}nodes/node3")
+for ip in $LOW $HIGH; do
+	[ "$(create_rev "${LAB_PREFIX}refused/node3/$ip")" = "$nrev" ] ||
+	    lab_fail "refused/node3/$ip was not written with node3's node key"
+	[ "$(etcdctl_ get --print-value-only "${LAB_PREFIX}refused/node3/$ip")" = "outside the interface's networks" ] ||
+	    lab_fail "refused/node3/$ip: wrong value"
+done
+# a window of three reconciliation intervals: nothing moves
 sleep "$(awk -v i="$LAB_INTERVAL" 'BEGIN { print 3 * i / 1000 }')"
-[ "$(grep -c "claimed 198.18.1" "$LAB_DIR/node3.log")" -eq "$tried" ] ||
-    lab_fail "node3 claimed an IP its parent had refused"
+held_by_two || lab_fail "not all held by node1/node2: $(lab_holders | tr '\n' ' ')"
+scen_assert_no_moves refusals "node3's join"
+since_start 3 | grep -q "claimed 198.18.1" && lab_fail "node3 claimed a pool IP"
+scen_close refusals
+scen_assert_affected 0 "node3's join"
+
+log "C. 198.18.0.255: refused by node1/node2 (networks) and node3's parent (broadcast)"
+BC=198.18.0.255
+etcdctl_ put "${LAB_PREFIX}ips/$BC" "" >/dev/null || lab_fail "put $BC"
+wait_until 10 refusals_are node1 "$BC" || lab_fail "node1 refuses $(refusals node1)"
+wait_until 10 refusals_are node2 "$BC" || lab_fail "node2 refuses $(refusals node2)"
+wait_until 10 grep -q "the parent refused $BC: broadcast address" "$LAB_DIR/node3.log" ||
+    lab_fail "node3's parent did not refuse $BC"
+wait_until 10 refusals_are node3 "$LOW $HIGH $BC" || lab_fail "node3 refuses $(refusals node3)"
+[ "$(etcdctl_ get --print-value-only "${LAB_PREFIX}refused/node3/$BC")" = "broadcast address" ] ||
+    lab_fail "refused/node3/$BC: wrong value"
+grep -q "released $BC, publishing that this node refuses it" "$LAB_DIR/node3.log" ||
+    lab_fail "node3 did not publish its refusal with the delete of its mark"
+wait_until 10 grep -q "nobody will hold $BC: each of the 3 healthy nodes refuses it" \
+    "$LAB_DIR/node1.log" "$LAB_DIR/node2.log" "$LAB_DIR/node3.log" ||
+    lab_fail "no warning that nobody will hold $BC"
+[ -z "$(etcdctl_ get "${LAB_PREFIX}ips/$BC/marked")" ] || lab_fail "$BC is marked"
+ip -n "$(lab_ns 3)" -o addr show | grep -q " $BC/" && lab_fail "node3 has $BC"
 held_by_two || lab_fail "an IP lost its holder: $(lab_holders | tr '\n' ' ')"
+lab_table
 scen_end

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# dcs engine: the exact keys and leases after start-up (node key, marks on
-# the node's one lease, the granted TTL), nothing written while unhealthy,
+# dcs engine: the exact keys and leases after start-up (node key, marks and
+# refusals on the node's one lease, the granted TTL), nothing written while
+# unhealthy,
 # bad pool keys ignored with one warning each, and shutdown revoking the
 # lease.
 . "$(dirname "$0")/../lib.sh" || exit 1
@@ -44,8 +45,15 @@ done
 ttl=$(etcdctl_ lease timetolive "$lease" | sed -n 's/.*granted with TTL(\([0-9]*\)s).*/\1/p')
 [ "$ttl" = 3 ] || fail "lease TTL $ttl, want 3"
 err_has n1 "lease $lease granted, TTL 3 s" || fail "grant not logged"
-[ "$(etcdctl_ lease timetolive --keys "$lease" | grep -o "${P}" | wc -l)" -eq 5 ] ||
-    fail "keys attached to the lease"
+# 192.0.2.1 is outside allowed-networks: refused, published on the lease
+[ "$(etcdctl_ get --print-value-only "${P}refused/n1/192.0.2.1")" = "outside allowed-networks" ] ||
+    fail "no refusal of 192.0.2.1"
+[ "$(lease_of "${P}refused/n1/192.0.2.1")" = "$lease" ] ||
+    fail "the refusal of 192.0.2.1 is not on the node lease $lease"
+[ "$(etcdctl_ get --prefix --keys-only "${P}refused/" | grep -c .)" -eq 1 ] ||
+    fail "refusal keys: $(etcdctl_ get --prefix --keys-only "${P}refused/")"
+[ "$(etcdctl_ lease timetolive --keys "$lease" | grep -o "${P}" | wc -l)" -eq 6 ] ||
+    fail "keys attached to the lease: node key, 4 marks and 1 refusal wanted"
 
 log "ignored keys: one warning each, with the reason"
 sleep 2.2	# two more full reads (interval 1 s): still one warning each
@@ -70,6 +78,7 @@ out_has n1 released || fail "no released line"
 [ "$(nheld n1)" -eq 0 ] || fail "addresses left up"
 etcdctl_ lease list | grep -q "$lease" && fail "lease $lease still listed"
 [ -z "$(etcdctl_ get "${P}nodes/n1")" ] || fail "node key left"
+[ -z "$(etcdctl_ get --prefix "${P}refused/")" ] || fail "refusal left"
 [ "$(marks)" = "198.18.0.200 ghost" ] || { marks; fail "marks left"; }
 log "a TTL below etcd's minimum: the granted TTL counts and is logged"
 DCS_TTL=1000 DCS_MARGIN=250 dcs_conf "$T/short.yml" \

@@ -208,6 +208,26 @@ send_health(int healthy)
 	engine_health(&h);
 }
 
+/*
+ * IMSG_NETWORKS as the parent sends it after a config: this parent allows
+ * allowed-networks, or anything (complete 0) when the key is not set.
+ */
+static void
+send_networks(const struct yaim_config *c)
+{
+	struct imsg_networks	 nw;
+	char			 err[128];
+	uint32_t		 i;
+
+	memset(&nw, 0, sizeof(nw));
+	for (i = 0; i < c->n_networks && i < IMSG_NETWORKS_MAX; i++)
+		nw.net[nw.n++] = c->networks[i];
+	nw.complete = nw.n > 0;
+	if (imsg_networks_check(&nw, err, sizeof(err)) == -1)
+		fatalx("%s: %s", __func__, err);
+	engine_networks(&nw);
+}
+
 static void
 command(char *line)
 {
@@ -244,6 +264,7 @@ command(char *line)
 			snprintf(reload_conf.nodename,
 			    sizeof(reload_conf.nodename), "%s", conf_name);
 			engine_reconfigure(&reload_conf, &blobs);
+			send_networks(&reload_conf);
 		}
 	} else if (strcmp(line, "shutdown") == 0)
 		engine_shutdown();
@@ -347,6 +368,7 @@ main(int argc, char *argv[])
 	    event_self_cbarg());
 	if (in_ev == NULL || event_add(in_ev, NULL) == -1)
 		fatalx("stdin event");
+	send_networks(&conf);
 	if (engine_start(base, &conf, &blobs, &ops) == -1)
 		fatalx("engine_start failed");
 	if (healthy)
