@@ -71,6 +71,7 @@
 #define MARK_INFLIGHT_MAX	32
 /* Refusal keys per txn; etcd's default --max-txn-ops is 128. */
 #define REF_TXN_OPS		100
+#define GRPC_INVALID_ARGUMENT	3	/* e.g. too many operations in a txn */
 #define WARN_EVERY_MS		(10 * 60 * 1000)
 #define WARN_SLOTS		256	/* distinct keys warned about */
 #define STALE_HOLDER		"<earlier lease>"
@@ -186,6 +187,7 @@ struct engine {
 	struct etcd_req		*ref_req;	/* refusal keys */
 	struct ref_op		 ref_ops[REF_TXN_OPS];	/* in ref/node_req */
 	size_t			 nref_ops;
+	size_t			 ref_txn_max;	/* lowered if etcd says so */
 
 	struct event		*kick_ev, *ka_ev, *fence_ev, *leave_ev;
 	struct event		*interval_ev, *read_ev, *retry_ev;
@@ -812,6 +814,21 @@ refusal_plan(struct ref_op *ops, size_t max)
 	return n;
 }
 
+/*
+ * An etcd run with a --max-txn-ops below our batch rejects the txn as an
+ * invalid argument: write fewer refusals per txn from then on.
+ */
+static void
+ref_txn_shrink(const struct etcd_result *res)
+{
+	if (res->grpc_code != GRPC_INVALID_ARGUMENT || E.nref_ops == 0 ||
+	    E.ref_txn_max <= 1)
+		return;
+	E.ref_txn_max = E.nref_ops / 2 > 0 ? E.nref_ops / 2 : 1;
+	log_warnx("etcd refused a txn with %zu refusal keys (%s); writing at "
+	    "most %zu per txn", E.nref_ops, res->error, E.ref_txn_max);
+}
+
 static void
 refs_done(const struct etcd_result *res, void *arg)
 {
@@ -820,6 +837,7 @@ refs_done(const struct etcd_result *res, void *arg)
 	(void)arg;
 	E.ref_req = NULL;
 	if (res->status != ETCD_OK) {
+		ref_txn_shrink(res);
 		log_warnx("%s: publishing refusals: %s", __func__,
 		    res->error);
 		read_later(RETRY_MS);
@@ -858,7 +876,7 @@ refusals_sync(void)
 	if (E.lstate != L_ACTIVE || E.nstate != N_IN || E.ref_req != NULL ||
 	    E.node_req != NULL || E.client == NULL)
 		return;
-	if ((E.nref_ops = refusal_plan(E.ref_ops, REF_TXN_OPS)) == 0)
+	if ((E.nref_ops = refusal_plan(E.ref_ops, E.ref_txn_max)) == 0)
 		return;
 	if ((keys = calloc(E.nref_ops, sizeof(*keys))) == NULL)
 		fatal("%s", __func__);
@@ -1882,6 +1900,7 @@ node_done(const struct etcd_result *res, void *arg)
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: writing the node key: %s", __func__,
 		    res->error);
+		ref_txn_shrink(res);
 		E.nref_ops = 0;
 		E.nstate = N_OUT;
 		arm(E.retry_ev, RETRY_MS);
@@ -1960,7 +1979,7 @@ node_put(void)
 		etcd_req_cancel(E.ref_req);
 		E.ref_req = NULL;
 	}
-	E.nref_ops = refusal_plan(E.ref_ops, REF_TXN_OPS - 1);
+	E.nref_ops = refusal_plan(E.ref_ops, E.ref_txn_max - 1);
 	for (i = 0; i < E.nref_ops; i++)
 		E.ref_ops[i].put = 1;	/* a new lease has nothing to delete */
 	if ((keys = calloc(E.nref_ops + 1, sizeof(*keys))) == NULL)
@@ -2104,6 +2123,7 @@ engine_start(struct event_base *base, const struct yaim_config *conf,
 	E.link_up = early_link_up;
 	E.pnets = early_pnets;
 	E.have_pnets = early_have_pnets;
+	E.ref_txn_max = REF_TXN_OPS;
 	if ((E.conf = malloc(sizeof(*E.conf))) == NULL)
 		fatal("%s", __func__);
 	memcpy(E.conf, conf, sizeof(*E.conf));

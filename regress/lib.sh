@@ -101,6 +101,7 @@ netns_add() {
 # start_etcd NAME [NETNS] [ADDR]: one single-member etcd with a temporary
 # data dir on a free port.  Sets ETCD_ENDPOINT and ETCD_PID.  ADDR defaults
 # to 127.0.0.1; with NETNS it runs inside that namespace.
+# (ETCD_ARGS: more etcd flags, split on spaces.)
 start_etcd() {
 	local name=$1 ns=${2:-} addr=${3:-127.0.0.1}
 	local cport pport
@@ -117,7 +118,7 @@ start_etcd() {
 	    --listen-peer-urls "http://$addr:$pport" \
 	    --initial-advertise-peer-urls "http://$addr:$pport" \
 	    --initial-cluster "$name=http://$addr:$pport" \
-	    --initial-cluster-state new --log-level error \
+	    --initial-cluster-state new --log-level error ${ETCD_ARGS:-} \
 	    >"$T/etcd-$name.log" 2>&1 &
 	ETCD_PID=$!
 	track_pid "$ETCD_PID"
