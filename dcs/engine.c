@@ -66,7 +66,8 @@
 /*
  * Claims and mark deletes in flight at once.  Every request is one HTTP
  * connection; thousands at once overrun etcd's accept queue and starve
- * the keepalive.  A round claims up to this many, each answer starts more.
+ * the keepalive.  A round claims up to the window, each answer starts
+ * more.  The window shrinks when etcd answers slowly (see window_adapt).
  */
 #define MARK_INFLIGHT_MAX	32
 /* Refusal keys per txn; etcd's default --max-txn-ops is 128. */
@@ -179,6 +180,7 @@ struct engine {
 	struct held		**held;
 	size_t			 nheld, held_cap;
 	size_t			 inflight;	/* claims and deletes */
+	size_t			 window;	/* how many may be in flight */
 	int			 warned_max;
 	struct imsg_networks	 pnets;		/* allowed by the parent */
 	int			 have_pnets;
@@ -204,6 +206,7 @@ static void	kick(void);
 static void	read_later(uint64_t);
 static void	release_ip(struct held *);
 static void	lease_gone(void);
+static uint64_t	fence_margin(void);
 
 /* ---- small helpers ---- */
 
@@ -905,6 +908,30 @@ refusals_sync(void)
 
 /* ---- marks: claim and delete ---- */
 
+/*
+ * Back-pressure.  etcd answers a lease keepalive only once it has applied
+ * what it committed before, so a backlog of our claims (and every other
+ * node's) delays the keepalive, and a keepalive later than the fencing
+ * deadline drops every address.  So halve the window when an answer takes
+ * more than an eighth of what fencing allows (TTL - margin), and widen it
+ * by one when answers are fast again.
+ */
+static void
+window_adapt(uint64_t sent_ms)
+{
+	uint64_t	 rtt = mono_ms() - sent_ms, budget;
+
+	if (E.ttl <= 0)
+		return;
+	budget = (uint64_t)E.ttl * 1000 - fence_margin();
+	if (rtt > budget / 8 && E.window > 1) {
+		E.window /= 2;
+		log_debug("etcd answered in %" PRIu64 " ms; %zu claims or "
+		    "deletes in flight at most", rtt, E.window);
+	} else if (rtt < budget / 32 && E.window < MARK_INFLIGHT_MAX)
+		E.window++;
+}
+
 static void
 claim_done(const struct etcd_result *res, void *arg)
 {
@@ -913,6 +940,7 @@ claim_done(const struct etcd_result *res, void *arg)
 
 	h->req = NULL;
 	E.inflight--;
+	window_adapt(res->sent_ms);
 	if (res->status != ETCD_OK) {
 		/* It may have been applied: the re-read will tell. */
 		log_warnx("%s: claim of %s: %s", __func__, ntop(&h->addr),
@@ -952,7 +980,7 @@ claim(struct held *h)
 	struct etcd_op		 put;
 	struct etcd_txn		 txn;
 
-	if (E.inflight >= MARK_INFLIGHT_MAX)
+	if (E.inflight >= E.window)
 		return;		/* an answer starts the next round */
 	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
 	    ntop(&h->addr), KEYS_MARK_SUFFIX);
@@ -989,6 +1017,7 @@ delete_done(const struct etcd_result *res, void *arg)
 
 	h->req = NULL;
 	E.inflight--;
+	window_adapt(res->sent_ms);
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: releasing the mark of %s: %s", __func__,
 		    ntop(&h->addr), res->error);
@@ -1036,7 +1065,7 @@ delete_mark(struct held *h)
 
 	if (h->mark != M_OURS || h->req != NULL || E.lstate != L_ACTIVE)
 		return;
-	if (E.inflight >= MARK_INFLIGHT_MAX) {
+	if (E.inflight >= E.window) {
 		h->del_wait = 1;
 		return;
 	}
@@ -1295,7 +1324,7 @@ round_run(void)
 	if (E.lstate != L_ACTIVE)
 		return;
 	/* Deletes waiting for a slot go before new claims. */
-	for (i = 0; i < E.nheld && E.inflight < MARK_INFLIGHT_MAX; i++)
+	for (i = 0; i < E.nheld && E.inflight < E.window; i++)
 		if (E.held[i]->del_wait)
 			delete_mark(E.held[i]);
 	/* Marks of IPs no longer in the pool: release at once. */
@@ -1642,6 +1671,7 @@ keepalive_done(const struct etcd_result *res, void *arg)
 	E.ka_req = NULL;
 	if (E.lstate != L_ACTIVE && E.lstate != L_LEAVING)
 		return;
+	window_adapt(res->sent_ms);
 	if (res->status == ETCD_OK) {
 		if (res->sent_ms > E.t_sent)
 			E.t_sent = res->sent_ms;
@@ -2124,6 +2154,7 @@ engine_start(struct event_base *base, const struct yaim_config *conf,
 	E.pnets = early_pnets;
 	E.have_pnets = early_have_pnets;
 	E.ref_txn_max = REF_TXN_OPS;
+	E.window = MARK_INFLIGHT_MAX;
 	if ((E.conf = malloc(sizeof(*E.conf))) == NULL)
 		fatal("%s", __func__);
 	memcpy(E.conf, conf, sizeof(*E.conf));
