@@ -308,19 +308,23 @@ vip_cmp(const void *a, const void *b)
 	    &((const struct vip *)b)->addr);
 }
 
-/* Index of addr in E.vips, or -1 with *at = where it would go. */
+/*
+ * Binary search of a sorted array: the index of the element equal to key
+ * (cmp(key, element) == 0), or -1 with *at = where it would go.
+ */
 static ssize_t
-vip_find(const struct yaim_addr *addr, size_t *at)
+sorted_find(const void *base, size_t n, size_t size, const void *key,
+    int (*cmp)(const void *, const void *), size_t *at)
 {
-	size_t	 lo = 0, hi = E.nvips, mid;
+	size_t	 lo = 0, hi = n, mid;
 	int	 c;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		c = yaim_addr_cmp(&E.vips[mid].addr, addr);
+		c = cmp(key, (const char *)base + mid * size);
 		if (c == 0)
 			return (ssize_t)mid;
-		if (c < 0)
+		if (c > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -328,6 +332,20 @@ vip_find(const struct yaim_addr *addr, size_t *at)
 	if (at != NULL)
 		*at = lo;
 	return -1;
+}
+
+static int
+addr_vip_cmp(const void *key, const void *elem)
+{
+	return yaim_addr_cmp(key, &((const struct vip *)elem)->addr);
+}
+
+/* Index of addr in E.vips, or -1 with *at = where it would go. */
+static ssize_t
+vip_find(const struct yaim_addr *addr, size_t *at)
+{
+	return sorted_find(E.vips, E.nvips, sizeof(*E.vips), addr,
+	    addr_vip_cmp, at);
 }
 
 static struct vip *
@@ -381,45 +399,28 @@ vnode_upsert(const char *name)
 	return n;
 }
 
-static int
-vref_cmp_key(const char *node, const struct yaim_addr *a,
-    const struct vref *r)
-{
-	int	 c;
-
-	if ((c = strcmp(node, r->node)) != 0)
-		return c;
-	return yaim_addr_cmp(a, &r->addr);
-}
-
+/* By node name, then address: the order of E.refs. */
 static int
 vref_cmp(const void *a, const void *b)
 {
-	const struct vref	*ra = a;
+	const struct vref	*x = a, *y = b;
+	int			 c;
 
-	return vref_cmp_key(ra->node, &ra->addr, b);
+	if ((c = strcmp(x->node, y->node)) != 0)
+		return c;
+	return yaim_addr_cmp(&x->addr, &y->addr);
 }
 
 /* Index of (node, addr) in E.refs, or -1 with *at = where it would go. */
 static ssize_t
 vref_find(const char *node, const struct yaim_addr *addr, size_t *at)
 {
-	size_t	 lo = 0, hi = E.nrefs, mid;
-	int	 c;
+	struct vref	 key;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = vref_cmp_key(node, addr, &E.refs[mid]);
-		if (c == 0)
-			return (ssize_t)mid;
-		if (c > 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (at != NULL)
-		*at = lo;
-	return -1;
+	snprintf(key.node, sizeof(key.node), "%s", node);
+	key.addr = *addr;
+	return sorted_find(E.refs, E.nrefs, sizeof(*E.refs), &key, vref_cmp,
+	    at);
 }
 
 static struct vref *

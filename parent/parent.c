@@ -443,40 +443,36 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 	}
 }
 
+/* A notice for dcs from netif; dropped while dcs is not running. */
 static void
-netif_addr_state(const struct imsg_addr_state *st, void *arg)
+to_dcs(uint32_t type, const void *data, size_t len)
 {
 	struct child	*dcs = &p.children[CHILD_DCS];
 
-	(void)arg;
 	if (dcs->running && dcs->iev.rbuf != NULL &&
-	    imsgev_compose(&dcs->iev, IMSG_ADDR_STATE, 0, -1, st,
-	    sizeof(*st)) == -1)
-		fatal("%s: compose", __func__);
+	    imsgev_compose(&dcs->iev, type, 0, -1, data, len) == -1)
+		fatal("%s: compose %s", __func__, imsg_type_name(type));
+}
+
+static void
+netif_addr_state(const struct imsg_addr_state *st, void *arg)
+{
+	(void)arg;
+	to_dcs(IMSG_ADDR_STATE, st, sizeof(*st));
 }
 
 static void
 netif_link_state(const struct imsg_link_state *ls, void *arg)
 {
-	struct child	*dcs = &p.children[CHILD_DCS];
-
 	(void)arg;
-	if (dcs->running && dcs->iev.rbuf != NULL &&
-	    imsgev_compose(&dcs->iev, IMSG_LINK_STATE, 0, -1, ls,
-	    sizeof(*ls)) == -1)
-		fatal("%s: compose", __func__);
+	to_dcs(IMSG_LINK_STATE, ls, sizeof(*ls));
 }
 
 static void
 netif_networks_changed(const struct imsg_networks *nw, void *arg)
 {
-	struct child	*dcs = &p.children[CHILD_DCS];
-
 	(void)arg;
-	if (dcs->running && dcs->iev.rbuf != NULL &&
-	    imsgev_compose(&dcs->iev, IMSG_NETWORKS, 0, -1, nw,
-	    sizeof(*nw)) == -1)
-		fatal("%s: compose", __func__);
+	to_dcs(IMSG_NETWORKS, nw, sizeof(*nw));
 }
 
 /*
