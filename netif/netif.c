@@ -40,6 +40,7 @@
 #define MON_SOCKBUF	(4 * 1024 * 1024)
 #define MON_BATCH	64		/* datagrams per read callback */
 #define DUMP_TRIES	10		/* interrupted dumps redone */
+#define RESYNC_RETRY_MS	1000		/* after a resync that failed */
 
 /* An address we hold, with what is needed to remove it again. */
 struct held {
@@ -80,7 +81,7 @@ static struct {
 	uint32_t		 seq;
 	int			 use_proto;	/* 0: kernel refused it */
 	int			 arp_fd, icmp6_fd;
-	struct event		*ev_mon, *ev_refresh;
+	struct event		*ev_mon, *ev_refresh, *ev_resync;
 } nf = { .arp_fd = -1, .icmp6_fd = -1 };
 
 static void	announce_start(struct held *);
@@ -1101,6 +1102,35 @@ mon_drain(int fd, uint8_t *buf, size_t len)
 			return;
 }
 
+/*
+ * After lost events our view is only as good as the next resync: one that
+ * failed (a dump interrupted every time, say) is tried again until it
+ * works, not left to the next overflow.
+ */
+static void
+resync_now(void)
+{
+	struct timeval	 tv = { RESYNC_RETRY_MS / 1000,
+			    (RESYNC_RETRY_MS % 1000) * 1000 };
+
+	if (resync(0) == 0) {
+		evtimer_del(nf.ev_resync);
+		return;
+	}
+	log_warnx("%s: resynchronising %s failed; trying again in %d ms",
+	    __func__, nf.ifname, RESYNC_RETRY_MS);
+	evtimer_add(nf.ev_resync, &tv);
+}
+
+static void
+resync_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	resync_now();
+}
+
 static void
 mon_cb(int fd, short ev, void *arg)
 {
@@ -1121,7 +1151,7 @@ mon_cb(int fd, short ev, void *arg)
 				log_warnx("netlink monitor lost events; "
 				    "resynchronising %s", nf.ifname);
 				mon_drain(fd, buf, sizeof(buf));
-				(void)resync(0);
+				resync_now();
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -1144,7 +1174,9 @@ close_all(void)
 		event_free(nf.ev_mon);
 	if (nf.ev_refresh != NULL)
 		event_free(nf.ev_refresh);
-	nf.ev_mon = nf.ev_refresh = NULL;
+	if (nf.ev_resync != NULL)
+		event_free(nf.ev_resync);
+	nf.ev_mon = nf.ev_refresh = nf.ev_resync = NULL;
 	if (nf.cmd != NULL)
 		mnl_socket_close(nf.cmd);
 	if (nf.mon != NULL)
@@ -1264,8 +1296,9 @@ netif_init(struct event_base *base, const struct yaim_config *conf,
 	nf.ev_mon = event_new(base, mnl_socket_get_fd(nf.mon),
 	    EV_READ | EV_PERSIST, mon_cb, NULL);
 	nf.ev_refresh = event_new(base, -1, EV_PERSIST, refresh_cb, NULL);
+	nf.ev_resync = evtimer_new(base, resync_cb, NULL);
 	if (nf.ev_mon == NULL || nf.ev_refresh == NULL ||
-	    event_add(nf.ev_mon, NULL) == -1) {
+	    nf.ev_resync == NULL || event_add(nf.ev_mon, NULL) == -1) {
 		log_warnx("%s: cannot register events", __func__);
 		goto fail;
 	}
