@@ -527,7 +527,8 @@ takeable(const struct ctx *c, size_t x, const long *reached, long *best)
 		    reached[p->desired] != -1 || is_refused(c, i, x))
 			continue;
 		y = (size_t)p->desired;
-		if (best[y] == -1 || (c->ips[best[y]].holder_node == p->desired &&
+		if (best[y] == -1 ||
+		    (c->ips[best[y]].holder_node == p->desired &&
 		    p->holder_node != p->desired))
 			best[y] = (long)i;
 	}

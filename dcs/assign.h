@@ -81,9 +81,10 @@
  *   (4 in the tests), and nothing flaps.
  *   Passing the refusals of every node (the engine does: each node
  *   publishes them on its own lease) keeps the global assignment
- *   consistent and gives the liveness above.  If the engine passes only its own refusals, then a
- *   refused IP that the other nodes assign to self may stay unmarked: self
- *   does not claim it and the others wait for self.  Nothing else
+ *   consistent and gives the liveness above.  A caller that passed only
+ *   its own refusals would see a refused IP that the other nodes assign
+ *   to self stay unmarked: self does not claim it and the others wait for
+ *   self.  Nothing else
  *   degrades: safety holds, nothing flaps, because self's view differs
  *   only in which unmarked IPs it claims, up to the same target every node
  *   computes for it, and (in the tests) every IP that no node refuses

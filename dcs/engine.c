@@ -63,6 +63,7 @@
 #define RETRY_MS		1000	/* after a failed grant/read */
 #define WATCH_RETRY_MS		200	/* after a failed or broken watch */
 #define RACE_JITTER_MS		50	/* lost claim: re-read within */
+#define KA_RETRY_MS		100	/* after a failed keepalive */
 /*
  * Claims and mark deletes in flight at once.  Every request is one HTTP
  * connection; thousands at once overrun etcd's accept queue and starve
@@ -133,7 +134,7 @@ struct held {
 	int		 release;	/* delete the mark once down */
 	int		 readd;		/* add again once down */
 	int		 del_wait;	/* delete waits for a free slot */
-	int		 ref_put;	/* the delete also publishes a refusal */
+	int		 ref_put;	/* the delete publishes a refusal too */
 	struct etcd_req	*req;		/* claim or delete in flight */
 };
 
@@ -1691,10 +1692,15 @@ keepalive_done(const struct etcd_result *res, void *arg)
 		kick();
 		return;
 	}
+	/*
+	 * Keep one in flight until the deadline: etcd answers a keepalive
+	 * that waits for a new leader as soon as it has one.
+	 */
 	log_warnx("%s: keepalive of lease %" PRIx64 ": %s", __func__,
 	    (uint64_t)E.lease, res->error);
-	arm(E.ka_ev, (uint64_t)E.ttl * 1000 / 6);
+	arm(E.ka_ev, KA_RETRY_MS);
 }
+
 
 static void
 keepalive_cb(evutil_socket_t fd, short what, void *arg)
@@ -1709,7 +1715,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	    NULL);
 	if (E.ka_req == NULL) {
 		log_warn("%s", __func__);
-		arm(E.ka_ev, (uint64_t)E.ttl * 1000 / 6);
+		arm(E.ka_ev, KA_RETRY_MS);
 	}
 }
 
