@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The dcs engine inside yaimd (privsep, chroot, real netlink) against a
-# real etcd in a namespace: claimed IPs come up on the interface with
-# marks on the node's lease; a failing health check removes them and the
-# marks; recovery brings them back; SIGTERM removes the addresses and
-# revokes the lease.
+# real etcd in a namespace: a node whose link is down at start-up stays
+# out; claimed IPs come up on the interface with marks on the node's
+# lease; an IP outside allowed-networks is refused and the refusal
+# published; a failing health check removes the addresses and the marks;
+# recovery brings them back; SIGTERM removes the addresses and revokes the
+# lease.
 . "$(dirname "$0")/../lib.sh" || exit 1
 need_root
 need_cmd ip python3
@@ -45,9 +47,17 @@ up_is() { [ "$(nup)" -eq "$1" ]; }
 nmarks() { etcdctl_ get --prefix --keys-only "${P}ips/" | grep -c '/marked$'; }
 marks_is() { [ "$(nmarks)" -eq "$1" ]; }
 
+log "link down at start-up: the node stays out until it comes up"
+ip -n "$ns" link set vip0 down
 ip netns exec "$ns" "$YAIMD" -dv -f "$T/y.yml" >"$T/yaimd.log" 2>&1 &
 Y=$!
 track_pid "$Y"
+wait_until 15 grep -q "read [0-9]* keys" "$T/yaimd.log" ||
+    { cat "$T/yaimd.log"; fail "dcs did not read etcd"; }
+sleep 1		# a window in which nothing may be claimed
+[ -z "$(etcdctl_ get "${P}nodes/y1")" ] || fail "joined with the link down"
+marks_is 0 || fail "claimed with the link down"
+ip -n "$ns" link set vip0 up
 wait_until 15 up_is 3 || { cat "$T/yaimd.log"; fail "addresses not up"; }
 marks_is 3 || fail "marks"
 lease=$(etcdctl_ get -w json "${P}nodes/y1" | python3 -c '
@@ -55,6 +65,8 @@ import json, sys; print("%x" % json.load(sys.stdin)["kvs"][0]["lease"])')
 grep -q "ignoring etcd key \"${P}ips/198.18.1.1\": 198.18.1.1 is outside the allowed networks" "$T/yaimd.log" ||
     fail "no warning for the IP outside allowed-networks"
 ip -n "$ns" addr show dev vip0 | grep -q 198.18.1.1 && fail "198.18.1.1 added"
+[ "$(etcdctl_ get --print-value-only "${P}refused/y1/198.18.1.1")" = "outside allowed-networks" ] ||
+    fail "the refusal of 198.18.1.1 is not published"
 
 log "health check fails: addresses and marks go"
 kill "$LPID"
