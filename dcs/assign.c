@@ -29,6 +29,7 @@ struct ip {
 	const char	*holder;
 	long		 holder_node;	/* node index or HOLDER_* */
 	long		 desired;	/* node index or NOBODY */
+	size_t		 nrefusing;	/* healthy nodes that refuse it */
 };
 
 struct pair {
@@ -300,6 +301,8 @@ build_refusals(struct ctx *c)
 		c->refused[n++] = c->refused[i];
 	}
 	c->nrefused = n;
+	for (i = 0; i < n; i++)
+		c->ips[c->refused[i].ip].nrefusing++;
 	return 0;
 }
 
@@ -323,8 +326,10 @@ set_targets(struct ctx *c)
 	struct node	**order;
 	size_t		  i, m = 0, base, extra;
 
+	/* An IP that nobody may hold must not take up a node's slot. */
 	for (i = 0; i < c->nips; i++)
-		if (c->ips[i].holder_node != HOLDER_FOREIGN)
+		if (c->ips[i].holder_node != HOLDER_FOREIGN &&
+		    c->ips[i].nrefusing < c->nnodes)
 			m++;
 	base = m / c->nnodes;
 	extra = m % c->nnodes;

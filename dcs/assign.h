@@ -26,10 +26,11 @@
  *   1. Occupied IPs: held by a node outside the healthy set.  They are
  *      assigned to nobody and do not count towards the targets (their mark
  *      will expire with that node's lease; then they are redistributed).
- *   2. Targets: M = pool IPs not occupied, N = healthy nodes.  Every node
- *      gets floor(M/N); the M%N extra ones go to the nodes ranked first by
- *      (min(currently held, floor+1) descending, assign_node_hash()
- *      descending, name ascending), so a balanced state stays as it is.
+ *   2. Targets: M = pool IPs neither occupied nor refused by every healthy
+ *      node, N = healthy nodes.  Every node gets floor(M/N); the M%N
+ *      extra ones go to the nodes ranked first by (min(currently held,
+ *      floor+1) descending, assign_node_hash() descending, name
+ *      ascending), so a balanced state stays as it is.
  *   3. Keep: a healthy holder keeps its IPs up to its target, those with
  *      the highest assign_hash(holder, ip) first; an IP it refuses is not
  *      kept.
@@ -71,7 +72,8 @@
  *     claims) from any state.
  *
  * Refusals and consistency
- *   Targets ignore refusals, so every view agrees on them.  The assignment
+ *   Targets ignore refusals (but for IPs that every node refuses), so
+ *   every view with the same refusals agrees on them.  The assignment
  *   honours exactly the refusals it is given: a node's slot that only
  *   refused IPs could fill stays empty, and such an IP lands over target on
  *   its holder or on the heaviest node that accepts it; step 5 then gives

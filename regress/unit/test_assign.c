@@ -424,7 +424,8 @@ check_fixpoint(const struct world *w)
 		h = w->holder[i];
 		if (h != NONE && !is_healthy(w, h))
 			continue;	/* occupied by a dead node's mark */
-		m++;
+		/* nobody may hold it: no node's share (assign.h, step 2) */
+		m += w->nh == 0 || !refused_by_all(w, i);
 		if (h == NONE) {
 			CHECK(w->nh == 0 || refused_by_all(w, i),
 			    "ip %zu has no holder", i);
@@ -451,6 +452,18 @@ check_fixpoint(const struct world *w)
 	}
 }
 
+/*
+ * Refused by every healthy node as the nodes see it: with refusals known
+ * to all, refused_by_all; with only their own, that needs a single node.
+ */
+static int
+refused_in_view(const struct world *w, size_t i)
+{
+	if (w->knowall)
+		return refused_by_all(w, i);
+	return w->nh == 1 && w->refuse[w->healthy[0]][i];
+}
+
 /* Targets as reported: floor or ceil, summing to M. */
 static void
 check_targets(struct world *w)
@@ -461,7 +474,8 @@ check_targets(struct world *w)
 	if (w->nh == 0)
 		return;
 	for (i = 0; i < w->m; i++)
-		if (w->holder[i] == NONE || is_healthy(w, w->holder[i]))
+		if ((w->holder[i] == NONE || is_healthy(w, w->holder[i])) &&
+		    !refused_in_view(w, i))
 			m++;
 	lo = m / w->nh;
 	for (i = 0; i < w->nh; i++) {
