@@ -170,6 +170,17 @@ is_healthy(const struct view *v, const char *name)
 	return 0;
 }
 
+static int
+refused_by_all(const struct view *v, const struct yaim_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->nhealthy; i++)
+		if (!refuses(v, v->healthy[i], a))
+			return 0;
+	return 1;
+}
+
 struct out {
 	size_t		 claim[MAXPOOL], release[MAXPOOL];
 	const char	*desired[MAXPOOL];
@@ -260,7 +271,10 @@ check_targets(const struct view *v, const struct out *o)
 	size_t	 i, m = 0, n = 0, sum = 0, lo;
 	const char *h;
 
-	/* Refusals do not change targets: every view agrees on them. */
+	/*
+	 * Refusals do not change targets, but an IP that every healthy node
+	 * refuses takes up no node's share.
+	 */
 	if (v->nhealthy == 0)
 		return;
 	/* Distinct valid IPs not occupied by a non-healthy node. */
@@ -276,7 +290,8 @@ check_targets(const struct view *v, const struct out *o)
 		if (j < i)
 			continue;
 		h = merged_holder(v, &v->pool[i].addr);
-		if (h == NULL || is_healthy(v, h))
+		if ((h == NULL || is_healthy(v, h)) &&
+		    !refused_by_all(v, &v->pool[i].addr))
 			m++;
 	}
 	for (i = 0; i < v->nhealthy; i++)
