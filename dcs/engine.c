@@ -1368,17 +1368,6 @@ dup_array(const void *a, size_t n, size_t size)
  * a stale read must not bring back a mark we have just deleted, or we
  * would put its address up again while another node takes it over.
  */
-/* The newer refusal keys of the view before a read. */
-static void
-refs_keep_newer(const struct vref *or, size_t nor, int64_t rev)
-{
-	size_t	 i;
-
-	for (i = 0; i < nor; i++)
-		if (or[i].rev > rev)
-			*vref_upsert(or[i].node, &or[i].addr) = or[i];
-}
-
 static void
 view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
     size_t non, int64_t rev)
@@ -1409,6 +1398,17 @@ view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
 		n = vnode_upsert(on[i].name);
 		*n = on[i];
 	}
+}
+
+/* The newer refusal keys of the view before a read. */
+static void
+refs_keep_newer(const struct vref *or, size_t nor, int64_t rev)
+{
+	size_t	 i;
+
+	for (i = 0; i < nor; i++)
+		if (or[i].rev > rev)
+			*vref_upsert(or[i].node, &or[i].addr) = or[i];
 }
 
 static void
@@ -1700,7 +1700,6 @@ keepalive_done(const struct etcd_result *res, void *arg)
 	    (uint64_t)E.lease, res->error);
 	arm(E.ka_ev, KA_RETRY_MS);
 }
-
 
 static void
 keepalive_cb(evutil_socket_t fd, short what, void *arg)
