@@ -6,7 +6,8 @@
 # (published in the txn that deletes the mark), refusals known at join
 # (outside allowed-networks; published in the node key's txn), a
 # refusal withdrawn when its IP leaves the pool, refusals gone with the
-# lease, and the warning for an IP that every healthy node refuses.
+# lease, the warning for an IP that every healthy node refuses, and a
+# reload forgetting the parent's refusals.
 . "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/dcs_lib.bash"
 need_root
@@ -39,6 +40,7 @@ refused_by_all() {	# refused_by_all IP NODE...: each NODE published it
 		[ -n "$(etcdctl_ get --keys-only "${P}refused/$n/$ip")" ] || return 1
 	done
 }
+not_refused_by() { [ -z "$(etcdctl_ get --keys-only "${P}refused/$1/$2")" ]; }
 all_marked() {	# all_marked FIRST LAST: every IP of the range has a mark
 	local i
 	for i in $(seq "$1" "$2"); do
@@ -125,6 +127,16 @@ wait_until 5 grep -q "nobody will hold $X: each of the 3 healthy nodes refuses i
     fail "no warning that nobody will hold $X"
 mark_gone "$X" || fail "$X is marked by $(holder "$X")"
 [ "$(total_held b c d)" -eq 8 ] || fail "b, c and d hold $(total_held b c d), not 8"
+no_overlap b c d || fail "overlap"
+
+log "6. a reload makes b forget its parent's refusal: b takes $X"
+# (the driver's parent refused only the one add it was told to)
+send b reload
+wait_until 10 not_refused_by b "$X" ||
+    fail "b did not withdraw its refusal of $X after the reload"
+wait_until 10 out_has b " held $X$" || { dump_logs b; fail "b did not take $X after the reload"; }
+err_has b "forgetting 1 refusal\(s\) of the parent" || fail "no log line for the forgotten refusal"
+[ "$(holder "$X")" = b ] || fail "$X is marked by $(holder "$X")"
 no_overlap b c d || fail "overlap"
 
 stop_driver b
