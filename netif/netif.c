@@ -153,14 +153,20 @@ report(const struct yaim_addr *a, enum addr_state state,
 		nf.ops.addr_state(&st, nf.ops.arg);
 }
 
+void
+netif_link(struct imsg_link_state *ls)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->up = nf.link_up ? 1 : 0;
+	ls->ifindex = nf.ifindex;
+}
+
 static void
 report_link(void)
 {
 	struct imsg_link_state	 ls;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.up = nf.link_up ? 1 : 0;
-	ls.ifindex = nf.ifindex;
+	netif_link(&ls);
 	if (nf.ops.link_state != NULL)
 		nf.ops.link_state(&ls, nf.ops.arg);
 }
@@ -1110,8 +1116,7 @@ mon_drain(int fd, uint8_t *buf, size_t len)
 static void
 resync_now(void)
 {
-	struct timeval	 tv = { RESYNC_RETRY_MS / 1000,
-			    (RESYNC_RETRY_MS % 1000) * 1000 };
+	struct timeval	 tv = ms_to_tv(RESYNC_RETRY_MS);
 
 	if (resync(0) == 0) {
 		evtimer_del(nf.ev_resync);
@@ -1443,12 +1448,6 @@ netif_shutdown(void)
 {
 	netif_release_all();
 	close_all();
-}
-
-int
-netif_link_is_up(void)
-{
-	return nf.link_up;
 }
 
 size_t

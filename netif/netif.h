@@ -80,9 +80,10 @@ void	netif_shutdown(void);
  * ops->networks reports every change.
  */
 void	netif_networks(struct imsg_networks *);
+/* The last known link state, as ops->link_state reports its changes. */
+void	netif_link(struct imsg_link_state *);
 
 /* Extras for the parent and tests. */
-int	netif_link_is_up(void);		/* last known link state */
 size_t	netif_held_count(void);		/* addresses held now */
 
 #endif

@@ -485,8 +485,7 @@ send_interface_state(void)
 	struct imsg_link_state	 ls;
 	struct imsg_networks	 nw;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.up = netif_link_is_up() ? 1 : 0;
+	netif_link(&ls);
 	netif_link_state(&ls, NULL);
 	netif_networks(&nw);
 	netif_networks_changed(&nw, NULL);
