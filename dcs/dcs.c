@@ -103,17 +103,12 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 static void
 dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
-	static const struct engine_ops	 ops = {
-		send_sync, send_addr_req, send_released, NULL
-	};
-
 	(void)arg;
 	switch (child_cfg_dispatch(&cfg, iev, imsg)) {
 	case 1:
 		if (running)
 			engine_reconfigure(cfg.active, &cfg.blobs);
-		else if (engine_start(base, cfg.active, &cfg.blobs,
-		    &ops) == -1)
+		else if (engine_start(cfg.active, &cfg.blobs) == -1)
 			fatalx("%s: cannot start the dcs engine", __func__);
 		running = 1;
 		return;
@@ -127,10 +122,15 @@ dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 void
 dcs_main(int debug, int verbose)
 {
+	static const struct engine_ops	 ops = {
+		send_sync, send_addr_req, send_released, NULL
+	};
+
 	base = child_setup("dcs", debug, verbose);
 	/* libcurl and OpenSSL read their files before the chroot. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("%s: curl_global_init", __func__);
+	engine_init(base, &ops);
 	if (imsgev_init(&parent_iev, base, PRIVSEP_CHILD_FD, 0, "parent",
 	    dcs_dispatch, child_parent_eof, NULL) == -1)
 		fatal("%s: imsgev_init", __func__);

@@ -368,8 +368,9 @@ main(int argc, char *argv[])
 	    event_self_cbarg());
 	if (in_ev == NULL || event_add(in_ev, NULL) == -1)
 		fatalx("stdin event");
+	engine_init(base, &ops);
 	send_networks(&conf);
-	if (engine_start(base, &conf, &blobs, &ops) == -1)
+	if (engine_start(&conf, &blobs) == -1)
 		fatalx("engine_start failed");
 	if (healthy)
 		send_health(1);
