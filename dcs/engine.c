@@ -28,16 +28,6 @@ arm(struct event *ev, uint64_t ms)
 	evtimer_add(ev, &tv);
 }
 
-const char *
-ntop(const struct yaim_addr *a)
-{
-	static char	 buf[4][YAIM_ADDRSTRLEN];
-	static int	 i;
-
-	i = (i + 1) % 4;
-	return yaim_addr_ntop(a, buf[i], sizeof(buf[i]));
-}
-
 void *
 grow(void *v, size_t *cap, size_t need, size_t size)
 {

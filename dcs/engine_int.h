@@ -215,7 +215,6 @@ extern struct engine	 E;
 void	arm(struct event *ev, uint64_t ms);
 void	*grow(void *v, size_t *cap, size_t need, size_t size);
 void	kick(void);
-const char	*ntop(const struct yaim_addr *a);
 void	step(void);
 int	warn_due(const char *key, size_t len, unsigned char topic);
 void	warn_key(const char *key, size_t len, const char *fmt, ...)

@@ -89,16 +89,6 @@ static int	resync(int);
 
 /* ---- small helpers ---- */
 
-static const char *
-ntop(const struct yaim_addr *a)
-{
-	static char	 bufs[4][YAIM_ADDRSTRLEN];
-	static int	 i;
-
-	i = (i + 1) % 4;
-	return yaim_addr_ntop(a, bufs[i], sizeof(bufs[i]));
-}
-
 static void
 host_form(struct yaim_addr *a)
 {
