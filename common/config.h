@@ -166,6 +166,8 @@ const char *config_where(const struct yaim_config *, struct cfg_pos pos,
 	    char *buf, size_t len);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
+/* "http", "tcp", ... as yaim.yml(5) spells the check's type. */
+const char *config_check_kind_name(uint32_t kind);
 /* Wipe the fields a given child must not see ("checker" or "dcs"). */
 void	config_scrub_for(struct yaim_config *, const char *child);
 /* Wipe every secret (explicit_bzero). */
