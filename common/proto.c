@@ -28,6 +28,7 @@ imsg_type_name(uint32_t type)
 	case IMSG_SHUTDOWN:	return "IMSG_SHUTDOWN";
 	case IMSG_NETWORKS:	return "IMSG_NETWORKS";
 	case IMSG_DCS_RELEASED:	return "IMSG_DCS_RELEASED";
+	case IMSG_HOLD_UNTIL:	return "IMSG_HOLD_UNTIL";
 	default:
 		snprintf(buf, sizeof(buf), "unknown type %u", type);
 		return buf;

@@ -41,7 +41,8 @@ enum imsg_type {
 	IMSG_NETWORKS,		/* struct imsg_networks */
 
 	/* dcs -> parent */
-	IMSG_DCS_RELEASED = 600	/* empty: lease revoked after SHUTDOWN */
+	IMSG_DCS_RELEASED = 600, /* empty: lease revoked after SHUTDOWN */
+	IMSG_HOLD_UNTIL		/* struct imsg_hold_until */
 };
 
 #define IMSG_ADDR_SYNC_MAX	10000	/* addresses in one IMSG_ADDR_SYNC */
@@ -155,6 +156,16 @@ struct imsg_networks {
 	uint32_t	 n;		/* entries used in net[] */
 	uint32_t	 complete;	/* 0 or 1 */
 	struct yaim_addr net[IMSG_NETWORKS_MAX];
+};
+
+/*
+ * The CLOCK_MONOTONIC millisecond (common/clock.h mono_ms, one clock for
+ * every process on the host) until which dcs may hold addresses: its own
+ * fence deadline.  Sent whenever it changes; 0 ends holding.  The parent
+ * drops every address when it passes (parent/fence.h, DESIGN.md 5).
+ */
+struct imsg_hold_until {
+	uint64_t	until_ms;
 };
 
 const char	*imsg_type_name(uint32_t);

@@ -54,6 +54,19 @@ send_released(void *arg)
 }
 
 static void
+send_hold_until(uint64_t until_ms, void *arg)
+{
+	struct imsg_hold_until	 hu;
+
+	(void)arg;
+	memset(&hu, 0, sizeof(hu));
+	hu.until_ms = until_ms;
+	if (imsgev_compose(&parent_iev, IMSG_HOLD_UNTIL, 0, -1, &hu,
+	    sizeof(hu)) == -1)
+		fatal("%s: compose", __func__);
+}
+
+static void
 dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_health	 h;
@@ -123,7 +136,7 @@ void
 dcs_main(int debug, int verbose)
 {
 	static const struct engine_ops	 ops = {
-		send_sync, send_addr_req, send_released, NULL
+		send_sync, send_addr_req, send_released, send_hold_until, NULL
 	};
 
 	base = child_setup("dcs", debug, verbose);

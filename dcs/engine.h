@@ -24,6 +24,8 @@ struct engine_ops {
 		    void *arg);
 	/* After engine_shutdown(): the lease is revoked (or gave up). */
 	void	(*released)(void *arg);
+	/* Holding is allowed until this mono_ms (0: no longer at all). */
+	void	(*hold_until)(uint64_t until_ms, void *arg);
 	void	*arg;
 };
 

@@ -258,6 +258,7 @@ struct held	*held_new(const struct yaim_addr *a);
 void	parent_add(struct held *h);
 void	parent_del(struct held *h);
 size_t	parent_drop_all(void);
+void	parent_hold_until(uint64_t until_ms);
 void	parent_sync(void);
 void	release_ip(struct held *h);
 size_t	removals_pending(void);

@@ -35,6 +35,7 @@ fence_arm(void)
 
 	deadline = E.t_sent + (uint64_t)E.ttl * 1000 - fence_margin();
 	arm(E.fence_ev, deadline > now ? deadline - now : 0);
+	parent_hold_until(deadline);
 }
 
 void
@@ -143,6 +144,7 @@ lease_gone(void)
 	evtimer_del(E.leave_ev);
 	E.lease = 0;
 	E.lstate = L_NONE;
+	parent_hold_until(0);
 	if (E.nstate != N_DUPLICATE)
 		E.nstate = N_OUT;
 	held_gc();
@@ -169,6 +171,9 @@ grant_done(const struct etcd_result *res, void *arg)
 		log_info("etcd granted lease %" PRIx64 " with TTL %" PRId64
 		    " s instead of the %" PRId64 " s asked for", (uint64_t)
 		    E.lease, res->ttl, want);
+	/* The parent allows no longer than asked for: fence as if so. */
+	if (E.ttl > want)
+		E.ttl = want;
 	else
 		log_info("lease %" PRIx64 " granted, TTL %" PRId64 " s",
 		    (uint64_t)E.lease, E.ttl);

@@ -125,6 +125,16 @@ parent_sync(void)
 	free(set);
 }
 
+/*
+ * The parent drops every address itself once until_ms passes without a
+ * newer deadline (DESIGN.md 5, "The parent enforces the deadline").
+ */
+void
+parent_hold_until(uint64_t until_ms)
+{
+	E.ops.hold_until(until_ms, E.ops.arg);
+}
+
 /* Every address down, at once.  Returns how many answers to wait for. */
 size_t
 parent_drop_all(void)
