@@ -577,6 +577,14 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 		return "dcs-namespace or dcs-clustername";
 	if (conf_has_exec(a) != conf_has_exec(b))
 		return "the presence of exec checks";
+	/* The peer socket is bound once, before the children start. */
+	if (a->peers != b->peers)
+		return "peers";
+	if (memcmp(&a->peer_address, &b->peer_address,
+	    sizeof(a->peer_address)) != 0)
+		return "peer-address";
+	if (a->peer_port != b->peer_port)
+		return "peer-port";
 	return NULL;
 }
 
