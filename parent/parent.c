@@ -31,6 +31,7 @@
 #include "netif/netif.h"
 #include "parent/exec.h"
 #include "parent/parent.h"
+#include "parent/peersock.h"
 #include "parent/resolve.h"
 
 /* After a child's death, how long dcs gets to leave the cluster in order. */
@@ -60,6 +61,8 @@ static struct {
 	int			 exit_code;	/* once shutting down */
 	struct event		*shutdown_timer;
 	struct event		*sig_ev[5];
+	int			 peer_fd;	/* until sent to dcs */
+	struct imsg_peer_socket	 peer_info;
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -491,6 +494,43 @@ send_interface_state(void)
 	netif_networks_changed(&nw, NULL);
 }
 
+/*
+ * The peer socket is bound before the children start, while the parent
+ * still has every capability; dcs gets it once, after its first config.
+ * The parent keeps no copy: imsgev closes it once sent.
+ */
+static int
+open_peer_socket(void)
+{
+	char	 err[256], buf[YAIM_ADDRSTRLEN];
+
+	p.peer_fd = peersock_open(p.conf, &p.peer_info, err, sizeof(err));
+	if (p.peer_fd == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (p.peer_info.addr.af == 0)
+		log_warnx("peer channel: %s has no address to tell the other "
+		    "nodes; set peer-address", p.conf->interface);
+	else
+		log_info("peer channel on %s%s port %u", p.peer_info.wildcard ?
+		    "any address of " : "", p.peer_info.wildcard ?
+		    p.conf->interface : yaim_addr_ntop(&p.peer_info.addr, buf,
+		    sizeof(buf)), p.peer_info.port);
+	return 0;
+}
+
+static void
+send_peer_socket(void)
+{
+	if (p.peer_fd == -1)
+		return;
+	if (imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_PEER_SOCKET, 0,
+	    p.peer_fd, &p.peer_info, sizeof(p.peer_info)) == -1)
+		fatal("%s: compose", __func__);
+	p.peer_fd = -1;
+}
+
 /* Remove our addresses, stop the children, and exit. */
 static void
 parent_finish(int code)
@@ -605,7 +645,8 @@ parent_reload(void)
 		return;
 	}
 	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
-	    blobs_load(conf, &blobs, err, sizeof(err)) == -1) {
+	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    err);
 		blobs_free(&blobs);
@@ -702,6 +743,7 @@ parent_main(const struct parent_opts *opts)
 
 	memset(&p, 0, sizeof(p));
 	p.opts = opts;
+	p.peer_fd = -1;
 	p.children[CHILD_CHECKER].name = "checker";
 	p.children[CHILD_DCS].name = "dcs";
 	if (geteuid() != 0) {
@@ -723,7 +765,8 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
-	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1) {
+	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(p.conf, &p.blobs, err, sizeof(err)) == -1) {
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
@@ -747,11 +790,15 @@ parent_main(const struct parent_opts *opts)
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
 
+	if (p.conf->peers && open_peer_socket() == -1)
+		fatalx("cannot set up the peer channel");
+
 	start_child(&p.children[CHILD_CHECKER]);
 	start_child(&p.children[CHILD_DCS]);
 	send_config(&p.children[CHILD_CHECKER]);
 	send_config(&p.children[CHILD_DCS]);
 	send_interface_state();
+	send_peer_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));
 
 	event_base_dispatch(p.base);
