@@ -73,6 +73,7 @@ peer_key_from_config(void)
 		if (key_from_file)
 			peer_net_set_key(NULL, 0);
 		key_from_file = 0;
+		peer_net_pin_key(0);
 		return;
 	}
 	/* The parent checked it; a bad one now is a parent gone wrong. */
@@ -82,6 +83,7 @@ peer_key_from_config(void)
 	peer_net_set_key(key, (size_t)n);
 	explicit_bzero(key, sizeof(key));
 	key_from_file = 1;
+	peer_net_pin_key(1);
 }
 
 /*

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "dcs/etcd.h"
 #include "dcs/keys.h"
 #include "dcs/peer_net.h"
 
@@ -54,6 +55,7 @@ static struct {
 	struct peer_net_stats	 st;
 	peer_net_recv_fn	 recv;
 	void			*arg;
+	int			 pinned;
 } N = { .fd = -1 };
 
 static void	peer_net_read(int, short, void *);
@@ -451,5 +453,70 @@ peer_net_read(int fd, short events, void *arg)
 		    handle(buf, (size_t)n);
 		if (r != PEER_OK)
 			drop(r, &from);
+	}
+}
+
+void
+peer_net_pin_key(int pinned)
+{
+	N.pinned = pinned;
+}
+
+static void
+etcd_peer_key(const struct etcd_kv *kv)
+{
+	uint8_t	 key[PEER_KEY_MAX];
+	char	 why[96];
+	int	 n;
+
+	if (N.pinned)
+		return;
+	if ((n = peer_key_parse(kv->value, kv->value_len, key, why,
+	    sizeof(why))) == -1) {
+		log_warnx("peer channel: ignoring etcd key \"%.*s\": %s",
+		    (int)kv->key_len, kv->key, why);
+		return;
+	}
+	if ((size_t)n != N.keylen || memcmp(key, N.key, N.keylen) != 0) {
+		if (N.keylen != 0)
+			log_info("peer channel: the cluster key changed in "
+			    "etcd");
+		peer_net_set_key(key, (size_t)n);
+	}
+	explicit_bzero(key, sizeof(key));
+}
+
+int
+peer_net_etcd_key(const struct key_info *ki, const struct etcd_kv *kv,
+    int put)
+{
+	struct yaim_addr	 a;
+	uint16_t		 port;
+	const char		*why;
+
+	switch (ki->kind) {
+	case KEY_PEER_KEY:
+		/* A deleted key keeps ours: the next one made is new. */
+		if (put)
+			etcd_peer_key(kv);
+		return 1;
+	case KEY_PEER:
+		if (strcmp(ki->node, N.me) == 0)
+			return 1;
+		if (!put) {
+			peer_net_peer_del(ki->node);
+			return 1;
+		}
+		if (keys_parse_peer_value(kv->value, kv->value_len, &a, &port,
+		    &why) == -1) {
+			log_warnx("peer channel: ignoring etcd key \"%.*s\": "
+			    "%s", (int)kv->key_len, kv->key, why);
+			peer_net_peer_del(ki->node);
+			return 1;
+		}
+		peer_net_peer_set(ki->node, &a, port, kv->lease);
+		return 1;
+	default:
+		return 0;
 	}
 }

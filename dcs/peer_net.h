@@ -85,4 +85,18 @@ size_t	peer_net_send_all(uint8_t type, const void *payload, size_t len);
 
 void	peer_net_stats(struct peer_net_stats *);
 
+/*
+ * Glue for the engine's view of etcd (one call in its key switch): a put
+ * or delete of <prefix>peers/<name> (KEY_PEER) updates the table, with
+ * the kv's lease; a put of <prefix>peer-key (KEY_PEER_KEY) sets the key
+ * unless peer-key-file pinned it.  Bad values are logged and ignored.
+ * Returns 1 if ki was one of these kinds, else 0.
+ */
+struct key_info;
+struct etcd_kv;
+int	peer_net_etcd_key(const struct key_info *, const struct etcd_kv *,
+	    int put);
+/* peer-key-file is in force: etcd's key is not used (dcs/dcs.c). */
+void	peer_net_pin_key(int pinned);
+
 #endif

@@ -21,6 +21,8 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "dcs/etcd.h"
+#include "dcs/keys.h"
 #include "dcs/peer_net.h"
 
 static int			 failures;
@@ -171,6 +173,61 @@ test_table(void)
 	}
 }
 
+static int
+etcd_event(const char *k, const char *v, int64_t lease, int put)
+{
+	struct key_info	 ki;
+	struct etcd_kv	 kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.key = k;
+	kv.key_len = strlen(k);
+	kv.value = v;
+	kv.value_len = strlen(v);
+	kv.lease = lease;
+	keys_parse("/p/", k, kv.key_len, &ki);
+	return peer_net_etcd_key(&ki, &kv, put);
+}
+
+/* The engine's glue: peers/ keys fill the table, peer-key the key. */
+static void
+test_etcd_glue(uint16_t port)
+{
+	struct peer_net_stats	 st;
+	struct peer_msg		 m;
+	char			 v[32];
+	/* base64 of 32 bytes of 0x11, the test's key */
+	const char		*k11 = "ERERERERERERERERERERERERERERERERERERERERERE=";
+
+	peer_net_stats(&st);
+	CHECK(st.peers == 0);
+	CHECK(etcd_event("/p/nodes/pb", "healthy", 5, 1) == 0);
+	snprintf(v, sizeof(v), "127.0.0.1:%u", port);
+	CHECK(etcd_event("/p/peers/pb", v, 9, 1) == 1);
+	CHECK(etcd_event("/p/peers/pa", "127.0.0.1:1", 9, 1) == 1);
+	CHECK(etcd_event("/p/peers/px", "nonsense", 9, 1) == 1);
+	peer_net_stats(&st);
+	CHECK(st.peers == 1);
+	/* etcd's key: a bad one is ignored, a good one taken */
+	peer_net_set_key(NULL, 0);
+	CHECK(etcd_event("/p/peer-key", "AAECAw==", 0, 1) == 1);
+	CHECK(!peer_net_has_key());
+	CHECK(etcd_event("/p/peer-key", k11, 0, 1) == 1);
+	CHECK(peer_net_has_key());
+	CHECK(peer_net_send("pb", PEER_HEARTBEAT, NULL, 0) == 0);
+	CHECK(pb_recv(&m) == 0);
+	/* pinned by peer-key-file: etcd's key is not used */
+	peer_net_pin_key(1);
+	CHECK(etcd_event("/p/peer-key", "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=",
+	    0, 1) == 1);
+	CHECK(peer_net_send("pb", PEER_HEARTBEAT, NULL, 0) == 0);
+	CHECK(pb_recv(&m) == 0);
+	peer_net_pin_key(0);
+	CHECK(etcd_event("/p/peers/pb", "", 0, 0) == 1);
+	peer_net_stats(&st);
+	CHECK(st.peers == 0);
+}
+
 int
 main(void)
 {
@@ -283,6 +340,7 @@ main(void)
 	settle();
 	CHECK(drops(PEER_DROP_UNKNOWN) == 2);
 
+	test_etcd_glue(port);
 	peer_net_stop();
 	CHECK(!peer_net_running());
 	close(pb);
