@@ -509,14 +509,18 @@ open_peer_socket(void)
 		log_warnx("%s", err);
 		return -1;
 	}
+	if (p.peer_info.wildcard)
+		log_info("peer channel on any address of %s port %u",
+		    p.conf->interface, p.peer_info.port);
+	else
+		log_info("peer channel on %s port %u", yaim_addr_ntop(
+		    &p.peer_info.addr, buf, sizeof(buf)), p.peer_info.port);
 	if (p.peer_info.addr.af == 0)
 		log_warnx("peer channel: %s has no address to tell the other "
 		    "nodes; set peer-address", p.conf->interface);
-	else
-		log_info("peer channel on %s%s port %u", p.peer_info.wildcard ?
-		    "any address of " : "", p.peer_info.wildcard ?
-		    p.conf->interface : yaim_addr_ntop(&p.peer_info.addr, buf,
-		    sizeof(buf)), p.peer_info.port);
+	else if (p.peer_info.wildcard)
+		log_info("peer channel: telling the other nodes %s",
+		    yaim_addr_ntop(&p.peer_info.addr, buf, sizeof(buf)));
 	return 0;
 }
 

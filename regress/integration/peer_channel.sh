@@ -62,6 +62,8 @@ grep -q "peer channel on any address of pca0 port $PORT" "$T/a.log" ||
     fail "pa: no log line for the peer channel"
 grep -q "peer channel on 198.18.7.2 port $PORT" "$T/b.log" ||
     fail "pb: no log line for the peer channel"
+grep -q "peer channel: telling the other nodes 198.18.7.1$" "$T/a.log" ||
+    fail "pa: not the interface's own address to publish"
 
 # holder NS PATTERN: the pid holding the UDP socket whose local address
 # matches PATTERN; it must be the dcs child, not the parent.
@@ -121,6 +123,20 @@ wait_until 5 grep -q "peer channel: dropped 1 datagram(s) unknown sender" \
     "$T/b.log" || fail "pb: forged datagram not dropped"
 kill -0 "$A" && kill -0 "$B" || fail "a daemon died"
 grep -q "fatal\|FATAL" "$T/a.log" "$T/b.log" && fail "fatal in a log"
+
+log "an interface without an address: bound all the same, and a warning"
+ip -n "$nb" link add pcd0 type veth peer name pcd1
+ip -n "$nb" link set pcd0 up && ip -n "$nb" link set pcd1 up
+# (another port: pb's socket in this namespace has 7405)
+conf pc pcd0 "peer-port: 7406" >"$T/c.yml"
+ip netns exec "$nb" "$YAIMD" -dv -f "$T/c.yml" >"$T/c.log" 2>&1 &
+C=$!
+track_pid "$C"
+wait_until 15 grep -q "pcd0 has no address to tell the other nodes; set peer-address" \
+    "$T/c.log" || { cat "$T/c.log"; fail "no warning for an interface without address"; }
+wait_until 5 test -n "$(holder "$nb" "%pcd0:7406\$")" ||
+    fail "pc: no socket on pcd0"
+kill -TERM "$C"
 
 log "SIGTERM: both leave"
 kill -TERM "$A" "$B"
