@@ -137,6 +137,38 @@ wait_until 15 grep -q "pcd0 has no address to tell the other nodes; set peer-add
 wait_until 5 test -n "$(holder "$nb" "%pcd0:7406\$")" ||
     fail "pc: no socket on pcd0"
 kill -TERM "$C"
+wait_until 10 sh -c "! kill -0 $C 2>/dev/null" || fail "pc did not exit"
+
+log "peers: no: no socket at all"
+conf pd pcd0 "peers: no" >"$T/d.yml"
+ip netns exec "$nb" "$YAIMD" -dv -f "$T/d.yml" >"$T/d.log" 2>&1 &
+D=$!
+track_pid "$D"
+wait_until 15 grep -q "read [0-9]* keys" "$T/d.log" ||
+    { cat "$T/d.log"; fail "pd did not start"; }
+for pid in $D $(child_pids "$D"); do
+	ip netns exec "$nb" ss -uanpH | grep -q "pid=$pid," &&
+	    fail "peers: no, but pid $pid holds a UDP socket"
+done
+grep -q "peer channel" "$T/d.log" && fail "peers: no, but a peer channel"
+kill -TERM "$D"
+
+log "SIGHUP: peer-port cannot change, peer-key-file can"
+conf pa pca0 "peer-key-file: $T/peer.key" "peer-port: 7999" >"$T/a.yml"
+kill -HUP "$A"
+wait_until 5 grep -q "reload failed, keeping the old configuration: peer-port cannot change while running" \
+    "$T/a.log" || fail "pa: peer-port changed on reload"
+python3 -c 'import base64, os; print(base64.b64encode(os.urandom(48)).decode())' \
+    >"$T/peer2.key"
+chmod 0600 "$T/peer2.key"
+conf pa pca0 "peer-key-file: $T/peer2.key" >"$T/a.yml"
+kill -HUP "$A"
+wait_until 5 grep -q "configuration reloaded" "$T/a.log" ||
+    fail "pa: a new peer-key-file was not taken"
+echo "short" >"$T/peer2.key"
+kill -HUP "$A"
+wait_until 5 grep -q "reload failed, keeping the old configuration: $T/peer2.key: the key is not base64" \
+    "$T/a.log" || { tail "$T/a.log"; fail "pa: a bad key file on reload"; }
 
 log "SIGTERM: both leave"
 kill -TERM "$A" "$B"
