@@ -83,6 +83,8 @@ static int	h_exec(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_checks(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
+static int	h_addr(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
 
 #define MS	"milliseconds"
 #define BYTES	"bytes"
@@ -146,6 +148,14 @@ static const struct keydef keys[] = {
 	{ "garp-interval",	C_UINT(garp_interval_ms, 0, 10, 60000, MS) },
 	{ "garp-refresh",	C_UINT(garp_refresh_ms, F_ZERO, 1000, 86400000,
 				    MS) },
+	{ "peers",		C_FN(peers, F_CONF, h_bool) },
+	{ "failsafe",		C_FN(failsafe, F_CONF, h_bool) },
+	{ "peer-address",	C_FN(peer_address, F_CONF | F_OPT, h_addr) },
+	{ "peer-port",		C_UINT(peer_port, 0, 1, 65535, NULL) },
+	{ "peer-key-file",	C_STR(peer_key_file, F_CONF | F_OPT,
+				    valid_path), C_POS(peer_key_file_pos) },
+	{ "peer-interval",	C_UINT(peer_interval_ms, 0, 10, 10000, MS) },
+	{ "peer-timeout",	C_UINT(peer_timeout_ms, 0, 20, 60000, MS) },
 	{ "checks",		C_FN(checks, F_CONF, h_checks) },
 
 	/* a check: the flat spec form and the items of checks: */
@@ -460,6 +470,44 @@ h_bool(struct ctx *c, const struct keydef *d, const struct item *it,
 		return cfg_error(c, it->val->start_mark,
 		    "%s: expected true, false, yes or no, got \"%s\"",
 		    it->spelled, s);
+	return 0;
+}
+
+static int
+addr_is_wildcard_or_group(const struct yaim_addr *a)
+{
+	static const uint8_t	 zero[16];
+	static const uint8_t	 bcast[4] = { 255, 255, 255, 255 };
+
+	if (a->af == AF_INET)
+		return memcmp(a->addr, zero, 4) == 0 ||
+		    memcmp(a->addr, bcast, 4) == 0 || (a->addr[0] & 0xf0) == 0xe0;
+	return memcmp(a->addr, zero, 16) == 0 || a->addr[0] == 0xff;
+}
+
+/*
+ * One IP address of our own (not a prefix); empty: not set.  The same
+ * classes the parent refuses for virtual IPs make no sense to bind to.
+ */
+static int
+h_addr(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	struct yaim_addr	 a;
+	const char		*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	memset(dst, 0, sizeof(a));
+	if (*s == '\0')
+		return 0;
+	if (yaim_addr_parse(s, &a, 0) == -1)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not an IP address", it->spelled, s);
+	if (addr_is_wildcard_or_group(&a))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not a unicast address", it->spelled, s);
+	memcpy(dst, &a, sizeof(a));
 	return 0;
 }
 
@@ -940,6 +988,11 @@ conf_defaults(struct yaim_config *conf)
 	conf->netmask6 = 128;
 	conf->garp_count = 3;
 	conf->garp_interval_ms = 1000;
+	conf->peers = 1;
+	conf->failsafe = 1;
+	conf->peer_port = YAIM_DEFAULT_PEER_PORT;
+	conf->peer_interval_ms = 100;
+	conf->peer_timeout_ms = 300;
 }
 
 static yaml_mark_t
@@ -1019,6 +1072,39 @@ build_prefix(struct ctx *c, const struct seen *s, yaml_node_t *map)
 	return 0;
 }
 
+/*
+ * Heartbeats must fit a few times into the silence that declares a peer
+ * dead, and failsafe runs over the peer channel, so it needs it.
+ */
+static int
+peer_checks(struct ctx *c, const struct seen *s)
+{
+	struct yaim_config	*conf = c->conf;
+	const struct item	*pt, *pi, *fs;
+
+	pt = &s->it[lookup("peer-timeout", F_CONF)];
+	pi = &s->it[lookup("peer-interval", F_CONF)];
+	fs = &s->it[lookup("failsafe", F_CONF)];
+	if ((uint64_t)conf->peer_interval_ms * 2 > conf->peer_timeout_ms) {
+		if (pt->val != NULL)
+			return cfg_error(c, pt->val->start_mark,
+			    "%s: %u must be at least twice peer-interval "
+			    "(%u milliseconds)", pt->spelled,
+			    conf->peer_timeout_ms, conf->peer_interval_ms);
+		return cfg_error(c, pi->val->start_mark,
+		    "%s: %u must be at most half of peer-timeout "
+		    "(%u milliseconds)", pi->spelled, conf->peer_interval_ms,
+		    conf->peer_timeout_ms);
+	}
+	if (!conf->peers && conf->failsafe) {
+		if (fs->val != NULL)
+			return cfg_error(c, fs->val->start_mark,
+			    "%s: needs peers: yes", fs->spelled);
+		conf->failsafe = 0;
+	}
+	return 0;
+}
+
 static int
 cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 {
@@ -1028,7 +1114,8 @@ cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 	if (both_or_neither(c, s, "etcd-user", conf->etcd_user,
 	    "etcd-password", conf->etcd_password, map) == -1 ||
 	    both_or_neither(c, s, "etcd-cert-file", conf->etcd_cert_file,
-	    "etcd-key-file", conf->etcd_key_file, map) == -1)
+	    "etcd-key-file", conf->etcd_key_file, map) == -1 ||
+	    peer_checks(c, s) == -1)
 		return -1;
 	fm = &s->it[lookup("fence-margin", F_CONF)];
 	ttl = &s->it[lookup("ttl", F_CONF)];

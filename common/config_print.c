@@ -122,6 +122,7 @@ print_check(FILE *fp, const struct check_conf *chk)
 void
 config_print(FILE *fp, const struct yaim_config *conf)
 {
+	char		 buf[YAIM_ADDRSTRLEN];
 	uint32_t	 i;
 
 	print_str(fp, "", "dcs-type", conf->dcs_type);
@@ -157,6 +158,14 @@ config_print(FILE *fp, const struct yaim_config *conf)
 		    conf->networks[i].prefixlen);
 	fprintf(fp, "garp-count: %u\ngarp-interval: %u\ngarp-refresh: %u\n",
 	    conf->garp_count, conf->garp_interval_ms, conf->garp_refresh_ms);
+	fprintf(fp, "peers: %s\nfailsafe: %s\n", conf->peers ? "yes" : "no",
+	    conf->failsafe ? "yes" : "no");
+	print_str(fp, "", "peer-address", conf->peer_address.af == 0 ? "" :
+	    yaim_addr_ntop(&conf->peer_address, buf, sizeof(buf)));
+	fprintf(fp, "peer-port: %u\n", conf->peer_port);
+	print_str(fp, "", "peer-key-file", conf->peer_key_file);
+	fprintf(fp, "peer-interval: %u\npeer-timeout: %u\n",
+	    conf->peer_interval_ms, conf->peer_timeout_ms);
 	fprintf(fp, "checks:\n");
 	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++)
 		print_check(fp, &conf->checks[i]);

@@ -33,6 +33,7 @@
 #include "parent/exec.h"
 #include "parent/fence.h"
 #include "parent/parent.h"
+#include "parent/peersock.h"
 #include "parent/resolve.h"
 
 /* After a child's death, how long dcs gets to leave the cluster in order. */
@@ -66,6 +67,8 @@ static struct {
 	uint64_t		 hold_until;
 	uint64_t		 hold_max, hold_max_pending;
 	struct event		*hold_ev;
+	int			 peer_fd;	/* until sent to dcs */
+	struct imsg_peer_socket	 peer_info;
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -600,6 +603,47 @@ send_interface_state(void)
 	netif_networks_changed(&nw, NULL);
 }
 
+/*
+ * The peer socket is bound before the children start, while the parent
+ * still has every capability; dcs gets it once, after its first config.
+ * The parent keeps no copy: imsgev closes it once sent.
+ */
+static int
+open_peer_socket(void)
+{
+	char	 err[256], buf[YAIM_ADDRSTRLEN];
+
+	p.peer_fd = peersock_open(p.conf, &p.peer_info, err, sizeof(err));
+	if (p.peer_fd == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (p.peer_info.wildcard)
+		log_info("peer channel on any address of %s port %u",
+		    p.conf->interface, p.peer_info.port);
+	else
+		log_info("peer channel on %s port %u", yaim_addr_ntop(
+		    &p.peer_info.addr, buf, sizeof(buf)), p.peer_info.port);
+	if (p.peer_info.addr.af == 0)
+		log_warnx("peer channel: %s has no address to tell the other "
+		    "nodes; set peer-address", p.conf->interface);
+	else if (p.peer_info.wildcard)
+		log_info("peer channel: telling the other nodes %s",
+		    yaim_addr_ntop(&p.peer_info.addr, buf, sizeof(buf)));
+	return 0;
+}
+
+static void
+send_peer_socket(void)
+{
+	if (p.peer_fd == -1)
+		return;
+	if (imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_PEER_SOCKET, 0,
+	    p.peer_fd, &p.peer_info, sizeof(p.peer_info)) == -1)
+		fatal("%s: compose", __func__);
+	p.peer_fd = -1;
+}
+
 /* Remove our addresses, stop the children, and exit. */
 static void
 parent_finish(int code)
@@ -686,6 +730,14 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 		return "dcs-namespace or dcs-clustername";
 	if (conf_has_exec(a) != conf_has_exec(b))
 		return "the presence of exec checks";
+	/* The peer socket is bound once, before the children start. */
+	if (a->peers != b->peers)
+		return "peers";
+	if (memcmp(&a->peer_address, &b->peer_address,
+	    sizeof(a->peer_address)) != 0)
+		return "peer-address";
+	if (a->peer_port != b->peer_port)
+		return "peer-port";
 	return NULL;
 }
 
@@ -706,7 +758,8 @@ parent_reload(void)
 		return;
 	}
 	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
-	    blobs_load(conf, &blobs, err, sizeof(err)) == -1) {
+	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    err);
 		blobs_free(&blobs);
@@ -805,6 +858,7 @@ parent_main(const struct parent_opts *opts)
 
 	memset(&p, 0, sizeof(p));
 	p.opts = opts;
+	p.peer_fd = -1;
 	p.children[CHILD_CHECKER].name = "checker";
 	p.children[CHILD_DCS].name = "dcs";
 	if (geteuid() != 0) {
@@ -826,7 +880,8 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
-	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1) {
+	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(p.conf, &p.blobs, err, sizeof(err)) == -1) {
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
@@ -853,11 +908,15 @@ parent_main(const struct parent_opts *opts)
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
 
+	if (p.conf->peers && open_peer_socket() == -1)
+		fatalx("cannot set up the peer channel");
+
 	start_child(&p.children[CHILD_CHECKER]);
 	start_child(&p.children[CHILD_DCS]);
 	send_config(&p.children[CHILD_CHECKER]);
 	send_config(&p.children[CHILD_DCS]);
 	send_interface_state();
+	send_peer_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));
 
 	event_base_dispatch(p.base);
