@@ -56,6 +56,7 @@ static struct {
 	peer_net_recv_fn	 recv;
 	void			*arg;
 	int			 pinned;
+	int			 full_warned;
 } N = { .fd = -1 };
 
 static void	peer_net_read(int, short, void *);
@@ -278,8 +279,12 @@ peer_net_peer_set(const char *name, const struct yaim_addr *a,
 		for (i = 0; i < PEER_NET_MAX && N.peers[i].used; i++)
 			;
 		if (i == PEER_NET_MAX) {
-			log_warnx("peer channel: more than %d peers, ignoring "
-			    "%s", PEER_NET_MAX, name);
+			/* once until a place frees up, not per etcd event */
+			if (!N.full_warned)
+				log_warnx("peer channel: more than %d peers, "
+				    "ignoring %s and any more", PEER_NET_MAX,
+				    name);
+			N.full_warned = 1;
 			return -1;
 		}
 		p = &N.peers[i];
@@ -314,6 +319,7 @@ peer_net_peer_del(const char *name)
 		return;
 	memset(p, 0, sizeof(*p));
 	N.st.peers--;
+	N.full_warned = 0;
 }
 
 void
@@ -321,6 +327,7 @@ peer_net_peer_clear(void)
 {
 	memset(N.peers, 0, sizeof(N.peers));
 	N.st.peers = 0;
+	N.full_warned = 0;
 }
 
 static int

@@ -4,7 +4,8 @@
 # on the interface by default; peer-address when set); peer-key-file must
 # be a root-only file; forged datagrams of every kind are dropped, counted
 # and logged, at most one line per reason in ten seconds, and the daemon
-# keeps running.
+# keeps running; an interface without an address, a taken port, peers: no
+# and SIGHUP of the peer keys.
 . "$(dirname "$0")/../lib.sh" || exit 1
 need_root
 need_cmd ip python3 ss
@@ -138,6 +139,13 @@ wait_until 5 test -n "$(holder "$nb" "%pcd0:7406\$")" ||
     fail "pc: no socket on pcd0"
 kill -TERM "$C"
 wait_until 10 sh -c "! kill -0 $C 2>/dev/null" || fail "pc did not exit"
+
+log "the port taken: yaimd does not start"
+conf pe pcd0 "peer-address: 198.18.7.2" >"$T/e.yml"
+ip netns exec "$nb" timeout 20 "$YAIMD" -d -f "$T/e.yml" >"$T/e.log" 2>&1 &&
+    fail "started with its peer port taken"
+grep -q "peer socket: cannot bind to 198.18.7.2 port $PORT: Address already in use" \
+    "$T/e.log" || { cat "$T/e.log"; fail "no clear error for a taken port"; }
 
 log "peers: no: no socket at all"
 conf pd pcd0 "peers: no" >"$T/d.yml"
