@@ -76,6 +76,34 @@ bind_address(const struct yaim_config *conf, char *err, size_t errlen)
 	return fd;
 }
 
+/* The wildcard address of fd's family at port. */
+static int
+bind_any(int fd, uint16_t port)
+{
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	 sin;
+	socklen_t		 dl;
+	int			 domain, off = 0;
+
+	dl = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == -1)
+		return -1;
+	if (domain == AF_INET) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(port);
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+		return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) == -1)
+		return -1;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(port);
+	sin6.sin6_addr = in6addr_any;
+	return bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+}
+
 /*
  * No peer-address: any address, on the interface only, so that it works
  * before the interface has an address and whichever it gets.  One IPv6
@@ -84,10 +112,8 @@ bind_address(const struct yaim_config *conf, char *err, size_t errlen)
 static int
 bind_wildcard(const struct yaim_config *conf, char *err, size_t errlen)
 {
-	struct sockaddr_in6	 sin6;
-	struct sockaddr_in	 sin;
-	char			 where[64];
-	int			 fd, off = 0;
+	char	 where[64];
+	int	 fd;
 
 	snprintf(where, sizeof(where), "any address on %s port %u",
 	    conf->interface, conf->peer_port);
@@ -101,35 +127,8 @@ bind_wildcard(const struct yaim_config *conf, char *err, size_t errlen)
 	    (socklen_t)strlen(conf->interface)) == -1)
 		return sock_error(fd, err, errlen, "SO_BINDTODEVICE for",
 		    where);
-	memset(&sin6, 0, sizeof(sin6));
-	memset(&sin, 0, sizeof(sin));
-	sin6.sin6_family = AF_INET6;
-	sin6.sin6_port = htons(conf->peer_port);
-	sin6.sin6_addr = in6addr_any;
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(conf->peer_port);
-	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	{
-		int	 domain;
-		socklen_t dl = sizeof(domain);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == -1)
-			return sock_error(fd, err, errlen, "SO_DOMAIN of",
-			    where);
-		if (domain == AF_INET6) {
-			if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-			    sizeof(off)) == -1)
-				return sock_error(fd, err, errlen,
-				    "IPV6_V6ONLY off on", where);
-			if (bind(fd, (struct sockaddr *)&sin6,
-			    sizeof(sin6)) == -1)
-				return sock_error(fd, err, errlen,
-				    "cannot bind to", where);
-		} else if (bind(fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == -1)
-			return sock_error(fd, err, errlen, "cannot bind to",
-			    where);
-	}
+	if (bind_any(fd, conf->peer_port) == -1)
+		return sock_error(fd, err, errlen, "cannot bind to", where);
 	return fd;
 }
 
