@@ -451,8 +451,9 @@ peer_net_read(int fd, short events, void *arg)
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
 		    (struct sockaddr *)&from, &fl);
 		if (n == -1) {
+			/* an ICMP error for an earlier send is no news */
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
+			    errno != EINTR && errno != ECONNREFUSED)
 				log_warn("%s: recvfrom", __func__);
 			return;
 		}
