@@ -122,9 +122,15 @@ struct yaim_config {
 	char		nodename[CFG_NAME_MAX];		/* default: hostname */
 	char		user[CFG_NAME_MAX];
 	char		chroot[CFG_PATH_MAX];
-	/* filled by the parent (getpwnam) so that children open no file */
+	/*
+	 * Filled by the parent (getpwnam) so that children open no file:
+	 * one identity per role (privsep.h's PRIVSEP_ROLE_*), and in the
+	 * copy a child receives, its own role's in user_uid/user_gid.
+	 */
 	uint32_t	user_uid;
 	uint32_t	user_gid;
+	uint32_t	role_uid[3];
+	uint32_t	role_gid[3];
 
 	/* interface */
 	char		interface[CFG_IFNAME_MAX];

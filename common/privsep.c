@@ -2,12 +2,14 @@
  * Dropping privileges, following DESIGN.md section 1.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,27 +44,174 @@ privsep_check_chroot(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const role_suffix[PRIVSEP_ROLES] = {
+	"-checker", "-dcs", "-exec"
+};
+
+void
+privsep_role_user(const char *base, enum privsep_role role, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "%s%s", base, role_suffix[role]);
+}
+
 int
-privsep_lookup_user(struct yaim_config *conf, char *err, size_t errlen)
+privsep_lookup_role(const struct yaim_config *conf, enum privsep_role role,
+    uint32_t *uid, uint32_t *gid, char *err, size_t errlen)
 {
 	struct passwd	*pw;
+	char		 name[PRIVSEP_USER_MAX];
 
+	privsep_role_user(conf->user, role, name, sizeof(name));
 	errno = 0;
-	if ((pw = getpwnam(conf->user)) == NULL) {
+	if ((pw = getpwnam(name)) == NULL) {
 		snprintf(err, errlen, "user %s does not exist; create it "
 		    "with: useradd --system --no-create-home --home-dir %s "
-		    "--shell /usr/sbin/nologin --user-group %s", conf->user,
-		    conf->chroot, conf->user);
+		    "--shell /usr/sbin/nologin --user-group %s", name,
+		    conf->chroot, name);
 		return -1;
 	}
 	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
 		snprintf(err, errlen, "user %s must not have uid or gid 0",
-		    conf->user);
+		    name);
 		return -1;
 	}
-	conf->user_uid = pw->pw_uid;
-	conf->user_gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	return 0;
+}
+
+int
+privsep_lookup_user(struct yaim_config *conf, char *err, size_t errlen)
+{
+	char	 a[PRIVSEP_USER_MAX], b[PRIVSEP_USER_MAX];
+	int	 i, j;
+
+	for (i = 0; i < PRIVSEP_ROLES; i++)
+		if (privsep_lookup_role(conf, i, &conf->role_uid[i],
+		    &conf->role_gid[i], err, errlen) == -1)
+			return -1;
+	/* A shared uid would let one role signal or trace the other. */
+	for (i = 0; i < PRIVSEP_ROLES; i++)
+		for (j = i + 1; j < PRIVSEP_ROLES; j++)
+			if (conf->role_uid[i] == conf->role_uid[j]) {
+				privsep_role_user(conf->user, i, a, sizeof(a));
+				privsep_role_user(conf->user, j, b, sizeof(b));
+				snprintf(err, errlen, "users %s and %s share "
+				    "uid %u; each must have its own", a, b,
+				    conf->role_uid[i]);
+				return -1;
+			}
+	return 0;
+}
+
+/* One component of an exec path: root's, and only root may write it. */
+static int
+safe_component(const char *path, const char *part, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+
+	if (stat(part, &st) == -1) {
+		snprintf(err, errlen, "exec command %s: %s: %s", path, part,
+		    strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0) {
+		snprintf(err, errlen, "unsafe exec command %s: %s is owned "
+		    "by uid %u, not root", path, part,
+		    (unsigned int)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "unsafe exec command %s: %s is "
+		    "writable by group or others (mode %04o)", path, part,
+		    (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+int
+privsep_safe_path(const char *path, char *resolved, char *err,
+    size_t errlen)
+{
+	char		 part[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (realpath(path, resolved) == NULL) {
+		snprintf(err, errlen, "exec command %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(resolved, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "exec command %s: %s is not a regular "
+		    "file", path, resolved);
+		return -1;
+	}
+	snprintf(part, sizeof(part), "%s", resolved);
+	for (;;) {
+		if (safe_component(path, part, err, errlen) == -1)
+			return -1;
+		if (strcmp(part, "/") == 0)
+			return 0;
+		if ((slash = strrchr(part, '/')) == part)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PRIVSEP_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PRIVSEP_SANITIZED	1
+#endif
+#endif
+
+static void
+set_limit(int resource, const char *name, rlim_t value)
+{
+	struct rlimit	 rl;
+
+	rl.rlim_cur = rl.rlim_max = value;
+	if (setrlimit(resource, &rl) == -1)
+		fatal("%s: setrlimit %s %lu", __func__, name,
+		    (unsigned long)value);
+}
+
+/*
+ * After the drop, so that the limits bind an unprivileged process that
+ * cannot raise them again.  NPROC 0: our uid runs nothing else, so no
+ * fork or thread; FSIZE 0: no file grows, but with -d a stderr that is a
+ * file is where we log; DATA: see PRIVSEP_DATA_*, except under
+ * AddressSanitizer, whose shadow memory counts as data.
+ */
+static void
+drop_limits(const struct yaim_config *conf)
+{
+	struct stat	 st;
+	rlim_t		 data = PRIVSEP_DATA_CHECKER;
+
+	if (conf->user_uid == conf->role_uid[PRIVSEP_ROLE_DCS])
+		data = PRIVSEP_DATA_DCS;
+	set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);
+	set_limit(RLIMIT_NPROC, "RLIMIT_NPROC", 0);
+	if (fstat(STDERR_FILENO, &st) == -1 || !S_ISREG(st.st_mode))
+		set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", 0);
+#ifndef PRIVSEP_SANITIZED
+	set_limit(RLIMIT_DATA, "RLIMIT_DATA", data);
+#else
+	(void)data;
+#endif
+}
+
+void
+privsep_parent_nodump(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
 }
 
 void
@@ -106,6 +255,10 @@ privsep_drop(const struct yaim_config *conf)
 	/* Make sure the way back is closed. */
 	if (setresuid(0, 0, 0) != -1 || geteuid() == 0)
 		fatalx("%s: could still regain root", __func__);
+	/* The uid change did this already; say it rather than rely on it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	drop_limits(conf);
 }
 
 void

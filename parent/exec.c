@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "log.h"
+#include "privsep.h"
 
 #define EXEC_DEFAULT_MAX_OUTPUT	4096
 #define EXEC_MAX_OUTPUT_CAP	(1024 * 1024)
@@ -101,16 +103,12 @@ int
 exec_init(struct event_base *base, const struct yaim_config *conf)
 {
 	struct exec_proc *p;
-	struct passwd	*pw;
-	const char	*user = conf->user[0] ? conf->user : YAIM_DEFAULT_USER;
+	char		 err[512];
+	uint32_t	 uid, gid;
 
-	if ((pw = getpwnam(user)) == NULL) {
-		log_warnx("%s: user %s does not exist", __func__, user);
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		log_warnx("%s: user %s is root; refusing to run exec checks "
-		    "as root", __func__, user);
+	if (privsep_lookup_role(conf, PRIVSEP_ROLE_EXEC, &uid, &gid, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: %s", __func__, err);
 		return -1;
 	}
 	if (ex.conf == NULL && (ex.conf = malloc(sizeof(*ex.conf))) == NULL) {
@@ -128,8 +126,22 @@ exec_init(struct event_base *base, const struct yaim_config *conf)
 			proc_timeout(-1, 0, p);
 		}
 	ex.base = base;
-	ex.uid = pw->pw_uid;
-	ex.gid = pw->pw_gid;
+	ex.uid = uid;
+	ex.gid = gid;
+	return 0;
+}
+
+int
+exec_check_paths(const struct yaim_config *conf, char *err, size_t errlen)
+{
+	char		 resolved[PATH_MAX];
+	uint32_t	 i;
+
+	for (i = 0; i < conf->n_checks; i++)
+		if (conf->checks[i].kind == CHECK_EXEC &&
+		    privsep_safe_path(conf->checks[i].exec_argv[0], resolved,
+		    err, errlen) == -1)
+			return -1;
 	return 0;
 }
 
@@ -160,7 +172,8 @@ refuse(const struct imsg_exec_run *run,
 	res.check = run->check;
 	res.seq = run->seq;
 	res.reason = HR_INTERNAL;
-	snprintf(res.output, sizeof(res.output), "%s", why);
+	/* cut to fit, still NUL-terminated (res is zeroed) */
+	memcpy(res.output, why, strnlen(why, sizeof(res.output) - 1));
 	done(&res, arg);
 }
 
@@ -255,9 +268,13 @@ reset_libc_signals(void)
 		    sizeof(ksa.mask));
 }
 
-/* In the child after fork: never returns. */
+/*
+ * In the child after fork: never returns.  It executes path, the file
+ * privsep_safe_path() checked, with the configured argv[0].
+ */
 static void __attribute__((noreturn))
-child_exec(const struct check_conf *c, int outfd, uid_t uid, gid_t gid)
+child_exec(const struct check_conf *c, const char *path, int outfd,
+    uid_t uid, gid_t gid)
 {
 	char		*argv[CFG_MAX_ARGS + 1];
 	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
@@ -314,7 +331,7 @@ child_exec(const struct check_conf *c, int outfd, uid_t uid, gid_t gid)
 	for (i = 0; i < c->exec_argc && i < CFG_MAX_ARGS; i++)
 		argv[i] = (char *)(uintptr_t)c->exec_argv[i];
 	argv[i] = NULL;
-	execve(argv[0], argv, envp);
+	execve(path, argv, envp);
 	dprintf(STDERR_FILENO, "yaimd: exec %s: %s\n", argv[0],
 	    strerror(errno));
 	_exit(127);
@@ -326,7 +343,7 @@ fail:
 }
 
 static int
-proc_spawn(struct exec_proc *p, const struct check_conf *c)
+proc_spawn(struct exec_proc *p, const struct check_conf *c, const char *path)
 {
 	int		 pfd[2];
 	struct timeval	 tv;
@@ -340,7 +357,7 @@ proc_spawn(struct exec_proc *p, const struct check_conf *c)
 		return -1;
 	case 0:
 		close(pfd[0]);
-		child_exec(c, pfd[1], ex.uid, ex.gid);
+		child_exec(c, path, pfd[1], ex.uid, ex.gid);
 	default:
 		break;
 	}
@@ -365,6 +382,7 @@ exec_run(const struct imsg_exec_run *run,
 {
 	const struct check_conf	*c;
 	struct exec_proc	*p;
+	char			 path[PATH_MAX], err[PATH_MAX + 128];
 
 	if (ex.conf == NULL) {
 		refuse(run, done, arg, "exec checks not set up");
@@ -382,6 +400,12 @@ exec_run(const struct imsg_exec_run *run,
 	if (proc_running(run->check) != NULL) {
 		log_warnx("%s: check %s is still running", __func__, c->name);
 		refuse(run, done, arg, "still running");
+		return;
+	}
+	/* Every run: whoever could change the file could run as us. */
+	if (privsep_safe_path(c->exec_argv[0], path, err, sizeof(err)) == -1) {
+		log_warnx("exec: check %s: %s", c->name, err);
+		refuse(run, done, arg, err);
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -402,7 +426,7 @@ exec_run(const struct imsg_exec_run *run,
 		refuse(run, done, arg, "out of memory");
 		return;
 	}
-	if (proc_spawn(p, c) == -1) {
+	if (proc_spawn(p, c, path) == -1) {
 		log_warn("%s: check %s", __func__, c->name);
 		if (p->pid > 0) {
 			proc_kill(p->pid);
@@ -420,6 +444,52 @@ exec_run(const struct imsg_exec_run *run,
 	ex.procs = p;
 }
 
+/*
+ * Kill every process of the exec user, from a forked process that
+ * becomes that user (and so loses CAP_KILL): kill(-1) then reaches
+ * exactly the processes of that uid, those that left their process group
+ * (setsid, double fork) included.  The user is ours alone (DESIGN.md
+ * section 11).  Only when no command runs, so no check is cut short;
+ * and waited for, so that it cannot hit a command started after it.
+ */
+static void
+sweep_exec_user(void)
+{
+	pid_t	 pid;
+
+	if (ex.procs != NULL || ex.uid == 0)
+		return;
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", __func__);
+		return;
+	case 0:
+		if (setresuid(ex.uid, ex.uid, ex.uid) == -1 ||
+		    getuid() != ex.uid)
+			_exit(1);
+		(void)kill(-1, SIGKILL);
+		_exit(0);
+	default:
+		/* three system calls: this wait is short */
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+}
+
+void
+exec_child_ending(pid_t pid)
+{
+	struct exec_proc	*p;
+
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (p->pid == pid) {
+			/* the zombie leader keeps pid from being reused */
+			if (kill(-pid, SIGKILL) == -1 && errno != ESRCH)
+				log_warn("%s: kill %d", __func__, -(int)pid);
+			return;
+		}
+}
+
 int
 exec_child_exited(pid_t pid, int status)
 {
@@ -433,6 +503,7 @@ exec_child_exited(pid_t pid, int status)
 	proc_unlink(p);
 	if (p->orphan) {
 		proc_free(p);
+		sweep_exec_user();
 		return 1;
 	}
 	/* what it wrote before exiting is still in the pipe */
@@ -453,6 +524,7 @@ exec_child_exited(pid_t pid, int status)
 	else
 		result_send(p, HR_INTERNAL, status);
 	proc_free(p);
+	sweep_exec_user();
 	return 1;
 }
 
@@ -469,6 +541,7 @@ exec_shutdown(void)
 			;
 		proc_free(p);
 	}
+	sweep_exec_user();
 	if (ex.conf != NULL) {
 		explicit_bzero(ex.conf, sizeof(*ex.conf));
 		free(ex.conf);

@@ -14,11 +14,14 @@
 #include "proto.h"
 
 /*
- * Keep a copy of the exec checks of conf and look up conf->user with
- * getpwnam (so call it before chroot or anything else).  Call again on
- * reload.  Returns -1 (logged) if the user does not exist.
+ * Keep a copy of the exec checks of conf, look up the exec user
+ * ("<user>-exec") with getpwnam and check each command's path (see
+ * privsep_safe_path).  Call again on reload.  Returns -1 (logged) if the
+ * user does not exist or a path is unsafe.
  */
 int	exec_init(struct event_base *, const struct yaim_config *);
+/* Every exec check's command passes privsep_safe_path; -1 with err. */
+int	exec_check_paths(const struct yaim_config *, char *err, size_t errlen);
 /*
  * Validate that run->check is an exec check of our own config, run its
  * argv as the unprivileged user, and call done when it has finished (or
@@ -31,6 +34,11 @@ void	exec_run(const struct imsg_exec_run *,
  * each pid here; returns 1 if it was one of ours (and done was called).
  */
 int	exec_child_exited(pid_t, int status);
+/*
+ * pid has ended but is not reaped yet: if it is one of our commands,
+ * kill what is left of its process group.
+ */
+void	exec_child_ending(pid_t);
 /* Kill and reap every running command, without calling done. */
 void	exec_shutdown(void);
 

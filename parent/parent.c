@@ -222,6 +222,11 @@ send_config(struct child *c)
 		fatal("%s", __func__);
 	memcpy(copy, p.conf, sizeof(*copy));
 	config_scrub_for(copy, c->name);
+	/* the identity the child drops to: its role's own */
+	copy->user_uid = p.conf->role_uid[for_dcs ? PRIVSEP_ROLE_DCS :
+	    PRIVSEP_ROLE_CHECKER];
+	copy->user_gid = p.conf->role_gid[for_dcs ? PRIVSEP_ROLE_DCS :
+	    PRIVSEP_ROLE_CHECKER];
 	if (imsgev_compose(&c->iev, IMSG_CFG_MAIN, 0, -1, copy,
 	    sizeof(*copy)) == -1)
 		fatal("%s: compose", __func__);
@@ -290,13 +295,34 @@ dcs_gone_while_leaving(int status)
 	parent_finish(1);
 }
 
+/*
+ * The next child that has ended, still a zombie: an exec command's
+ * process group is killed while its leader's pid cannot be reused, so
+ * that nothing it left behind outlives the check.  Then reaped.
+ */
+static pid_t
+reap_one(int *status)
+{
+	siginfo_t	 si;
+	pid_t		 pid;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+	    si.si_pid == 0)
+		return 0;
+	exec_child_ending(si.si_pid);
+	while ((pid = waitpid(si.si_pid, status, 0)) == -1 && errno == EINTR)
+		;
+	return pid;
+}
+
 static void
 reap_children(void)
 {
 	pid_t	 pid;
 	int	 status, i;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = reap_one(&status)) > 0) {
 		for (i = 0; i < CHILD_COUNT; i++) {
 			struct child	*c = &p.children[i];
 
@@ -758,6 +784,7 @@ parent_reload(void)
 		return;
 	}
 	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
+	    exec_check_paths(conf, err, sizeof(err)) == -1 ||
 	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
 	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
@@ -865,6 +892,8 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: need root privileges\n");
 		return 1;
 	}
+	/* It will hold etcd_password and the TLS keys: no core, no ptrace. */
+	privsep_parent_nodump();
 	/* Children are exec'd from this fd, so an upgrade cannot mix. */
 	if ((p.exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "yaimd: /proc/self/exe: %s\n", strerror(errno));
@@ -876,7 +905,8 @@ parent_main(const struct parent_opts *opts)
 		return 1;
 	}
 	if (privsep_lookup_user(p.conf, err, sizeof(err)) == -1 ||
-	    privsep_check_chroot(p.conf->chroot, err, sizeof(err)) == -1) {
+	    privsep_check_chroot(p.conf->chroot, err, sizeof(err)) == -1 ||
+	    exec_check_paths(p.conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}

@@ -80,12 +80,22 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# setup_user: the unprivileged user and chroot, as "make install" does.
+# setup_user: the unprivileged users ($YAIM_USER-checker, -dcs, -exec)
+# and the chroot, as "make install" does.
 setup_user() {
 	YAIM_USER=${YAIM_USER:-_yaimd}
 	YAIM_CHROOT=${YAIM_CHROOT:-/var/empty/yaimd}
 	sh "$TOP/regress/setup-user.sh" "$YAIM_USER" "$YAIM_CHROOT" ||
 	    fail "setup-user.sh failed"
+}
+
+# make_exec_dir: sets EXEC_DIR to a new root-owned 0755 directory outside
+# /tmp, removed at exit: yaimd runs an exec command only if it and every
+# directory above it are root's and writable by root only (not /tmp).
+make_exec_dir() {
+	EXEC_DIR=$(mktemp -d /run/yaimx.XXXXXX) || fail "mktemp /run"
+	chmod 0755 "$EXEC_DIR"
+	cleanup_add "rm -rf '$EXEC_DIR'"
 }
 
 # netns_add NAME: create namespace ${NSPREFIX}NAME with lo up; prints name.

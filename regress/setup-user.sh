@@ -1,16 +1,20 @@
 #!/bin/sh
-# Create the unprivileged user and the empty, root-owned chroot directory
-# that yaimd's children use.  Idempotent.  Used by "make install" and regress.
+# Create the unprivileged users and the empty, root-owned chroot directory
+# that yaimd uses: one user per role, <user>-checker, <user>-dcs and
+# <user>-exec (yaimd(8), DESIGN.md section 11), each with its own group.
+# Idempotent.  Used by "make install" and regress.
 # usage: setup-user.sh [user] [chroot]    (DESTDIR is honoured for the dir)
 set -eu
 user=${1:-_yaimd}
 dir=${2:-/var/empty/yaimd}
-if ! getent passwd "$user" >/dev/null 2>&1; then
+for role in checker dcs exec; do
+	name=$user-$role
+	getent passwd "$name" >/dev/null 2>&1 && continue
 	if [ -n "${DESTDIR:-}" ]; then
-		echo "setup-user: not creating user $user under DESTDIR; create it on the target with: useradd --system --no-create-home --home-dir $dir --shell /usr/sbin/nologin $user" >&2
+		echo "setup-user: not creating user $name under DESTDIR; create it on the target with: useradd --system --no-create-home --home-dir $dir --shell /usr/sbin/nologin --user-group $name" >&2
 	else
 		useradd --system --no-create-home --home-dir "$dir" \
-		    --shell /usr/sbin/nologin --user-group "$user"
+		    --shell /usr/sbin/nologin --user-group "$name"
 	fi
-fi
+done
 install -d -o root -g root -m 0755 "${DESTDIR:-}$dir"

@@ -27,11 +27,11 @@ track_pid $!
 wait_until 10 test -s "$T/web.port" || fail "httpd did not start"
 control web '{"status": 200, "body": "up"}'
 
-chmod 0711 "$T"
-D=$T/exec
+XU=$YAIM_USER-exec
+make_exec_dir	# root's, outside /tmp: yaimd refuses commands in /tmp
+D=$EXEC_DIR
 mkdir -p "$D/out"
-chmod 0755 "$D"
-chown "$YAIM_USER" "$D/out"
+chown "$XU" "$D/out"
 cat >"$D/creds.sh" <<'SH'
 #!/bin/sh
 exec grep -E "^(Uid|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status >"$1/status"
@@ -71,10 +71,12 @@ log "healthy: the node key appears"
 wait_until 15 node_key || { cat "$T/yaimd.log"; fail "no node key while healthy"; }
 grep -q "health: node healthy" "$T/yaimd.log" || fail "no 'node healthy' log line"
 
-log "exec check ran as $YAIM_USER without capabilities under the real parent"
-wait_until 5 test -s "$D/out/status" || fail "exec check did not run"
-S=$D/out/status
-uid=$(id -u "$YAIM_USER")
+log "exec check ran as $XU without capabilities under the real parent"
+# every run rewrites the file: take a complete copy
+snap_status() { cp "$D/out/status" "$T/status" && grep -q '^NoNewPrivs:' "$T/status"; }
+wait_until 5 snap_status || fail "exec check did not run"
+S=$T/status
+uid=$(id -u "$XU")
 awk -v u="$uid" '$1 == "Uid:" { exit !($2 == u && $3 == u && $4 == u && $5 == u) }' "$S" ||
     fail "exec child: $(grep Uid "$S")"
 for c in CapPrm CapEff CapAmb; do
@@ -82,6 +84,16 @@ for c in CapPrm CapEff CapAmb; do
 done
 grep -q "^NoNewPrivs:[[:space:]]*1$" "$S" || fail "exec child: no_new_privs not set"
 log "exec child: $(tr '\n\t' '  ' <"$S")"
+# three identities: checker, dcs and the exec command each its own uid
+ids="$uid"
+for c in $(child_pids "$YPID"); do
+	case $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) in
+	"yaimd: checker"*|"yaimd: dcs"*) ids+=" $(proc_status "$c" Uid)" ;;
+	esac
+done
+[ "$(echo $ids | tr ' ' '\n' | sort -u | wc -l)" -eq 3 ] ||
+    fail "checker, dcs and exec uids are not three distinct ones: $ids"
+log "uids of exec, checker, dcs: $ids"
 
 log "503: unhealthy at once, node key gone, reason logged"
 control web '{"status": 503, "body": "up"}'
@@ -105,9 +117,10 @@ chmod 0755 "$D/creds.sh.new"
 mv "$D/creds.sh.new" "$D/creds.sh"
 wait_until 5 grep -q "check script: exec: killed by timeout after 250 ms" \
     "$T/yaimd.log" || { tail -n 30 "$T/yaimd.log"; fail "hang not killed"; }
+# (the next run may have started already: its pid, killed in its turn)
 hp=$(cat "$D/out/hang.pid")
-st=$(awk '{ print $3 }' "/proc/$hp/stat" 2>/dev/null)
-[ -z "$st" ] || [ "$st" = Z ] || fail "hanging command $hp survived ($st)"
+wait_until 2 sh -c "st=\$(awk '{ print \$3 }' /proc/$hp/stat 2>/dev/null); [ -z \"\$st\" ] || [ \"\$st\" = Z ]" ||
+    fail "hanging command $hp survived"
 
 log "SIGHUP with another exec command while one hangs: healthy again"
 printf '#!/bin/sh\necho $$ >%s/out/hang2.pid\nexec sleep 100\n' "$D" >"$D/creds.sh.new"

@@ -10,14 +10,15 @@
 need_root
 need_checkrun
 setup_user
-uid=$(id -u "$YAIM_USER") gid=$(id -g "$YAIM_USER")
+XU=$YAIM_USER-exec
+uid=$(id -u "$XU") gid=$(id -g "$XU")
 
-# The command runs as $YAIM_USER: give it a way in and a place to write.
-chmod 0711 "$T"
-D=$T/exec
+# The command runs as $XU: a root-owned place for the scripts (outside
+# /tmp, which others may write) and a place it may write to.
+make_exec_dir
+D=$EXEC_DIR
 mkdir -p "$D/out"
-chmod 0755 "$D"
-chown "$YAIM_USER" "$D/out"
+chown "$XU" "$D/out"
 ex() { checkrun "$@"; }
 w=(-w "$YAIM_USER")
 
@@ -37,7 +38,52 @@ expect_verdicts "$T/sig" "down signaled 15"
 
 log "a command that cannot be executed"
 ex "$T/noent" -k exec -i 200 -T 1000 "${w[@]}" -t 1 -- /nonexistent/check
-expect_verdicts "$T/noent" "down exit_status 127"
+expect_verdicts "$T/noent" "down internal 0"
+expect_text "$T/noent" 1 "exec: cannot run: exec command /nonexistent/check: No such file or directory"
+
+log "unsafe paths are refused, naming what is wrong (as OpenSSH's safe_path)"
+# a script in /tmp: the directory is writable by others
+U=$T/unsafe.sh
+printf '#!/bin/sh\nexit 0\n' >"$U"; chmod 0755 "$U"
+ex "$T/tmpdir" -k exec -i 200 -T 1000 "${w[@]}" -t 1 -- "$U"
+expect_verdicts "$T/tmpdir" "down internal 0"
+grep -q "unsafe exec command $U: /tmp is writable by group or others (mode 1777)" \
+    "$T/tmpdir.err" || { cat "$T/tmpdir.err"; fail "no error naming /tmp"; }
+# a script owned by the exec user itself, in a safe directory
+cp "$U" "$D/owned.sh"; chown "$XU" "$D/owned.sh"
+ex "$T/owned" -k exec -i 200 -T 1000 "${w[@]}" -t 1 -- "$D/owned.sh"
+expect_verdicts "$T/owned" "down internal 0"
+grep -q "unsafe exec command $D/owned.sh: $D/owned.sh is owned by uid $uid, not root" \
+    "$T/owned.err" || { cat "$T/owned.err"; fail "no error naming the owner"; }
+# group-writable, and a symlink to it: the target is what is checked
+cp "$U" "$D/gw.sh"; chmod 0775 "$D/gw.sh"; ln -s gw.sh "$D/link.sh"
+ex "$T/gw" -k exec -i 200 -T 1000 "${w[@]}" -t 1 -- "$D/link.sh"
+expect_verdicts "$T/gw" "down internal 0"
+grep -q "unsafe exec command $D/link.sh: $D/gw.sh is writable by group or others (mode 0775)" \
+    "$T/gw.err" || { cat "$T/gw.err"; fail "no error naming the link's target"; }
+# the same file made safe runs
+chmod 0755 "$D/gw.sh"
+ex "$T/safe" -k exec -i 200 -T 1000 "${w[@]}" -t 1 -- "$D/link.sh"
+expect_verdicts "$T/safe" "up ok 0"
+
+log "what a command leaves behind dies when the check ends, not only at timeout"
+# one background child in the command's group, one that left it (setsid)
+cat >"$D/bg.sh" <<'SH'
+#!/bin/sh
+sleep 100 >/dev/null 2>&1 &
+echo $! >"$1/bg.child"
+setsid sleep 100 >/dev/null 2>&1 &
+echo $! >"$1/bg.escaped"
+exit 0
+SH
+chmod 0755 "$D/bg.sh"
+ex "$T/bg" -k exec -i 5000 -T 2000 "${w[@]}" -t 1 -- "$D/bg.sh" "$D/out"
+expect_verdicts "$T/bg" "up ok 0"
+gone() { local st; st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -z "$st" ] || [ "$st" = Z ]; }
+for f in bg.child bg.escaped; do
+	p=$(cat "$D/out/$f") || fail "no $f"
+	wait_until 2 gone "$p" || fail "$f $p outlived the check"
+done
 
 log "hang: killed with its process group at the timeout"
 cat >"$D/hang.sh" <<'SH'

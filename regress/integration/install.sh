@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make install with DESTDIR and PREFIX: the binary, both man pages and the
-# empty root-owned chroot directory land under DESTDIR; the user is created
-# on the real system only (without DESTDIR), as regress's setup_user shows.
+# empty root-owned chroot directory land under DESTDIR; the users
+# (_yaimd-checker, _yaimd-dcs, _yaimd-exec) are created on the real system
+# only (without DESTDIR), as regress's setup_user shows.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd make
@@ -25,6 +26,15 @@ make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" DESTDIR="$dest" \
 # the user step is idempotent on the real system as well
 sh "$TOP/regress/setup-user.sh" _yaimd /var/empty/yaimd || fail "setup-user.sh"
 sh "$TOP/regress/setup-user.sh" _yaimd /var/empty/yaimd || fail "setup-user.sh twice"
-getent passwd _yaimd | grep -q ':/usr/sbin/nologin$' || fail "_yaimd has a login shell"
+# one user per role, each with its own uid and group, none with a shell
+uids=
+for r in checker dcs exec; do
+	getent passwd "_yaimd-$r" | grep -q ':/usr/sbin/nologin$' ||
+	    fail "_yaimd-$r missing or with a login shell"
+	uids+="$(id -u "_yaimd-$r") "
+	[ "$(id -gn "_yaimd-$r")" = "_yaimd-$r" ] || fail "_yaimd-$r group"
+done
+[ "$(echo $uids | tr ' ' '\n' | sort -u | wc -l)" -eq 3 ] ||
+    fail "role users share a uid: $uids"
 [ "$(stat -c '%u %a' /var/empty/yaimd)" = "0 755" ] || fail "/var/empty/yaimd mode"
 echo "install: ok"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Start-up errors and SIGHUP: a missing user or chroot says what to create;
+# an exec command in an unsafe place is refused, naming the place;
 # a bad config on SIGHUP keeps the old one and logs the error; a good one
 # reaches the children; the default config file is ./yaim.yml.
 . "$(dirname "$0")/../lib.sh"
@@ -29,8 +30,18 @@ write_cfg() {	# write_cfg FILE [extra lines...]
 write_cfg "$T/nouser.yml" "user: _yaimd_missing_$$"
 out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/nouser.yml" 2>&1); rc=$?
 [ "$rc" -eq 1 ] || fail "missing user: exit $rc"
-echo "$out" | grep -q "user _yaimd_missing_$$ does not exist; create it with: useradd --system" ||
+echo "$out" | grep -q "user _yaimd_missing_$$-checker does not exist; create it with: useradd --system" ||
     fail "missing user: unhelpful error: $out"
+
+# 1b. an exec command below a directory others may write: refused at start
+printf '#!/bin/sh\nexit 0\n' >"$T/check.sh"; chmod 0755 "$T/check.sh"
+write_cfg "$T/unsafe.yml" "checks:" "  - type: exec" \
+    "    exec-command: [ $T/check.sh ]"
+sed -i '/^checker-type\|^tcp-/d' "$T/unsafe.yml"
+out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/unsafe.yml" 2>&1); rc=$?
+[ "$rc" -eq 1 ] || fail "unsafe exec path: exit $rc"
+echo "$out" | grep -qx "yaimd: unsafe exec command $T/check.sh: /tmp is writable by group or others (mode 1777)" ||
+    fail "unsafe exec path: unhelpful error: $out"
 
 # 2. a chroot that does not exist, and one that is group-writable
 write_cfg "$T/nochroot.yml" "chroot: $T/absent"

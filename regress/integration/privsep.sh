@@ -52,12 +52,22 @@ start_yaimd
 [ "$(title "$YPID")" = "yaimd: parent" ] || fail "parent title is '$(title "$YPID")'"
 CHK=$(child_named checker) || fail "no 'yaimd: checker' process"
 DCS=$(child_named dcs) || fail "no 'yaimd: dcs' process"
-uid=$(id -u _yaimd)
+# each child under its own role's user (DESIGN.md section 11)
+declare -A role=([$CHK]=checker [$DCS]=dcs)
 for c in "$CHK" "$DCS"; do
-	[ "$(proc_status "$c" Uid)" = "$uid" ] || fail "child $c uid $(proc_status "$c" Uid)"
+	u=${YAIM_USER}-${role[$c]}
+	[ "$(proc_status "$c" Uid)" = "$(id -u "$u")" ] || fail "child $c uid $(proc_status "$c" Uid), want $u"
 	awk '$1 == "Uid:" { if ($2 != $3 || $3 != $4 || $4 != $5) exit 1 }' \
 	    "/proc/$c/status" || fail "child $c has mixed uids"
-	[ "$(proc_status "$c" Gid)" = "$(id -g _yaimd)" ] || fail "child $c gid"
+	[ "$(proc_status "$c" Gid)" = "$(id -g "$u")" ] || fail "child $c gid"
+	[ "$(proc_status "$c" Groups)" = "$(id -g "$u")" ] || fail "child $c groups"
+	# not dumpable: its /proc files are root's, not its uid's
+	[ "$(stat -c %u "/proc/$c/mem")" = 0 ] || fail "child $c is dumpable"
+	# rlimits after the drop: no core, no fork, bounded data
+	grep -q '^Max core file size *0 *0 ' "/proc/$c/limits" || fail "child $c RLIMIT_CORE"
+	grep -q '^Max processes *0 *0 ' "/proc/$c/limits" || fail "child $c RLIMIT_NPROC"
+	grep -q '^Max data size *[0-9][0-9]* *[0-9][0-9]* ' "/proc/$c/limits" ||
+	    [ -n "${SANITIZE:-}" ] || fail "child $c RLIMIT_DATA: $(grep 'data size' "/proc/$c/limits")"
 	[ "$(proc_status "$c" CapEff)" = 0000000000000000 ] || fail "child $c CapEff $(proc_status "$c" CapEff)"
 	[ "$(proc_status "$c" CapPrm)" = 0000000000000000 ] || fail "child $c CapPrm"
 	[ "$(proc_status "$c" CapBnd)" = 0000000000000000 ] || fail "child $c CapBnd $(proc_status "$c" CapBnd)"
@@ -78,6 +88,17 @@ done
 [ "$(proc_status "$YPID" CapEff)" = 0000000000003000 ] || fail "parent CapEff $(proc_status "$YPID" CapEff)"
 [ "$(proc_status "$YPID" CapPrm)" = 0000000000003000 ] || fail "parent CapPrm $(proc_status "$YPID" CapPrm)"
 [ "$(proc_status "$YPID" CapBnd)" = 0000000000003000 ] || fail "parent CapBnd $(proc_status "$YPID" CapBnd)"
+[ "$(proc_status "$CHK" Uid)" != "$(proc_status "$DCS" Uid)" ] ||
+    fail "checker and dcs share a uid"
+# one child cannot signal the other: from the checker's uid, a kill -0 of
+# dcs (and the other way round) is refused with EPERM
+for pair in "$CHK:$DCS" "$DCS:$CHK"; do
+	from=${pair%%:*} to=${pair##*:}
+	out=$(setpriv --reuid "$(proc_status "$from" Uid)" \
+	    --regid "$(proc_status "$from" Gid)" --clear-groups \
+	    kill -0 "$to" 2>&1) && fail "uid of $from may signal $to"
+	echo "$out" | grep -qi 'not permitted' || fail "kill -0 $to from $from: $out"
+done
 log "privileges as designed: parent $YPID, checker $CHK, dcs $DCS"
 
 # kill -9 of either child ends the parent within 1 s, saying which and how

@@ -17,7 +17,8 @@
  *   -i interval-ms -T timeout-ms -r rise -F fall -n retry-num
  *   -a retry-after-ms
  * -R dir: after loading (as the parent does), chroot to dir and drop to
- *   the user (-w, default _yaimd) with no capabilities, as the checker
+ *   the checker user (-w names the base: _yaimd gives _yaimd-checker) with
+ *   no capabilities, as the checker
  *   child does, to show that the checks need no file.  Not with exec.
  */
 #include <sys/prctl.h>
@@ -42,6 +43,7 @@
 #include "blob.h"
 #include "config.h"
 #include "log.h"
+#include "privsep.h"
 #include "proto.h"
 #include "checker/checks.h"
 #include "parent/exec.h"
@@ -107,16 +109,26 @@ on_exec_request(const struct imsg_exec_run *run, void *arg)
 static void
 on_sigchld(evutil_socket_t sig, short ev, void *arg)
 {
-	pid_t	 pid;
-	int	 status;
+	siginfo_t	 si;
+	pid_t		 pid;
+	int		 status;
 
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	/* as the parent does: the group dies while its leader is a zombie */
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+		    si.si_pid == 0)
+			break;
+		exec_child_ending(si.si_pid);
+		if ((pid = waitpid(si.si_pid, &status, 0)) <= 0)
+			break;
 		if (!exec_child_exited(pid, status))
 			fprintf(stderr, "checkrun: unknown child %d\n",
 			    (int)pid);
+	}
 }
 
 static void
@@ -129,16 +141,14 @@ on_end(evutil_socket_t fd, short ev, void *arg)
 
 /* What the checker child does before it runs the checks. */
 static void
-drop_to_chroot(const char *dir, const char *user)
+drop_to_chroot(const char *dir, const struct yaim_config *conf)
 {
-	struct passwd	*pw;
-	uid_t		 uid;
-	gid_t		 gid;
+	char		 err[512];
+	uint32_t	 uid, gid;
 
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("no user %s", user);
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
+	if (privsep_lookup_role(conf, PRIVSEP_ROLE_CHECKER, &uid, &gid, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (chroot(dir) == -1 || chdir("/") == -1)
 		fatal("chroot %s", dir);
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1)
@@ -327,7 +337,7 @@ main(int argc, char *argv[])
 	if (root != NULL) {
 		if (has_exec)
 			fatalx("-R and exec checks do not mix");
-		drop_to_chroot(root, conf.user);
+		drop_to_chroot(root, &conf);
 	}
 	sigchld = evsignal_new(base, SIGCHLD, on_sigchld, NULL);
 	end = evtimer_new(base, on_end, base);
