@@ -74,6 +74,7 @@ addr_refusal_name(uint32_t r)
 		[AR_LINKLOCAL] = "link-local address",
 		[AR_NOT_ALLOWED] = "outside allowed-networks",
 		[AR_NETLINK] = "rejected by the kernel",
+		[AR_TOO_MANY] = "too many addresses held",
 	};
 
 	return r < AR_MAX ? names[r] : "invalid refusal";

@@ -129,6 +129,7 @@ enum addr_refusal {
 	AR_LINKLOCAL,
 	AR_NOT_ALLOWED,		/* outside allowed-networks */
 	AR_NETLINK,		/* the kernel said no; detail = errno */
+	AR_TOO_MANY,		/* NETIF_HELD_MAX held already */
 	AR_MAX
 };
 

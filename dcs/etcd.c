@@ -91,6 +91,7 @@ struct etcd_req {
 	struct etcd_splitter	 split;
 	char			 split_err[128];
 	TAILQ_HEAD(, obj)	 objs;
+	size_t			 queued;	/* bytes in objs */
 	struct event		*deliver;
 	struct event		*silence;
 };
@@ -310,6 +311,7 @@ attempt_cleanup(struct etcd_req *r)
 			TAILQ_REMOVE(&r->objs, o, entry);
 			free(o);
 		}
+		r->queued = 0;
 		etcd_splitter_free(&r->split);
 		etcd_splitter_init(&r->split, ETCD_MAX_WATCH_OBJECT);
 		r->split_err[0] = '\0';
@@ -806,8 +808,15 @@ queue_obj(const char *obj, size_t len, void *arg)
 	struct etcd_req	*r = arg;
 	struct obj	*o;
 
+	/* libcurl may deliver many writes before we get to the messages */
+	if (len > ETCD_MAX_WATCH_QUEUE - r->queued) {
+		msgf(r->split_err, sizeof(r->split_err), "watch stream: more "
+		    "than %u bytes of messages waiting", ETCD_MAX_WATCH_QUEUE);
+		return -1;
+	}
 	if ((o = malloc(sizeof(*o) + len)) == NULL)
 		return -1;
+	r->queued += len;
 	o->len = len;
 	memcpy(o->data, obj, len);
 	TAILQ_INSERT_TAIL(&r->objs, o, entry);
@@ -980,6 +989,7 @@ watch_deliver(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
 		TAILQ_REMOVE(&r->objs, o, entry);
+		r->queued -= o->len;
 		if (watch_message(r, o)) {
 			free(o);
 			return;		/* r is gone or restarted */
@@ -1027,6 +1037,7 @@ watch_done(struct etcd_req *r, CURLcode rc)
 
 		while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
 			TAILQ_REMOVE(&r->objs, o, entry);
+			r->queued -= o->len;
 			if (watch_message(r, o)) {
 				free(o);
 				return;

@@ -42,12 +42,19 @@ struct yaim_config;
 struct yaim_blobs;
 
 /*
- * Bounds.  A range over 5000 pool IPs and their marks is about 3 MB of
- * JSON, far below ETCD_MAX_REPLY; a larger reply fails with
- * "reply longer than N bytes".
+ * Bounds (DESIGN.md section 11).  A range over 10000 pool IPs and their
+ * marks is about 2.9 MB of JSON with 130000 values; the bounds leave five
+ * to eight times that.  A larger reply fails with "reply longer than N
+ * bytes", one with more values with "reply has more than N JSON values":
+ * cJSON takes about 64 bytes per value, so it is the value count that
+ * bounds what a hostile reply of many small values can make us allocate
+ * (a reply of "[1,1,1,...]" was 32 times its size).  A watch message is
+ * decoded the same way.
  */
-#define ETCD_MAX_REPLY		(64u * 1024 * 1024)	/* one reply body */
-#define ETCD_MAX_WATCH_OBJECT	(32u * 1024 * 1024)	/* one watch message */
+#define ETCD_MAX_REPLY		(16u * 1024 * 1024)	/* one reply body */
+#define ETCD_MAX_WATCH_OBJECT	(16u * 1024 * 1024)	/* one watch message */
+#define ETCD_MAX_WATCH_QUEUE	(32u * 1024 * 1024)	/* messages waiting */
+#define ETCD_MAX_JSON_VALUES	(1u << 20)		/* per reply/message */
 #define ETCD_MAX_KEY		4096			/* request keys, bytes */
 #define ETCD_MAX_VALUE		(1024 * 1024)		/* request values */
 #define ETCD_MAX_TXN_OPS	128	/* compares, and ops per branch */

@@ -1018,6 +1018,35 @@ decode_kind(struct dec *d, const cJSON *root, struct etcd_reply *r)
 	return dec_fail(d, "reply", "unknown kind %d", (int)r->kind);
 }
 
+size_t
+etcd_json_values(const char *buf, size_t len)
+{
+	size_t	 i, n = 1;
+	int	 in_string = 0, escape = 0;
+
+	/*
+	 * Every value is the root, or the first in an object or array, or
+	 * follows a comma: so this is an upper bound on cJSON's items,
+	 * whatever the text is (it need not be valid JSON).
+	 */
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (escape)
+				escape = 0;
+			else if (buf[i] == '\\')
+				escape = 1;
+			else if (buf[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		if (buf[i] == '"')
+			in_string = 1;
+		else if (buf[i] == ',' || buf[i] == '[' || buf[i] == '{')
+			n++;
+	}
+	return n;
+}
+
 int
 etcd_decode_reply(enum etcd_reply_kind kind, const char *buf, size_t len,
     struct etcd_reply *r, char *err, size_t errlen)
@@ -1034,6 +1063,9 @@ etcd_decode_reply(enum etcd_reply_kind kind, const char *buf, size_t len,
 	if (len > ETCD_MAX_REPLY)
 		return dec_fail(&d, "reply", "longer than %u bytes",
 		    ETCD_MAX_REPLY);
+	if (etcd_json_values(buf, len) > ETCD_MAX_JSON_VALUES)
+		return dec_fail(&d, "reply", "has more than %u JSON values",
+		    ETCD_MAX_JSON_VALUES);
 	if ((root = cJSON_ParseWithLength(buf, len)) == NULL)
 		return dec_fail(&d, "reply", "not JSON");
 	if (!cJSON_IsObject(root))

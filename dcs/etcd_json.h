@@ -117,6 +117,11 @@ struct etcd_reply {
 };
 
 /*
+ * An upper bound on the JSON values in buf (commas and openings outside
+ * strings, plus one): what cJSON would allocate items for.
+ */
+size_t	etcd_json_values(const char *buf, size_t len);
+/*
  * Decode one reply body (len bytes, need not be NUL-terminated) of the
  * given kind into r (zeroed first).  Returns 0 (r may then be an error
  * object: r->is_error), or -1 with err naming the field and the problem,

@@ -411,6 +411,16 @@ do_add(const struct yaim_addr *a)
 {
 	int	 err;
 
+	/*
+	 * A bound on what dcs can make us hold, one add at a time or in a
+	 * sync: the same as the largest IMSG_ADDR_SYNC.
+	 */
+	if (nf.n_held >= NETIF_HELD_MAX && held_find(a, NULL) == NULL) {
+		log_warnx("refusing to add %s: %d addresses held already, the "
+		    "most yaimd holds", ntop(a), NETIF_HELD_MAX);
+		report(a, ADDR_REFUSED, AR_TOO_MANY, 0);
+		return;
+	}
 	if ((err = hold(a)) != 0)
 		report(a, ADDR_REFUSED, AR_NETLINK, err);
 	else

@@ -30,6 +30,13 @@ struct event_base;
  */
 #define NETIF_IFA_PROTO		0x59
 
+/*
+ * The most addresses held at once (DESIGN.md section 11): an add beyond
+ * it is refused with AR_TOO_MANY and logged.  Equal to the largest
+ * IMSG_ADDR_SYNC, so a sync that the parent accepts always fits.
+ */
+#define NETIF_HELD_MAX		IMSG_ADDR_SYNC_MAX
+
 struct netif_ops {
 	/* reply/notice to dcs */
 	void	(*addr_state)(const struct imsg_addr_state *, void *arg);

@@ -159,6 +159,7 @@ netif_refusal_token(uint32_t r)
 		[AR_LINKLOCAL] = "link-local",
 		[AR_NOT_ALLOWED] = "not-allowed",
 		[AR_NETLINK] = "netlink",
+		[AR_TOO_MANY] = "too-many",
 	};
 
 	return r < AR_MAX ? tokens[r] : "invalid";

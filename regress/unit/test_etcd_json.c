@@ -683,6 +683,41 @@ test_splitter(void)
 	etcd_splitter_free(&s);
 }
 
+/*
+ * The bound on JSON values (DESIGN.md section 11): exact for arrays,
+ * strings do not count, and a reply just over the bound is refused
+ * before cJSON allocates anything for it.
+ */
+static void
+test_value_bound(void)
+{
+	struct etcd_reply	 r;
+	char			 err[256], *buf;
+	size_t			 len, i, n = ETCD_MAX_JSON_VALUES;
+	const char		*head = "{\"kvs\":[";
+
+	CHECK(etcd_json_values("1", 1) == 1);
+	CHECK(etcd_json_values("[1,2,3]", 7) == 4);
+	CHECK(etcd_json_values("{\"a\":\"x,[{y\"}", 13) == 2);
+	CHECK(etcd_json_values("[\"\\\",\",1]", 9) == 3);
+	CHECK(etcd_json_values(",,,", 3) == 4);
+	/* root, kvs and n values: over the bound */
+	if ((buf = malloc(2 * n + 64)) == NULL)
+		abort();
+	len = (size_t)sprintf(buf, "%s", head);
+	for (i = 0; i < n - 1; i++) {
+		buf[len++] = '0';
+		buf[len++] = ',';
+	}
+	len += (size_t)sprintf(buf + len, "0]}");
+	CHECK(etcd_json_values(buf, len) == n + 2);
+	CHECK(etcd_decode_reply(ETCD_REPLY_RANGE, buf, len, &r, err,
+	    sizeof(err)) == -1);
+	CHECK_STR(err, "reply: has more than 1048576 JSON values");
+	etcd_reply_free(&r);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -692,6 +727,7 @@ main(void)
 	test_real_watch();
 	test_bad_replies();
 	test_big_range();
+	test_value_bound();
 	test_splitter();
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);
