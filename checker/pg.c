@@ -19,6 +19,15 @@
 #include "clock.h"
 #include "log.h"
 
+/*
+ * A result is read one row at a time (PQsetSingleRowMode), so libpq holds
+ * one row, not the whole answer: only the first row's first value counts,
+ * and a server that keeps sending rows is cut off after PG_MAX_ROWS.  One
+ * huge row is bounded by the checker's RLIMIT_DATA (libpq then fails the
+ * query as out of memory).  DESIGN.md section 11.
+ */
+#define PG_MAX_ROWS	1000
+
 enum pg_phase {
 	PG_CONNECTING,
 	PG_FLUSHING,
@@ -33,6 +42,7 @@ struct pg_run {
 	uint32_t	 attempt;
 	int		 waiting_retry;
 	int		 have_result;
+	uint32_t	 rows;		/* single-row results seen */
 	uint32_t	 reason;	/* of the query, once known */
 	char		 got[64];
 	char		 err[96];
@@ -159,10 +169,17 @@ pg_take_result(struct check_run *r, PGresult *res)
 	struct pg_run	*p = r->kstate;
 	const char	*m;
 
+	if (PQresultStatus(res) == PGRES_SINGLE_TUPLE && ++p->rows >
+	    PG_MAX_ROWS) {
+		p->reason = HR_QUERY_ERROR;
+		snprintf(p->err, sizeof(p->err), "more than %d rows",
+		    PG_MAX_ROWS);
+	}
 	if (p->have_result)
 		return;
 	p->have_result = 1;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_SINGLE_TUPLE) {
 		p->reason = HR_QUERY_ERROR;
 		m = PQresultErrorMessage(res);
 		snprintf(p->err, sizeof(p->err), "%.*s",
@@ -203,6 +220,11 @@ pg_read(struct check_run *r)
 		}
 		pg_take_result(r, res);
 		PQclear(res);
+		if (p->rows > PG_MAX_ROWS) {
+			/* no need to read the rest: the connection goes */
+			pg_finish_query(r);
+			return;
+		}
 	}
 	if (pg_wait(r, EV_READ) == -1)
 		pg_finish_query(r);
@@ -236,8 +258,10 @@ pg_connected(struct check_run *r)
 	/* the attempt timer now bounds the query */
 	evtimer_del(p->timer);
 	pg_timer_add(p, r->conf.timeout_ms);
+	p->rows = 0;
 	if (PQsetnonblocking(p->conn, 1) != 0 ||
-	    !PQsendQuery(p->conn, r->conf.pg_query)) {
+	    !PQsendQuery(p->conn, r->conf.pg_query) ||
+	    !PQsetSingleRowMode(p->conn)) {
 		p->have_result = 1;
 		p->reason = HR_QUERY_ERROR;
 		pg_errtext(p->conn, p->err, sizeof(p->err));

@@ -96,8 +96,11 @@ tier_fuzz() {
 		mkdir -p "$fb/corpus/$n"
 		local seeds=regress/fuzz/corpus/$n
 		[ -d "$seeds" ] || seeds=
+		# regress/fuzz/NAME.options: more libFuzzer flags (-max_len)
+		local opts=
+		[ -f "regress/fuzz/$n.options" ] && opts=$(cat "regress/fuzz/$n.options")
 		run_item "fuzz/$n" "$fb/$n" -max_total_time="$secs" \
-		    -print_final_stats=1 "$fb/corpus/$n" $seeds
+		    -print_final_stats=1 $opts "$fb/corpus/$n" $seeds
 	done
 }
 

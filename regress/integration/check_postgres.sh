@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # postgres checks against a real PostgreSQL from Debian's packages, over
 # TCP on a loopback port: primary (pg_is_in_recovery() = f) healthy, a
-# query result mismatch, a query error, a wrong password, a refused port
+# query result mismatch, a query error, results of 10^8 rows (cut off at
+# 1000) and of one 10 MB value, a wrong password, a refused port
 # with retry_num/retry_after (measured), retries that outlast a restart, a
 # query timeout, and a streaming standby (in recovery) that must fail.
 . "$(dirname "$0")/../lib.sh"
@@ -57,6 +58,18 @@ checkrun "$T/qerr" "${pg[@]}" -q 'SELECT * FROM no_such_table' -e 1 \
 expect_verdicts "$T/qerr" "down query_error 0"
 grep -q 'postgres: query error: ERROR:  relation "no_such_table" does not exist' \
     "$T/qerr" || { cat "$T/qerr"; fail "query error text"; }
+
+log "bounded results: many rows are cut off, the first row is what counts"
+checkrun "$T/rows" "${pg[@]}" -q 'SELECT generate_series(1, 100000000)' \
+    -e 1 -i 5000 -T 3000 -r 1 -F 1 -t 2
+expect_verdicts "$T/rows" "down query_error 0"
+expect_text "$T/rows" 1 "postgres: query error: more than 1000 rows"
+checkrun "$T/rows2" "${pg[@]}" -q 'SELECT generate_series(1, 1000)' -e 1 \
+    "${common[@]}" -t 1
+expect_verdicts "$T/rows2" "up ok 0"
+checkrun "$T/wide" "${pg[@]}" -q "SELECT repeat('x', 10000000)" -e 1 \
+    -i 9000 -T 8000 -r 1 -F 1 -t 9
+expect_verdicts "$T/wide" "down query_mismatch 0"
 
 log "wrong password: a connect error with libpq's reason"
 checkrun "$T/pw" -k postgres -h 127.0.0.1 -p "$PORT" -U postgres -P wrong \
