@@ -181,6 +181,12 @@ int	config_load_buffer(const char *name, const uint8_t *buf, size_t len,
  */
 const char *config_where(const struct yaim_config *, struct cfg_pos pos,
 	    char *buf, size_t len);
+/*
+ * etcd_password set and an http:// endpoint: 1 with the warning (naming
+ * the endpoint) in buf, else 0.  See DESIGN.md section 11.
+ */
+int	config_password_warning(const struct yaim_config *, char *buf,
+	    size_t len);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
 /* "http", "tcp", ... as yaim.yml(5) spells the check's type. */

@@ -114,6 +114,27 @@ print_check(FILE *fp, const struct check_conf *chk)
 	}
 }
 
+int
+config_password_warning(const struct yaim_config *conf, char *buf,
+    size_t len)
+{
+	uint32_t	 i, n = 0, first = 0;
+
+	if (conf->etcd_password[0] == '\0')
+		return 0;
+	for (i = conf->n_endpoints; i-- > 0;)
+		if (strncasecmp(conf->endpoints[i], "http://", 7) == 0) {
+			n++;
+			first = i;
+		}
+	if (n == 0)
+		return 0;
+	snprintf(buf, len, "etcd_password is sent in clear text to %s%s; "
+	    "use https:// endpoints", conf->endpoints[first],
+	    n > 1 ? " and other http:// endpoints" : "");
+	return 1;
+}
+
 /*
  * The effective configuration, every default filled in, in the order
  * of yaim.yml(5).  The output is itself a valid configuration (with
@@ -122,7 +143,7 @@ print_check(FILE *fp, const struct check_conf *chk)
 void
 config_print(FILE *fp, const struct yaim_config *conf)
 {
-	char		 buf[YAIM_ADDRSTRLEN];
+	char		 buf[YAIM_ADDRSTRLEN], warn[CFG_URL_MAX];
 	uint32_t	 i;
 
 	print_str(fp, "", "dcs-type", conf->dcs_type);
@@ -136,6 +157,8 @@ config_print(FILE *fp, const struct yaim_config *conf)
 	    conf->interval_ms, conf->ttl_ms, conf->retry_num,
 	    conf->retry_after_ms);
 	print_str(fp, "", "etcd_user", conf->etcd_user);
+	if (config_password_warning(conf, warn, sizeof(warn)))
+		fprintf(fp, "# warning: %s\n", warn);
 	print_secret(fp, "", "etcd_password", conf->etcd_password);
 	print_str(fp, "", "etcd-ca-file", conf->etcd_ca_file);
 	print_str(fp, "", "etcd-cert-file", conf->etcd_cert_file);

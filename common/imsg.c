@@ -277,6 +277,8 @@ imsgev_write(struct imsgev *iev)
 		iev->wq_head = wb->next;
 		if (iev->wq_head == NULL)
 			iev->wq_tail = NULL;
+		/* a config message carries secrets: none left in the heap */
+		explicit_bzero(wb->buf, wb->len);
 		free(wb->buf);
 		free(wb);
 	}
@@ -382,6 +384,8 @@ imsgev_clear(struct imsgev *iev)
 		iev->wq_head = wb->next;
 		if (wb->fd != -1)
 			close(wb->fd);
+		/* a config message carries secrets: none left in the heap */
+		explicit_bzero(wb->buf, wb->len);
 		free(wb->buf);
 		free(wb);
 	}

@@ -162,6 +162,49 @@ privsep_safe_path(const char *path, char *resolved, char *err,
 	}
 }
 
+/* One file that holds a secret: root's, and only root's to read. */
+static int
+secret_file_ok(const char *path, const char *why, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) == 0)
+		return 0;
+	snprintf(err, errlen, "%s %s, so it must be owned by root and "
+	    "readable by root only, not uid %u with mode %04o; fix it with: "
+	    "chown root %s && chmod go= %s", path, why,
+	    (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777), path,
+	    path);
+	return -1;
+}
+
+int
+privsep_check_secret_files(const struct yaim_config *conf, char *err,
+    size_t errlen)
+{
+	const char	*why = NULL;
+	uint32_t	 i;
+
+	if (conf->etcd_password[0] != '\0')
+		why = "holds etcd_password";
+	else if (conf->etcd_key_file[0] != '\0')
+		why = "names etcd-key-file";
+	for (i = 0; why == NULL && i < conf->n_checks; i++)
+		if (conf->checks[i].pg_password[0] != '\0')
+			why = "holds a postgres-password";
+	if (why != NULL && conf->file[0] != '\0' &&
+	    secret_file_ok(conf->file, why, err, errlen) == -1)
+		return -1;
+	if (conf->etcd_key_file[0] != '\0' && secret_file_ok(
+	    conf->etcd_key_file, "is a private key", err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define PRIVSEP_SANITIZED	1
 #elif defined(__has_feature)

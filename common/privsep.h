@@ -46,6 +46,15 @@ int	privsep_lookup_role(const struct yaim_config *, enum privsep_role,
  */
 int	privsep_safe_path(const char *path, char *resolved, char *err,
 	    size_t errlen);
+/*
+ * Files that hold secrets (DESIGN.md section 11): the config file when it
+ * holds etcd_password, a postgres-password or an etcd-key-file, and the
+ * etcd-key-file itself, must be owned by root and neither readable nor
+ * writable by group or others.  0 ok, -1 with err naming the file, what
+ * is wrong and the fix.
+ */
+int	privsep_check_secret_files(const struct yaim_config *, char *err,
+	    size_t errlen);
 /* The parent: not dumpable, so no same-uid process can read its memory. */
 void	privsep_parent_nodump(void);
 

@@ -116,6 +116,7 @@ exec_init(struct event_base *base, const struct yaim_config *conf)
 		return -1;
 	}
 	memcpy(ex.conf, conf, sizeof(*ex.conf));
+	config_wipe(ex.conf);		/* argv is all we need */
 	/*
 	 * Commands of the old config (a reload) are killed and reaped without
 	 * an answer, so that the new config's checks can run at once.

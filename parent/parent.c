@@ -767,6 +767,27 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 	return NULL;
 }
 
+/*
+ * The children have the secrets now, and a reload reads them afresh: the
+ * parent keeps none (the imsg buffers that carried them are wiped too).
+ */
+static void
+forget_secrets(void)
+{
+	config_wipe(p.conf);
+	blobs_free(&p.blobs);
+}
+
+/* A password in clear text on the wire: loudly, at start and reload. */
+static void
+warn_password(const struct yaim_config *conf)
+{
+	char	 warn[CFG_URL_MAX];
+
+	if (config_password_warning(conf, warn, sizeof(warn)))
+		log_warnx("warning: %s", warn);
+}
+
 static void
 parent_reload(void)
 {
@@ -785,6 +806,7 @@ parent_reload(void)
 	}
 	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
 	    exec_check_paths(conf, err, sizeof(err)) == -1 ||
+	    privsep_check_secret_files(conf, err, sizeof(err)) == -1 ||
 	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
 	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
@@ -806,6 +828,7 @@ parent_reload(void)
 	p.blobs = blobs;
 	p.hold_max = fence_hold_reload(p.hold_max, fence_hold_max(
 	    conf->ttl_ms, conf->fence_margin_ms), &p.hold_max_pending);
+	warn_password(p.conf);
 	netif_reconfigure(p.conf);
 	if (exec_init(p.base, p.conf) == -1)
 		log_warnx("%s: exec checks could not be re-initialised",
@@ -813,6 +836,7 @@ parent_reload(void)
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (p.children[i].running)
 			send_config(&p.children[i]);
+	forget_secrets();
 	log_info("configuration reloaded");
 }
 
@@ -864,6 +888,14 @@ check_only(const struct parent_opts *opts)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	/*
+	 * Warnings only: -n runs as any user and on copies, where who owns
+	 * the file says little; the daemon refuses (DESIGN.md section 11).
+	 */
+	if (config_password_warning(conf, err, sizeof(err)))
+		fprintf(stderr, "yaimd: warning: %s\n", err);
+	if (privsep_check_secret_files(conf, err, sizeof(err)) == -1)
+		fprintf(stderr, "yaimd: warning: %s\n", err);
 	if (opts->verbose)
 		config_print(stdout, conf);
 	printf("configuration OK\n");
@@ -906,7 +938,8 @@ parent_main(const struct parent_opts *opts)
 	}
 	if (privsep_lookup_user(p.conf, err, sizeof(err)) == -1 ||
 	    privsep_check_chroot(p.conf->chroot, err, sizeof(err)) == -1 ||
-	    exec_check_paths(p.conf, err, sizeof(err)) == -1) {
+	    exec_check_paths(p.conf, err, sizeof(err)) == -1 ||
+	    privsep_check_secret_files(p.conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
@@ -924,6 +957,7 @@ parent_main(const struct parent_opts *opts)
 	proctitle_set("yaimd: parent");
 	log_info("starting as node %s on %s, etcd prefix %s",
 	    p.conf->nodename, p.conf->interface, p.conf->prefix);
+	warn_password(p.conf);
 
 	if ((p.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -945,6 +979,7 @@ parent_main(const struct parent_opts *opts)
 	start_child(&p.children[CHILD_DCS]);
 	send_config(&p.children[CHILD_CHECKER]);
 	send_config(&p.children[CHILD_DCS]);
+	forget_secrets();
 	send_interface_state();
 	send_peer_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up errors and SIGHUP: a missing user or chroot says what to create;
-# an exec command in an unsafe place is refused, naming the place;
+# an exec command in an unsafe place is refused, naming the place; a
+# readable file holding a secret is refused (yaimd -n warns);
 # a bad config on SIGHUP keeps the old one and logs the error; a good one
 # reaches the children; the default config file is ./yaim.yml.
 . "$(dirname "$0")/../lib.sh"
@@ -55,6 +56,44 @@ out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/gw.yml" 2>&1); rc=$?
 [ "$rc" -eq 1 ] || fail "writable chroot: exit $rc"
 echo "$out" | grep -q "must be owned by root and not writable by group or others" ||
     fail "writable chroot: unhelpful error: $out"
+
+# 2b. secrets (DESIGN.md section 11): a config holding etcd_password must
+# be root's and readable by root only; so must an etcd-key-file.  The
+# modes are set here on temporary copies, so the checkout's do not matter.
+write_cfg "$T/secret.yml" "etcd_user: yaim" "etcd_password: s3cret"
+chmod 0644 "$T/secret.yml"
+out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/secret.yml" 2>&1); rc=$?
+[ "$rc" -eq 1 ] || fail "readable secret: exit $rc"
+echo "$out" | grep -qxF "yaimd: $T/secret.yml holds etcd_password, so it must be owned by root and readable by root only, not uid 0 with mode 0644; fix it with: chown root $T/secret.yml && chmod go= $T/secret.yml" ||
+    fail "readable secret: unhelpful error: $out"
+# -n only warns (it runs anywhere, on copies), and says the rest too
+out=$(ip netns exec "$ns" "$YAIMD" -n -f "$T/secret.yml" 2>&1); rc=$?
+[ "$rc" -eq 0 ] || fail "-n with a readable secret: exit $rc"
+echo "$out" | grep -qF "yaimd: warning: $T/secret.yml holds etcd_password" ||
+    fail "-n did not warn: $out"
+echo "$out" | grep -qF "yaimd: warning: etcd_password is sent in clear text to http://127.0.0.1:9; use https:// endpoints" ||
+    fail "-n did not warn about http://: $out"
+chown nobody "$T/secret.yml"; chmod 0600 "$T/secret.yml"
+out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/secret.yml" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && echo "$out" | grep -qF "not uid $(id -u nobody) with mode 0600" ||
+    fail "secret owned by nobody: exit $rc: $out"
+chown root "$T/secret.yml"
+# a private key readable by the group
+printf 'not really a key\n' >"$T/client.key"; chmod 0640 "$T/client.key"
+write_cfg "$T/key.yml" "etcd-key-file: $T/client.key" "etcd-cert-file: $T/client.key"
+chmod 0600 "$T/key.yml"
+out=$(ip netns exec "$ns" "$YAIMD" -d -f "$T/key.yml" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && echo "$out" | grep -qxF "yaimd: $T/client.key is a private key, so it must be owned by root and readable by root only, not uid 0 with mode 0640; fix it with: chown root $T/client.key && chmod go= $T/client.key" ||
+    fail "readable key: exit $rc: $out"
+# fixed: it starts, and logs the clear-text warning loudly
+ip netns exec "$ns" "$YAIMD" -d -f "$T/secret.yml" >"$T/secret.log" 2>&1 &
+SPID=$!
+track_pid "$SPID"
+wait_until 10 grep -q "checks: 1 started" "$T/secret.log" || { cat "$T/secret.log"; fail "root-only secret refused"; }
+grep -qF "warning: etcd_password is sent in clear text to http://127.0.0.1:9" "$T/secret.log" ||
+    fail "no clear-text warning in the log"
+kill -TERM "$SPID"
+wait_until 10 bash -c "! kill -0 $SPID 2>/dev/null" || fail "no exit on SIGTERM"
 
 # 3. the default config file is ./yaim.yml
 mkdir "$T/cwd"
