@@ -61,7 +61,7 @@ grep -q 'postgres: query error: ERROR:  relation "no_such_table" does not exist'
 
 log "bounded results: many rows are cut off, the first row is what counts"
 checkrun "$T/rows" "${pg[@]}" -q 'SELECT generate_series(1, 100000000)' \
-    -e 1 -i 5000 -T 3000 -r 1 -F 1 -t 2
+    -e 1 -i 9000 -T 8000 -r 1 -F 1 -t 9
 expect_verdicts "$T/rows" "down query_error 0"
 expect_text "$T/rows" 1 "postgres: query error: more than 1000 rows"
 checkrun "$T/rows2" "${pg[@]}" -q 'SELECT generate_series(1, 1000)' -e 1 \
