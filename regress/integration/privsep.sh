@@ -90,14 +90,20 @@ done
 [ "$(proc_status "$YPID" CapBnd)" = 0000000000003000 ] || fail "parent CapBnd $(proc_status "$YPID" CapBnd)"
 [ "$(proc_status "$CHK" Uid)" != "$(proc_status "$DCS" Uid)" ] ||
     fail "checker and dcs share a uid"
-# one child cannot signal the other: from the checker's uid, a kill -0 of
-# dcs (and the other way round) is refused with EPERM
+# one child cannot signal or trace the other: from the checker's uid, a
+# kill -0 of dcs (and the other way round) is refused with EPERM, and
+# reading its /proc/PID/environ (ptrace access) with EACCES
 for pair in "$CHK:$DCS" "$DCS:$CHK"; do
 	from=${pair%%:*} to=${pair##*:}
 	out=$(setpriv --reuid "$(proc_status "$from" Uid)" \
 	    --regid "$(proc_status "$from" Gid)" --clear-groups \
 	    kill -0 "$to" 2>&1) && fail "uid of $from may signal $to"
 	echo "$out" | grep -qi 'not permitted' || fail "kill -0 $to from $from: $out"
+	# nor trace it: /proc/PID/environ needs ptrace read access
+	out=$(setpriv --reuid "$(proc_status "$from" Uid)" \
+	    --regid "$(proc_status "$from" Gid)" --clear-groups \
+	    cat "/proc/$to/environ" 2>&1) && fail "uid of $from may trace $to"
+	echo "$out" | grep -qi 'permission denied' || fail "environ of $to from $from: $out"
 done
 log "privileges as designed: parent $YPID, checker $CHK, dcs $DCS"
 
