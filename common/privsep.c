@@ -193,6 +193,8 @@ privsep_check_secret_files(const struct yaim_config *conf, char *err,
 		why = "holds etcd_password";
 	else if (conf->etcd_key_file[0] != '\0')
 		why = "names etcd-key-file";
+	else if (conf->peer_key_file[0] != '\0')
+		why = "names peer-key-file";
 	for (i = 0; why == NULL && i < conf->n_checks; i++)
 		if (conf->checks[i].pg_password[0] != '\0')
 			why = "holds a postgres-password";
@@ -202,6 +204,7 @@ privsep_check_secret_files(const struct yaim_config *conf, char *err,
 	if (conf->etcd_key_file[0] != '\0' && secret_file_ok(
 	    conf->etcd_key_file, "is a private key", err, errlen) == -1)
 		return -1;
+	/* peer-key-file itself: peersock_check_key(), as it reads it */
 	return 0;
 }
 

@@ -48,8 +48,8 @@ int	privsep_safe_path(const char *path, char *resolved, char *err,
 	    size_t errlen);
 /*
  * Files that hold secrets (DESIGN.md section 11): the config file when it
- * holds etcd_password, a postgres-password or an etcd-key-file, and the
- * etcd-key-file itself, must be owned by root and neither readable nor
+ * holds etcd_password or a postgres-password or names an etcd-key-file or
+ * a peer-key-file, and the etcd-key-file itself, must be owned by root and neither readable nor
  * writable by group or others.  0 ok, -1 with err naming the file, what
  * is wrong and the fix.
  */
