@@ -7,6 +7,8 @@
 # keeps running; an interface without an address, a taken port, peers: no
 # and SIGHUP of the peer keys.
 . "$(dirname "$0")/../lib.sh" || exit 1
+# configs naming peer-key-file must be root-only (DESIGN.md section 11)
+umask 077
 need_root
 need_cmd ip python3 ss
 setup_user
