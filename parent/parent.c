@@ -35,6 +35,7 @@
 #include "parent/parent.h"
 #include "parent/peersock.h"
 #include "parent/resolve.h"
+#include "parent/sdnotify.h"
 
 /* After a child's death, how long dcs gets to leave the cluster in order. */
 #define CHILD_DEATH_LEAVE_MS	600
@@ -670,6 +671,17 @@ send_peer_socket(void)
 	p.peer_fd = -1;
 }
 
+/* Tell the service manager, once, that we are on our way out. */
+static void
+notify_stopping(void)
+{
+	static int	 sent;
+
+	if (!sent)
+		sdnotify("STOPPING=1\nSTATUS=leaving the cluster");
+	sent = 1;
+}
+
 /* Remove our addresses, stop the children, and exit. */
 static void
 parent_finish(int code)
@@ -677,6 +689,7 @@ parent_finish(int code)
 	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
 	int		 i, j, status;
 
+	notify_stopping();
 	p.shutting_down = 1;
 	netif_shutdown();
 	exec_shutdown();
@@ -723,6 +736,7 @@ parent_shutdown(int code, uint32_t ms)
 	if (p.shutting_down)
 		return;
 	log_info("shutting down: removing addresses, releasing the lease");
+	notify_stopping();
 	p.shutting_down = 1;
 	p.exit_code = code;
 	/*
@@ -788,39 +802,33 @@ warn_password(const struct yaim_config *conf)
 		log_warnx("warning: %s", warn);
 }
 
-static void
-parent_reload(void)
+/* Load the config again; -1 and why in err if the old one stays. */
+static int
+reload_config(char *err, size_t errlen)
 {
 	struct yaim_config	*conf;
 	struct yaim_blobs	 blobs = { NULL, 0 };
 	const char		*what;
-	char			 err[1024];
 	int			 i;
 
 	log_info("reloading %s", p.opts->config);
-	if ((conf = parent_load_config(p.opts->config, err,
-	    sizeof(err))) == NULL) {
-		log_warnx("reload failed, keeping the old configuration: %s",
-		    err);
-		return;
-	}
-	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
-	    exec_check_paths(conf, err, sizeof(err)) == -1 ||
-	    privsep_check_secret_files(conf, err, sizeof(err)) == -1 ||
-	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
-	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
-		log_warnx("reload failed, keeping the old configuration: %s",
-		    err);
+	if ((conf = parent_load_config(p.opts->config, err, errlen)) == NULL)
+		return -1;
+	if (privsep_lookup_user(conf, err, errlen) == -1 ||
+	    exec_check_paths(conf, err, errlen) == -1 ||
+	    privsep_check_secret_files(conf, err, errlen) == -1 ||
+	    blobs_load(conf, &blobs, err, errlen) == -1 ||
+	    peersock_check_key(conf, &blobs, err, errlen) == -1) {
 		blobs_free(&blobs);
 		free_config(conf);
-		return;
+		return -1;
 	}
 	if ((what = immutable_change(p.conf, conf)) != NULL) {
-		log_warnx("reload failed, keeping the old configuration: "
-		    "%s cannot change while running; restart yaimd", what);
+		snprintf(err, errlen, "%s cannot change while running; "
+		    "restart yaimd", what);
 		blobs_free(&blobs);
 		free_config(conf);
-		return;
+		return -1;
 	}
 	free_config(p.conf);
 	blobs_free(&p.blobs);
@@ -837,7 +845,27 @@ parent_reload(void)
 		if (p.children[i].running)
 			send_config(&p.children[i]);
 	forget_secrets();
+	return 0;
+}
+
+/* SIGHUP; the service manager sees the reload begin and end. */
+static void
+parent_reload(void)
+{
+	char	 err[1024];
+
+	sdnotify("RELOADING=1\nSTATUS=reloading %s", p.opts->config);
+	if (reload_config(err, sizeof(err)) == -1) {
+		log_warnx("reload failed, keeping the old configuration: %s",
+		    err);
+		sdnotify("READY=1\nSTATUS=reload failed, keeping the old "
+		    "configuration: %s", err);
+		return;
+	}
 	log_info("configuration reloaded");
+	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s; "
+	    "configuration reloaded", p.conf->nodename, p.conf->interface,
+	    p.conf->prefix);
 }
 
 static void
@@ -952,7 +980,11 @@ parent_main(const struct parent_opts *opts)
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
 	log_procinit("parent");
-	if (!opts->debug && daemon(0, 0) == -1)
+	/*
+	 * Under a service manager that waits for READY=1 we stay in the
+	 * foreground: a forked daemon would not be the process it watches.
+	 */
+	if (!opts->debug && sdnotify_init() == 0 && daemon(0, 0) == -1)
 		fatal("daemon");
 	proctitle_set("yaimd: parent");
 	log_info("starting as node %s on %s, etcd prefix %s",
@@ -983,6 +1015,8 @@ parent_main(const struct parent_opts *opts)
 	send_interface_state();
 	send_peer_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));
+	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s",
+	    p.conf->nodename, p.conf->interface, p.conf->prefix);
 
 	event_base_dispatch(p.base);
 	fatalx("event loop ended");
