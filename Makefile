@@ -4,9 +4,18 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /lib/systemd/system
+INITDIR	?= $(SYSCONFDIR)/init.d
+DEFAULTDIR ?= $(SYSCONFDIR)/default
+YAIM_CONF ?= $(SYSCONFDIR)/yaim/yaim.yml
 DESTDIR	?=
 YAIM_USER ?= _yaimd
 YAIM_CHROOT ?= /var/empty/yaimd
+# what "make install" puts in SBINDIR (more programs join this list)
+SBIN_PROGS = yaimd
+# stripped like a package's binaries, unless NOSTRIP is set or
+# DEB_BUILD_OPTIONS has nostrip (dh_strip then does it, keeping -dbgsym)
+INSTALL_STRIP = $(if $(NOSTRIP)$(filter nostrip,$(DEB_BUILD_OPTIONS)),,-s)
 
 BUILD	?= build
 CC	?= cc
@@ -99,12 +108,34 @@ fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BUILD=$(FUZZ_BUILD) \
 	    bash regress/run.sh fuzz
 
-install: $(BUILD)/yaimd
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(BUILD)/yaimd $(DESTDIR)$(SBINDIR)/yaimd
-	install -m 0644 yaimd.8 $(DESTDIR)$(MANDIR)/man8/yaimd.8
-	install -m 0644 yaim.yml.5 $(DESTDIR)$(MANDIR)/man5/yaim.yml.5
+# The unit and the init script name SBINDIR and YAIM_CONF; the config and
+# /etc/default/yaimd are the operator's and never overwritten.
+INSTALL_PATHS = sed -e 's|/usr/sbin/yaimd|$(SBINDIR)/yaimd|g' \
+	    -e 's|/etc/yaim/yaim.yml|$(YAIM_CONF)|g' \
+	    -e 's|/etc/default/yaimd|$(DEFAULTDIR)/yaimd|g'
+
+install: $(SBIN_PROGS:%=$(BUILD)/%)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) \
+	    $(DESTDIR)$(dir $(YAIM_CONF))
+	for p in $(SBIN_PROGS); do \
+		install -m 0755 $(INSTALL_STRIP) $(BUILD)/$$p \
+		    $(DESTDIR)$(SBINDIR)/$$p || exit 1; \
+	done
+	for m in $(MANS); do \
+		install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || \
+		    exit 1; \
+	done
+	$(INSTALL_PATHS) init/yaimd.service >$(BUILD)/yaimd.service
+	install -m 0644 $(BUILD)/yaimd.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/yaimd.service
+	$(INSTALL_PATHS) init/yaimd.init >$(BUILD)/yaimd.init
+	install -m 0755 $(BUILD)/yaimd.init $(DESTDIR)$(INITDIR)/yaimd
+	test -e $(DESTDIR)$(DEFAULTDIR)/yaimd || \
+	    install -m 0644 init/yaimd.default $(DESTDIR)$(DEFAULTDIR)/yaimd
+	test -e $(DESTDIR)$(YAIM_CONF) || \
+	    install -m 0640 yaim.yml $(DESTDIR)$(YAIM_CONF)
 	DESTDIR="$(DESTDIR)" sh regress/setup-user.sh "$(YAIM_USER)" \
 	    "$(YAIM_CHROOT)"
 

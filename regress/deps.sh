@@ -5,7 +5,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libyaml-dev libcjson-dev libmnl-dev
 libcap-ng-dev libpq-dev libssl-dev
 etcd-server etcd-client postgresql python3 openssl iproute2 iputils-ping
-mandoc valgrind procps util-linux curl tcpdump cppcheck"
+mandoc valgrind procps util-linux curl tcpdump cppcheck systemd sysvinit-utils"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
