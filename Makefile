@@ -41,7 +41,7 @@ FUZZ_SRCS := $(sort $(wildcard regress/fuzz/fuzz_*.c))
 MANS	 = yaimd.8 yaim.yml.5
 
 .PHONY: all deps check check-cluster sanitize fuzz fuzz-build install clean \
-	lint \
+	lint check-systemd deb check-deb \
 	demo bench tests
 
 all: tests $(BUILD)/yaimd
@@ -79,6 +79,13 @@ check: deps
 check-cluster: deps
 	$(MAKE) all
 	BUILD=$(BUILD) bash regress/run.sh cluster-all
+
+# yaimd.service booted for real: a Debian root under systemd-nspawn
+# (a minute or two; the first run builds the root, ~1.5 min more)
+check-systemd:
+	sh regress/deps.sh nspawn
+	$(MAKE) all
+	BUILD=$(BUILD) bash regress/systemd/nspawn.sh
 
 lint:
 	@for m in $(MANS); do mandoc -Tlint -Wwarning $$m || exit 1; done

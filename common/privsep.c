@@ -310,6 +310,8 @@ privsep_drop(const struct yaim_config *conf)
 void
 privsep_parent_trim(int keep_exec_caps)
 {
+	int	 rc;
+
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_NET_RAW, -1) != 0)
@@ -323,8 +325,11 @@ privsep_parent_trim(int keep_exec_caps)
 	    CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_SETUID, CAP_SETGID,
 	    CAP_KILL, -1) != 0)
 		fatalx("%s: capng_updatev", __func__);
-	if (capng_apply(CAPNG_SELECT_BOTH) != 0)
-		fatalx("%s: cannot trim capabilities", __func__);
+	if ((rc = capng_apply(CAPNG_SELECT_BOTH)) != 0)
+		fatalx("%s: cannot trim capabilities (capng_apply: %d): "
+		    "does the service manager withhold CAP_NET_ADMIN or "
+		    "CAP_NET_RAW%s?", __func__, rc, keep_exec_caps ?
+		    ", CAP_SETUID, CAP_SETGID or CAP_KILL" : "");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL)
 		fatal("%s: clear ambient capabilities", __func__);

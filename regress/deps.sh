@@ -1,11 +1,21 @@
 #!/bin/sh
 # Install the Debian 12 packages yaim needs to build and test.  Idempotent.
+# usage: deps.sh [nspawn] [deb]
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libyaml-dev libcjson-dev libmnl-dev
 libcap-ng-dev libpq-dev libssl-dev
 etcd-server etcd-client postgresql python3 openssl iproute2 iputils-ping
 mandoc valgrind procps util-linux curl tcpdump cppcheck systemd sysvinit-utils"
+# Named targets need more: "deps.sh nspawn" (make check-systemd),
+# "deps.sh deb" (make deb, make check-deb).
+for extra; do
+	case $extra in
+	nspawn) PKGS="$PKGS mmdebstrap systemd-container" ;;
+	deb) PKGS="$PKGS mmdebstrap debhelper devscripts lintian fakeroot" ;;
+	*) echo "deps: unknown group $extra" >&2; exit 2 ;;
+	esac
+done
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
