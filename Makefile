@@ -87,6 +87,21 @@ check-systemd:
 	$(MAKE) all
 	BUILD=$(BUILD) bash regress/systemd/nspawn.sh
 
+# The Debian package, built from a copy of the tree (the build writes
+# beside its source directory): $(BUILD)/deb/yaimd_*.deb, then lintian.
+DEB_DIR = $(abspath $(BUILD))/deb
+deb:
+	sh regress/deps.sh deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp -P --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on warning,error $(DEB_DIR)/*.changes
+
+# The package installed into a fresh Debian root, yaimd -n there, purged
+check-deb: deb
+	BUILD=$(BUILD) bash regress/systemd/deb.sh
+
 lint:
 	@for m in $(MANS); do mandoc -Tlint -Wwarning $$m || exit 1; done
 
