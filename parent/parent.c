@@ -939,6 +939,7 @@ parent_main(const struct parent_opts *opts)
 		NULL
 	};
 	char				 err[1024];
+	int				 managed;
 
 	if (opts->check_only)
 		return check_only(opts);
@@ -984,7 +985,8 @@ parent_main(const struct parent_opts *opts)
 	 * Under a service manager that waits for READY=1 we stay in the
 	 * foreground: a forked daemon would not be the process it watches.
 	 */
-	if (!opts->debug && sdnotify_init() == 0 && daemon(0, 0) == -1)
+	managed = sdnotify_init() != 0;
+	if (!opts->debug && !managed && daemon(0, 0) == -1)
 		fatal("daemon");
 	proctitle_set("yaimd: parent");
 	log_info("starting as node %s on %s, etcd prefix %s",

@@ -32,7 +32,7 @@ start_etcd init "$ns"
 P=/service/yaim/
 ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
 track_pid $!
-wait_until 5 test -s "$T/port" || fail "tcp listener"
+wait_until 20 test -s "$T/port" || fail "tcp listener"
 conf() {	# conf TCP-PORT: the config the init script starts with
 	cat >"$T/etc/yaim/yaim.yml" <<EOT
 dcs-clustername: yaim

@@ -18,7 +18,7 @@ start_etcd sdn "$ns"
 P=/service/yaim/
 ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
 track_pid $!
-wait_until 5 test -s "$T/port" || fail "tcp listener"
+wait_until 20 test -s "$T/port" || fail "tcp listener"
 cat >"$T/y.yml" <<EOT
 dcs-clustername: yaim
 dcs-namespace: service
@@ -39,18 +39,22 @@ up() { ip -n "$ns" -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/'; }
 msgs() { cat "$T/notify" 2>/dev/null; }
 nmsgs() { msgs | wc -l; }
 
-# run_one SOCKET-NAME: the whole life of one yaimd under a stand-in manager
+# run_one SOCKET-NAME [OPTION]: the whole life of one yaimd under a
+# stand-in manager
 run_one() {
-	local sock=$1 y kid
+	local sock=$1 y kid lpid
+	shift
 	rm -f "$T/notify" "$T/notify.ready"
 	# in the namespace: abstract names belong to a network namespace
+	case $sock in /*) rm -f "$sock" ;; esac
 	ip netns exec "$ns" python3 "$TOP/regress/tools/notifylisten.py" \
 	    "$sock" "$T/notify" 60 &
-	track_pid $!
-	wait_until 5 test -e "$T/notify.ready" || fail "notify listener"
-	log "NOTIFY_SOCKET=$sock"
+	lpid=$!
+	track_pid "$lpid"
+	wait_until 20 test -e "$T/notify.ready" || fail "notify listener"
+	log "NOTIFY_SOCKET=$sock $*"
 	# no -d: without a service manager yaimd would daemonize here
-	NOTIFY_SOCKET=$sock ip netns exec "$ns" "$YAIMD" -f "$T/y.yml" \
+	NOTIFY_SOCKET=$sock ip netns exec "$ns" "$YAIMD" "$@" -f "$T/y.yml" \
 	    >"$T/yaimd.out" 2>&1 &
 	y=$!
 	track_pid "$y"
@@ -94,9 +98,11 @@ run_one() {
 	[ "$(nmsgs)" -eq 6 ] || fail "more than 6 messages: $(msgs)"
 	up && fail "198.18.0.1 left on the interface"
 	[ -z "$(etcdctl_ get --prefix "${P}nodes/")" ] || fail "node key left in etcd"
+	kill "$lpid"
 	return 0
 }
 
 run_one "@yaimt-notify-$$"
 run_one "$T/notify.sock"
+run_one "$T/notify.sock" -d	# in the foreground anyway: notifies all the same
 echo "sdnotify: ok"
