@@ -54,6 +54,9 @@ conf "$(cat "$T/port")"
 etcdctl_ put "${P}ips/198.18.0.1" x >/dev/null
 init() { ip netns exec "$ns" "$INIT" "$@"; }
 pid() { cat "$T/yaimd.pid" 2>/dev/null; }
+# start-stop-daemon's yaimd is not ours to track_pid: on a failure, stop
+# whatever the pid file names (run before the namespace goes)
+cleanup_add 'p=$(pid); [ -n "$p" ] && kill -TERM "$p" && sleep 3; kill -KILL "$p"'
 up() { ip -n "$ns" -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/'; }
 # the pid file's process exists and is yaimd's parent
 running() { [ -n "$(pid)" ] && [ "$(cat "/proc/$(pid)/comm" 2>/dev/null)" = "yaimd: parent" ]; }
