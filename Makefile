@@ -157,7 +157,7 @@ install: $(SBIN_PROGS:%=$(BUILD)/%)
 	test -e $(DESTDIR)$(DEFAULTDIR)/yaimd || \
 	    install -m 0644 init/yaimd.default $(DESTDIR)$(DEFAULTDIR)/yaimd
 	test -e $(DESTDIR)$(YAIM_CONF) || \
-	    install -m 0640 yaim.yml $(DESTDIR)$(YAIM_CONF)
+	    install -m 0600 yaim.yml $(DESTDIR)$(YAIM_CONF)
 	DESTDIR="$(DESTDIR)" sh regress/setup-user.sh "$(YAIM_USER)" \
 	    "$(YAIM_CHROOT)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make install with DESTDIR and PREFIX: the stripped binary (unstripped
 # with NOSTRIP=1), both man pages, the systemd unit and the init script
-# (naming SBINDIR and the config), /etc/default/yaimd, the config (0640,
+# (naming SBINDIR and the config), /etc/default/yaimd, the config (0600,
 # never overwritten) and the empty root-owned chroot directory land under
 # DESTDIR; the users (_yaimd-checker, _yaimd-dcs, _yaimd-exec) are created
 # on the real system only (without DESTDIR), as regress's setup_user shows.
@@ -28,7 +28,7 @@ sh -n "$dest/etc/init.d/yaimd" || fail "init script syntax"
 grep -q '^### BEGIN INIT INFO' "$dest/etc/init.d/yaimd" || fail "no LSB header"
 [ -f "$dest/etc/default/yaimd" ] || fail "no /etc/default/yaimd"
 conf=$dest/etc/yaim/yaim.yml
-[ "$(stat -c '%u %a' "$conf" 2>/dev/null)" = "0 640" ] || fail "config not root 0640"
+[ "$(stat -c '%u %a' "$conf" 2>/dev/null)" = "0 600" ] || fail "config not root 0600"
 cmp -s "$conf" "$TOP/yaim.yml" || fail "config is not the example"
 echo "# mine" >>"$conf"
 echo "# mine" >>"$dest/etc/default/yaimd"

@@ -33,8 +33,11 @@ cp "$deb" "$ROOT/tmp/yaimd.deb"
 chroot "$ROOT" dpkg -i /tmp/yaimd.deb >"$T/dpkg.log" 2>&1 ||
     { cat "$T/dpkg.log"; fail "dpkg -i"; }
 log "installed in $((SECONDS - t0)) s"
-chroot "$ROOT" getent passwd _yaimd | grep -q ':/var/empty/yaimd:/usr/sbin/nologin$' ||
-    fail "no system user _yaimd"
+for r in checker dcs exec; do
+	chroot "$ROOT" getent passwd "_yaimd-$r" |
+	    grep -q ':/var/empty/yaimd:/usr/sbin/nologin$' || fail "no system user _yaimd-$r"
+	chroot "$ROOT" getent group "_yaimd-$r" >/dev/null || fail "no group _yaimd-$r"
+done
 [ "$(stat -c '%u %a' "$ROOT/var/empty/yaimd")" = "0 755" ] || fail "chroot directory"
 [ -x "$ROOT/usr/sbin/yaimd" ] || fail "no /usr/sbin/yaimd"
 [ ! -e "$ROOT/etc/yaim/yaim.yml" ] || fail "the package installed a config"
@@ -63,7 +66,7 @@ wait_until 20 test -s "$T/port" || fail "tcp listener"
 sed -e "s|http://127.0.0.1:2379|$ETCD_ENDPOINT|" -e 's|^interface: eth0 |interface: vip0 |' \
     -e 's|^checker-type: http|checker-type: tcp\ntcp-host: 127.0.0.1\ntcp-port: '"$(cat "$T/port")"'|' \
     -e '/^http-/d' "$ROOT/usr/share/doc/yaimd/examples/yaim.yml" >"$ROOT/etc/yaim/yaim.yml"
-chmod 0640 "$ROOT/etc/yaim/yaim.yml"
+chmod 0600 "$ROOT/etc/yaim/yaim.yml"
 in_root yaimd -n -f /etc/yaim/yaim.yml >"$T/n.out" 2>&1 || { cat "$T/n.out"; fail "yaimd -n"; }
 grep -qx "configuration OK" "$T/n.out" || fail "yaimd -n: $(cat "$T/n.out")"
 in_root systemctl start yaimd.service ||
@@ -84,5 +87,5 @@ if [ -s "$T/diff" ]; then
 	cat "$T/diff"
 	fail "the purge left files behind"
 fi
-grep -q '^_yaimd:' "$ROOT/etc/passwd" || fail "the system user went"
+grep -q '^_yaimd-dcs:' "$ROOT/etc/passwd" || fail "the system users went"
 echo "deb: ok"
