@@ -1,6 +1,7 @@
 /*
  * etcd v3 client over the JSON gateway: libcurl multi driven by libevent.
- * See etcd.h for the contract.  Bodies and decoding live in etcd_json.c.
+ * See etcd.h for the contract.  Bodies and decoding live in etcd_json.c, the
+ * watch stream in etcd_watch.c, what they share in etcd_int.h.
  *
  * Every attempt is a fresh easy handle on the endpoint current at that
  * moment (the multi handle keeps the connections).  Results are delivered
@@ -30,107 +31,14 @@
 #include "evcurl.h"
 #include "log.h"
 #include "proto.h"
-#include "etcd.h"
-#include "etcd_json.h"
-
-#define ERR_MAX		512
-#define TOKEN_MAX	4096
-
-enum req_state {
-	REQ_IDLE,		/* waiting for auth or a retry timer */
-	REQ_RUNNING,		/* an easy handle is in the multi handle */
-	REQ_DONE
-};
-
-/* Outcome of one attempt. */
-enum attempt_verdict {
-	V_OK,			/* deliver the decoded reply */
-	V_FINAL,		/* deliver an error, no retry */
-	V_RETRY,		/* endpoint failed: next endpoint, retry */
-	V_REAUTH		/* token rejected: authenticate, retry */
-};
-
-struct obj {
-	TAILQ_ENTRY(obj)	 entry;
-	size_t			 len;
-	char			 data[];
-};
-
-struct etcd_req {
-	TAILQ_ENTRY(etcd_req)	 entry;		/* c->reqs */
-	TAILQ_ENTRY(etcd_req)	 wait_entry;	/* c->auth_wait */
-	struct etcd_client	*c;
-	enum etcd_reply_kind	 kind;
-	const char		*path;
-	struct etcd_buf		 body;
-	etcd_cb			 cb;
-	void			*arg;
-	enum req_state		 state;
-	int			 waiting_auth;
-	int			 internal;	/* the auth request */
-	int			 in_callback;
-	int			 cancelled;
-	unsigned		 attempts;
-	int			 reauthed;
-	size_t			 ep;		/* endpoint of this attempt */
-	uint64_t		 sent_ms;
-	CURL			*easy;
-	struct curl_slist	*headers;
-	char			 curlerr[CURL_ERROR_SIZE];
-	struct etcd_buf		 resp;
-	int			 too_big;
-	struct event		*timer;		/* retry, deferred failure */
-	char			 pending_err[ERR_MAX];
-	enum etcd_status	 pending_status;
-
-	/* watch only */
-	int			 is_watch;
-	int			 created;
-	uint32_t		 silence_ms;
-	etcd_watch_event_cb	 event_cb;
-	struct etcd_splitter	 split;
-	char			 split_err[128];
-	TAILQ_HEAD(, obj)	 objs;
-	size_t			 queued;	/* bytes in objs */
-	struct event		*deliver;
-	struct event		*silence;
-};
-
-struct etcd_watch {
-	struct etcd_req	req;		/* must be first */
-};
-
-struct etcd_client {
-	struct event_base		*base;
-	const struct yaim_config	*conf;
-	struct evcurl			 curl;
-	struct curl_blob		 ca, cert, key;
-	int				 has_ca, has_cert, has_key;
-	struct curl_slist		*resolve;
-	size_t				 n_ep;
-	size_t				 cur_ep;
-	char				 user[CFG_NAME_MAX];
-	char				 password[CFG_STR_MAX];
-	int				 use_auth;
-	char				*token;
-	struct etcd_req			*auth_req;
-	TAILQ_HEAD(, etcd_req)		 reqs;
-	TAILQ_HEAD(, etcd_req)		 auth_wait;
-	void				(*ep_cb)(const char *, void *);
-	void				*ep_arg;
-	struct event			*ep_ev;
-};
+#include "etcd_int.h"
 
 static void	attempt_start(struct etcd_req *);
-static void	msgf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-static void	req_finish(struct etcd_req *, enum etcd_status,
-		    const char *, const struct etcd_reply *);
 static void	check_multi_info(void *);
 static void	auth_start(struct etcd_client *);
 
 /* snprintf without gcc's truncation warnings: truncation is fine here. */
-static void
+void
 msgf(char *out, size_t len, const char *fmt, ...)
 {
 	va_list	ap;
@@ -189,15 +97,13 @@ etcd_client_on_endpoint_change(struct etcd_client *c,
 	c->ep_arg = arg;
 }
 
-static void
-watch_break(struct etcd_req *, const char *);
 
 /*
  * The endpoint ep failed.  If it is still the current one, move on, break
  * the established watches there (their stream may be as dead) and tell
  * the user.
  */
-static void
+void
 endpoint_failed(struct etcd_client *c, size_t ep, const char *why)
 {
 	struct etcd_req	*r;
@@ -224,8 +130,6 @@ endpoint_failed(struct etcd_client *c, size_t ep, const char *why)
 
 /* ---- requests ---- */
 
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg);
 
 static int
 attempt_setup(struct etcd_req *r)
@@ -291,7 +195,7 @@ attempt_setup(struct etcd_req *r)
 	return 0;
 }
 
-static void
+void
 attempt_cleanup(struct etcd_req *r)
 {
 	struct obj	*o;
@@ -320,7 +224,7 @@ attempt_cleanup(struct etcd_req *r)
 	}
 }
 
-static void
+void
 req_free(struct etcd_req *r)
 {
 	struct etcd_client	*c = r->c;
@@ -401,7 +305,7 @@ attempt_start(struct etcd_req *r)
 	}
 }
 
-static struct etcd_req *
+struct etcd_req *
 req_new(struct etcd_client *c, enum etcd_reply_kind kind, const char *path,
     etcd_cb cb, void *arg, size_t size)
 {
@@ -425,7 +329,7 @@ req_new(struct etcd_client *c, enum etcd_reply_kind kind, const char *path,
 }
 
 /* Called by the public request functions once the body is built. */
-static struct etcd_req *
+struct etcd_req *
 req_submit(struct etcd_req *r, int body_rc)
 {
 	int	saved;
@@ -441,7 +345,7 @@ req_submit(struct etcd_req *r, int body_rc)
 }
 
 /* Deliver the final outcome and free the request. */
-static void
+void
 req_finish(struct etcd_req *r, enum etcd_status st, const char *err,
     const struct etcd_reply *rep)
 {
@@ -489,7 +393,7 @@ etcd_req_cancel(struct etcd_req *r)
 /* ---- classification of one attempt ---- */
 
 
-static void
+void
 describe_curl_error(struct etcd_req *r, CURLcode rc, char *out, size_t len)
 {
 	const char	*ep = r->c->conf->endpoints[r->ep];
@@ -528,7 +432,7 @@ is_token_error(const struct etcd_reply *rep)
 }
 
 /* etcd's error object: what to do with it. */
-static enum attempt_verdict
+enum attempt_verdict
 judge_etcd_error(struct etcd_req *r, const struct etcd_reply *rep,
     long http, enum etcd_status *st, char *out, size_t len)
 {
@@ -557,7 +461,7 @@ judge_etcd_error(struct etcd_req *r, const struct etcd_reply *rep,
 	return V_FINAL;
 }
 
-static enum attempt_verdict
+enum attempt_verdict
 judge_attempt(struct etcd_req *r, CURLcode rc, struct etcd_reply *rep,
     enum etcd_status *st, char *out, size_t len)
 {
@@ -603,7 +507,7 @@ judge_attempt(struct etcd_req *r, CURLcode rc, struct etcd_reply *rep,
 }
 
 /* After a failed attempt: retry later, or give up. */
-static void
+void
 retry_or_fail(struct etcd_req *r, enum etcd_status st, const char *msg)
 {
 	const struct yaim_config	*conf = r->c->conf;
@@ -621,7 +525,7 @@ retry_or_fail(struct etcd_req *r, enum etcd_status st, const char *msg)
 	evtimer_add(r->timer, &tv);
 }
 
-static void
+void
 reauth(struct etcd_req *r)
 {
 	struct etcd_client	*c = r->c;
@@ -636,7 +540,6 @@ reauth(struct etcd_req *r)
 	attempt_start(r);
 }
 
-static void	watch_done(struct etcd_req *, CURLcode);
 static void	auth_request_done(struct etcd_req *, CURLcode);
 
 static void
@@ -797,331 +700,6 @@ auth_start(struct etcd_client *c)
 	attempt_start(r);
 }
 
-/* ---- watch ---- */
-
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg);
-
-static int
-queue_obj(const char *obj, size_t len, void *arg)
-{
-	struct etcd_req	*r = arg;
-	struct obj	*o;
-
-	/* libcurl may deliver many writes before we get to the messages */
-	if (len > ETCD_MAX_WATCH_QUEUE - r->queued) {
-		msgf(r->split_err, sizeof(r->split_err), "watch stream: more "
-		    "than %u bytes of messages waiting", ETCD_MAX_WATCH_QUEUE);
-		return -1;
-	}
-	if ((o = malloc(sizeof(*o) + len)) == NULL)
-		return -1;
-	r->queued += len;
-	o->len = len;
-	memcpy(o->data, obj, len);
-	TAILQ_INSERT_TAIL(&r->objs, o, entry);
-	event_active(r->deliver, 0, 0);
-	return 0;
-}
-
-static size_t
-write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct etcd_req	*r = arg;
-	size_t		 n = size * nmemb;
-	long		 http = 0;
-
-	if (r->is_watch) {
-		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
-		if (http == 200) {
-			if (etcd_splitter_feed(&r->split, data, n, queue_obj,
-			    r, r->split_err, sizeof(r->split_err)) != 0) {
-				if (r->split_err[0] == '\0')
-					msgf(r->split_err,
-					    sizeof(r->split_err),
-					    "out of memory");
-				return 0;
-			}
-			return n;
-		}
-		/* an error body: keep it for watch_done */
-	}
-	if (r->resp.len + n > ETCD_MAX_REPLY) {
-		r->too_big = 1;
-		return 0;
-	}
-	if (r->resp.cap < r->resp.len + n + 1) {
-		size_t	 ncap = r->resp.cap ? r->resp.cap : 4096;
-		char	*p;
-
-		while (ncap < r->resp.len + n + 1)
-			ncap *= 2;
-		if ((p = realloc(r->resp.data, ncap)) == NULL)
-			return 0;
-		r->resp.data = p;
-		r->resp.cap = ncap;
-	}
-	memcpy(r->resp.data + r->resp.len, data, n);
-	r->resp.len += n;
-	r->resp.data[r->resp.len] = '\0';
-	return n;
-}
-
-/* Final status of a watch, then free it. */
-static void
-watch_end(struct etcd_req *r, enum etcd_status st, const char *msg,
-    const struct etcd_reply *rep)
-{
-	req_finish(r, st, msg, rep);
-}
-
-static void
-watch_break(struct etcd_req *r, const char *why)
-{
-	char	msg[ERR_MAX];
-
-	msgf(msg, sizeof(msg), "watch broken: %s", why);
-	watch_end(r, ETCD_BROKEN, msg, NULL);
-}
-
-/* One message of an established or starting watch. */
-static int
-watch_message(struct etcd_req *r, const struct obj *o)
-{
-	struct etcd_reply	 rep;
-	const char		*ep = r->c->conf->endpoints[r->ep];
-	char			 derr[256], msg[ERR_MAX];
-	struct timeval		 tv;
-	int			 done = 0;
-
-	tv = ms_to_tv(r->created ? r->silence_ms : r->c->conf->etcd_timeout_ms);
-	evtimer_add(r->silence, &tv);
-	if (etcd_decode_reply(ETCD_REPLY_WATCH, o->data, o->len, &rep, derr,
-	    sizeof(derr)) == -1) {
-		msgf(msg, sizeof(msg), "etcd %s: bad watch message: %s",
-		    ep, derr);
-		watch_break(r, msg);
-		done = 1;
-	} else if (rep.is_error) {
-		msgf(msg, sizeof(msg), "etcd %s: %s", ep, rep.message);
-		if (!r->created) {
-			enum etcd_status st;
-			enum attempt_verdict v;
-
-			/* same rules as a unary error */
-			v = judge_etcd_error(r, &rep, rep.http_code, &st, msg,
-			    sizeof(msg));
-			if (v == V_RETRY) {
-				attempt_cleanup(r);
-				endpoint_failed(r->c, r->ep, msg);
-				retry_or_fail(r, st, msg);
-			} else if (v == V_REAUTH && !r->reauthed) {
-				attempt_cleanup(r);
-				reauth(r);
-			} else
-				watch_end(r, st, msg, &rep);
-		} else
-			watch_break(r, msg);
-		done = 1;
-	} else if (rep.canceled && !r->created && r->c->use_auth &&
-	    !r->reauthed && strstr(rep.cancel_reason, "invalid auth token")) {
-		/* etcd creates and cancels at once a watch with a bad token */
-		log_debug("etcd %s: watch refused the token; authenticating "
-		    "again", ep);
-		attempt_cleanup(r);
-		reauth(r);
-		done = 1;
-	} else if (rep.canceled) {
-		if (rep.compact_revision > 0) {
-			msgf(msg, sizeof(msg), "etcd %s: watch start "
-			    "revision compacted (compact revision %lld)", ep,
-			    (long long)rep.compact_revision);
-			watch_end(r, ETCD_COMPACTED, msg, &rep);
-		} else {
-			msgf(msg, sizeof(msg), "etcd %s: watch canceled%s%s",
-			    ep, rep.cancel_reason[0] ? ": " : "",
-			    rep.cancel_reason);
-			watch_end(r, ETCD_CANCELED, msg, &rep);
-		}
-		done = 1;
-	} else if (rep.created) {
-		if (!r->created) {
-			r->created = 1;
-			tv = ms_to_tv(r->silence_ms);
-			evtimer_add(r->silence, &tv);
-			r->in_callback = 1;
-			if (r->cb != NULL) {
-				struct etcd_result res;
-
-				memset(&res, 0, sizeof(res));
-				res.status = ETCD_OK;
-				res.error = "";
-				res.endpoint = ep;
-				res.revision = rep.revision;
-				res.watch_id = rep.watch_id;
-				res.sent_ms = r->sent_ms;
-				r->cb(&res, r->arg);
-			}
-			r->in_callback = 0;
-		}
-	} else if (r->created) {
-		r->in_callback = 1;
-		if (r->event_cb != NULL)
-			r->event_cb(rep.events, rep.n_events, rep.revision,
-			    r->arg);
-		r->in_callback = 0;
-	}
-	etcd_reply_free(&rep);
-	if (!done && r->cancelled) {
-		req_free(r);
-		done = 1;
-	}
-	return done;
-}
-
-static void
-watch_deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct etcd_req	*r = arg;
-	struct obj	*o;
-
-	(void)fd;
-	(void)what;
-	while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
-		TAILQ_REMOVE(&r->objs, o, entry);
-		r->queued -= o->len;
-		if (watch_message(r, o)) {
-			free(o);
-			return;		/* r is gone or restarted */
-		}
-		free(o);
-	}
-}
-
-static void
-watch_silence(evutil_socket_t fd, short what, void *arg)
-{
-	struct etcd_req	*r = arg;
-	char		 msg[ERR_MAX];
-	struct etcd_client	*c = r->c;
-	size_t			 ep = r->ep;
-
-	(void)fd;
-	(void)what;
-	if (!r->created) {
-		msgf(msg, sizeof(msg), "etcd %s: timed out (watch not "
-		    "created)", c->conf->endpoints[ep]);
-		attempt_cleanup(r);
-		endpoint_failed(c, ep, msg);
-		retry_or_fail(r, ETCD_ERROR, msg);
-		return;
-	}
-	msgf(msg, sizeof(msg), "etcd %s: no watch message for %u ms",
-	    c->conf->endpoints[ep], r->silence_ms);
-	watch_break(r, msg);
-	endpoint_failed(c, ep, msg);
-}
-
-/* The stream ended (transfer done). */
-static void
-watch_done(struct etcd_req *r, CURLcode rc)
-{
-	struct etcd_reply	rep;
-	enum etcd_status	st;
-	enum attempt_verdict	v;
-	char			msg[ERR_MAX];
-
-	/* Messages queued before the end go first. */
-	if (!TAILQ_EMPTY(&r->objs)) {
-		struct obj *o;
-
-		while ((o = TAILQ_FIRST(&r->objs)) != NULL) {
-			TAILQ_REMOVE(&r->objs, o, entry);
-			r->queued -= o->len;
-			if (watch_message(r, o)) {
-				free(o);
-				return;
-			}
-			free(o);
-		}
-	}
-	if (r->split_err[0] != '\0') {
-		msgf(msg, sizeof(msg), "etcd %s: %s",
-		    r->c->conf->endpoints[r->ep], r->split_err);
-		watch_break(r, msg);
-		return;
-	}
-	if (r->created) {
-		struct etcd_client *c = r->c;
-		size_t ep = r->ep;
-
-		if (rc != CURLE_OK)
-			describe_curl_error(r, rc, msg, sizeof(msg));
-		else
-			msgf(msg, sizeof(msg), "etcd %s: watch stream "
-			    "ended", c->conf->endpoints[ep]);
-		watch_break(r, msg);
-		endpoint_failed(c, ep, msg);
-		return;
-	}
-	/* Not established: the unary rules apply to an error body. */
-	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
-	if (rc == CURLE_OK && r->resp.len == 0 && v != V_REAUTH) {
-		/* a 200 stream: its messages went to the splitter */
-		msgf(msg, sizeof(msg), "etcd %s: watch stream ended before"
-		    " the watch was created", r->c->conf->endpoints[r->ep]);
-		v = V_RETRY;
-		st = ETCD_ERROR;
-	}
-	switch (v) {
-	case V_REAUTH:
-		attempt_cleanup(r);
-		if (!r->reauthed)
-			reauth(r);
-		else
-			req_finish(r, ETCD_AUTH_FAILED, msg, NULL);
-		break;
-	case V_RETRY:
-		attempt_cleanup(r);
-		endpoint_failed(r->c, r->ep, msg);
-		retry_or_fail(r, st, msg);
-		break;
-	default:
-		req_finish(r, st, msg, NULL);
-		break;
-	}
-	etcd_reply_free(&rep);
-}
-
-struct etcd_watch *
-etcd_watch_start(struct etcd_client *c, const struct etcd_watch_opts *o,
-    etcd_watch_event_cb event_cb, etcd_cb status_cb, void *arg)
-{
-	struct etcd_req	*r;
-
-	r = req_new(c, ETCD_REPLY_WATCH, "/v3/watch", status_cb, arg,
-	    sizeof(struct etcd_watch));
-	if (r == NULL)
-		return NULL;
-	r->is_watch = 1;
-	r->event_cb = event_cb;
-	r->silence_ms = o->silence_ms ? o->silence_ms : ETCD_WATCH_SILENCE_MS;
-	r->deliver = event_new(c->base, -1, 0, watch_deliver, r);
-	r->silence = evtimer_new(c->base, watch_silence, r);
-	if (r->deliver == NULL || r->silence == NULL) {
-		req_free(r);
-		errno = ENOMEM;
-		return NULL;
-	}
-	return (struct etcd_watch *)req_submit(r,
-	    etcd_encode_watch_create(&r->body, o));
-}
-
-void
-etcd_watch_stop(struct etcd_watch *w)
-{
-	etcd_req_cancel(w != NULL ? &w->req : NULL);
-}
 
 /* ---- public request functions ---- */
 
