@@ -15,6 +15,8 @@
 #include "addr.h"
 #include "dcs/assign.h"
 
+#include "check.h"
+
 #define MAXN		16	/* name universe: healthy and dead nodes */
 #define MAXM		64
 #define NONE		(-1)
@@ -31,21 +33,6 @@ static const char *universe[MAXN] = {
 	"dead-mike", "dead-november", "dead-oscar", "dead-papa",
 };
 #define DEAD0	12	/* universe[DEAD0..] are never healthy in sims */
-
-static int	 failures;
-static char	 context[256];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		if (failures <= 30) {					\
-			printf("FAIL %s:%d [%s] ", __func__, __LINE__,	\
-			    context);					\
-			printf(__VA_ARGS__);				\
-			printf("\n");					\
-		}							\
-	}								\
-} while (0)
 
 static uint64_t
 rnd(uint64_t *s)
@@ -545,7 +532,7 @@ test_exhaustive(void)
 		for (m = 0; m <= 40; m++)
 			for (s = 0; s < S_MAX; s++)
 				for (seed = 0; seed < 4; seed++) {
-					snprintf(context, sizeof(context),
+					CHECK_CONTEXT(
 					    "N=%zu M=%zu start=%d seed=%d",
 					    n, m, s, seed);
 					world_init(&w, n, m,
@@ -575,7 +562,7 @@ test_one_round(void)
 
 	for (n = 1; n <= 8; n++)
 		for (m = 0; m <= 40; m++) {
-			snprintf(context, sizeof(context), "N=%zu M=%zu", n, m);
+			CHECK_CONTEXT("N=%zu M=%zu", n, m);
 			world_init(&w, n, m, n * 100 + m);
 			CHECK(fixpoint(&w) <= 1, "empty start needs > 1 round");
 			check_fixpoint(&w);
@@ -611,7 +598,7 @@ test_join(void)
 	for (n = 1; n <= 7; n++)
 		for (m = 0; m <= 40; m++)
 			for (seed = 0; seed < 3; seed++) {
-				snprintf(context, sizeof(context),
+				CHECK_CONTEXT(
 				    "join N=%zu+1 M=%zu seed %d", n, m, seed);
 				world_init(&w, n, m, n * 31 + m * 7 +
 				    (size_t)seed);
@@ -647,7 +634,7 @@ test_leave(void)
 	for (n = 2; n <= 8; n++)
 		for (m = 0; m <= 40; m++)
 			for (seed = 0; seed < 4; seed++) {
-				snprintf(context, sizeof(context),
+				CHECK_CONTEXT(
 				    "leave N=%zu M=%zu seed %d", n, m, seed);
 				world_init(&w, n, m, n * 17 + m * 3 +
 				    (size_t)seed);
@@ -697,8 +684,7 @@ test_pool_change(void)
 	for (n = 1; n <= 8; n++)
 		for (m = 0; m + 3 <= 40; m++)
 			for (k = 1; k <= 3; k++) {
-				snprintf(context, sizeof(context),
-				    "pool N=%zu M=%zu+%zu", n, m, k);
+				CHECK_CONTEXT("pool N=%zu M=%zu+%zu", n, m, k);
 				world_init(&w, n, m + k, n * 5 + m + k);
 				w.m = m;
 				set_start(&w, S_RANDOM);
@@ -741,7 +727,7 @@ test_all_states(void)
 			for (states = 1, i = 0; i < m; i++)
 				states *= alpha;
 			for (st = 0; st < states; st++) {
-				snprintf(context, sizeof(context),
+				CHECK_CONTEXT(
 				    "all N=%zu M=%zu state %zu", n, m, st);
 				world_init(&w, n, m, st * 13 + n);
 				for (i = 0, x = st; i < m; i++, x /= alpha) {
@@ -871,7 +857,7 @@ test_permutations(void)
 				states *= n + 2;
 			for (st = 0; st < states; st++)
 				for (s = 0; s < n; s++) {
-					snprintf(context, sizeof(context),
+					CHECK_CONTEXT(
 					    "perm N=%zu M=%zu st %zu self %zu",
 					    n, m, st, s);
 					checks += perm_case(n, m, st, s);
@@ -889,7 +875,7 @@ test_trap_220(void)
 	struct answer	 a;
 	size_t		 i, count[3] = { 0 }, nrel = 0, nclaim = 0;
 
-	snprintf(context, sizeof(context), "2/2/0");
+	snprintf(check_context, sizeof(check_context), "2/2/0");
 	world_init(&w, 3, 4, 42);
 	w.holder[0] = w.holder[1] = 0;
 	w.holder[2] = w.holder[3] = 1;
@@ -923,7 +909,7 @@ test_refusals_global(void)
 		for (m = 0; m <= 24; m++)
 			for (seed = 0; seed < 6; seed++) {
 				rate = seed % 3 + 1;
-				snprintf(context, sizeof(context),
+				CHECK_CONTEXT(
 				    "refuse-all N=%zu M=%zu seed %d", n, m,
 				    seed);
 				world_init(&w, n, m, n * 7 + m * 131 +
@@ -962,7 +948,7 @@ test_refusals_local(void)
 	for (n = 1; n <= 6; n++)
 		for (m = 0; m <= 24; m++)
 			for (seed = 0; seed < 12; seed++) {
-				snprintf(context, sizeof(context),
+				CHECK_CONTEXT(
 				    "refuse-own N=%zu M=%zu seed %d", n, m,
 				    seed);
 				world_init(&w, n, m, n * 11 + m * 37 +
@@ -1009,7 +995,7 @@ test_edges(void)
 	const char		*nodes[3] = { "b", NULL, "a" };
 	const char		*desired[4];
 
-	snprintf(context, sizeof(context), "edges");
+	snprintf(check_context, sizeof(check_context), "edges");
 	memset(&v, 0, sizeof(v));
 	memset(&r, 0, sizeof(r));
 	r.claim = claim;
@@ -1065,7 +1051,7 @@ test_hash(void)
 {
 	struct yaim_addr a;
 
-	snprintf(context, sizeof(context), "hash");
+	snprintf(check_context, sizeof(check_context), "hash");
 	CHECK(assign_node_hash("node1") == 0x831d1f0da406fb96ULL, "node1");
 	CHECK(assign_node_hash("") == 0xf52a15e9a9b5e89bULL, "empty");
 	CHECK(yaim_addr_parse("10.0.0.1", &a, 1) == 0, "parse");
@@ -1092,7 +1078,7 @@ test_speed(void)
 	size_t			 i, total = 0;
 	int			 pass;
 
-	snprintf(context, sizeof(context), "speed");
+	snprintf(check_context, sizeof(check_context), "speed");
 	for (i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "node%zu", i);
 		nodes[i] = names[i];
@@ -1139,11 +1125,13 @@ test_speed(void)
 	CHECK(total == M, "%zu claimed of %d", total, M);
 }
 
-#define RUN(t) do {						\
-	int before = failures;						\
+#define RUN(t) do {							\
+	int before = check_failures;					\
+									\
 	t();								\
-	if (failures != before)						\
-		printf("%s: %d failures\n", #t, failures - before);	\
+	if (check_failures != before)					\
+		printf("%s: %d failures\n", #t,			\
+		    check_failures - before);				\
 } while (0)
 
 int
@@ -1162,8 +1150,8 @@ main(void)
 	RUN(test_refusals_global);
 	RUN(test_refusals_local);
 	RUN(test_speed);
-	if (failures) {
-		printf("test_assign: %d failures\n", failures);
+	if (check_failures) {
+		printf("test_assign: %d failures\n", check_failures);
 		return 1;
 	}
 	printf("test_assign: ok\n");

@@ -10,7 +10,8 @@
 
 #include "config.h"
 
-static int	failures, tests;
+#include "check.h"
+
 static struct yaim_config conf;
 
 /* Lines 1..4: the required keys; 5..7: a tcp check.  Extra starts at 8. */
@@ -34,14 +35,14 @@ expect_err_at(int line, const char *yaml, const char *want)
 {
 	char	 err[1024];
 
-	tests++;
+	check_count++;
 	if (load(yaml, err, sizeof(err)) != -1) {
 		printf("FAIL line %d: loaded, wanted \"%s\"\n", line, want);
-		failures++;
+		check_failures++;
 	} else if (strcmp(err, want) != 0) {
 		printf("FAIL line %d:\n  got  \"%s\"\n  want \"%s\"\n", line,
 		    err, want);
-		failures++;
+		check_failures++;
 	}
 }
 
@@ -50,10 +51,10 @@ expect_ok_at(int line, const char *yaml)
 {
 	char	 err[1024];
 
-	tests++;
+	check_count++;
 	if (load(yaml, err, sizeof(err)) == -1) {
 		printf("FAIL line %d: %s\n", line, err);
-		failures++;
+		check_failures++;
 		return -1;
 	}
 	return 0;
@@ -61,21 +62,6 @@ expect_ok_at(int line, const char *yaml)
 
 #define expect_err(y, w)	expect_err_at(__LINE__, y, w)
 #define expect_ok(y)		expect_ok_at(__LINE__, y)
-#define CHECK(cond) do {						\
-	tests++;							\
-	if (!(cond)) {							\
-		printf("FAIL line %d: %s\n", __LINE__, #cond);		\
-		failures++;						\
-	}								\
-} while (0)
-#define CHECK_STR(a, b) do {						\
-	tests++;							\
-	if (strcmp((a), (b)) != 0) {					\
-		printf("FAIL line %d: \"%s\" != \"%s\"\n", __LINE__,	\
-		    (a), (b));						\
-		failures++;						\
-	}								\
-} while (0)
 
 static void
 test_defaults(void)
@@ -900,48 +886,46 @@ test_files(void)
 	FILE	*fp;
 	int	 fd;
 
-	tests++;
+	check_count++;
 	if (config_load("/nonexistent/yaim.yml", &conf, err,
 	    sizeof(err)) != -1 || strcmp(err, "/nonexistent/yaim.yml:1:1: "
 	    "No such file or directory") != 0) {
 		printf("FAIL: missing file: %s\n", err);
-		failures++;
+		check_failures++;
 	}
-	tests++;
+	check_count++;
 	if (config_load("/tmp", &conf, err, sizeof(err)) != -1 ||
 	    strcmp(err, "/tmp:1:1: not a regular file") != 0) {
 		printf("FAIL: directory: %s\n", err);
-		failures++;
+		check_failures++;
 	}
 	if ((fd = mkstemp(path)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
 		printf("FAIL: mkstemp\n");
-		failures++;
+		check_failures++;
 		return;
 	}
 	fputs(BASE TCP "ttl: 7000\n", fp);
 	fclose(fp);
-	tests++;
+	check_count++;
 	if (config_load(path, &conf, err, sizeof(err)) == -1 ||
 	    conf.ttl_ms != 7000 || strcmp(conf.file, path) != 0) {
 		printf("FAIL: load %s: %s\n", path, err);
-		failures++;
+		check_failures++;
 	}
 	unlink(path);
 	/* a short err buffer is truncated, never overrun */
-	tests++;
+	check_count++;
 	if (load("x: 1\n", err, 8) != -1 || strcmp(err, "t.yml:1") != 0) {
 		printf("FAIL: short buffer: \"%s\"\n", err);
-		failures++;
+		check_failures++;
 	}
 }
 
 #define CHECK_POS(p, l, c) do {						\
-	tests++;							\
-	if ((p).line != (l) || (p).col != (c)) {			\
-		printf("FAIL line %d: %s is %u:%u, want %u:%u\n",	\
-		    __LINE__, #p, (p).line, (p).col, (l), (c));		\
-		failures++;						\
-	}								\
+	check_count++;							\
+	if ((p).line != (l) || (p).col != (c))				\
+		check_fail(__FILE__, __LINE__, #p, " is %u:%u, want %u:%u",\
+		    (p).line, (p).col, (l), (c));			\
 } while (0)
 
 /*
@@ -1020,6 +1004,6 @@ main(void)
 	test_print();
 	test_scrub();
 	test_files();
-	printf("%d tests, %d failed\n", tests, failures);
-	return failures ? 1 : 0;
+	printf("%d tests, %d failed\n", check_count, check_failures);
+	return check_failures ? 1 : 0;
 }

@@ -9,24 +9,7 @@
 
 #include "dcs/etcd_json.h"
 
-static int	failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		failures++;						\
-	}								\
-} while (0)
-
-#define CHECK_STR(got, want) do {					\
-	const char *g_ = (got), *w_ = (want);				\
-	if (g_ == NULL || strcmp(g_, w_) != 0) {			\
-		fprintf(stderr, "%s:%d: FAILED: got \"%s\", want \"%s\"\n",\
-		    __FILE__, __LINE__, g_ ? g_ : "(null)", w_);	\
-		failures++;						\
-	}								\
-} while (0)
+#include "check.h"
 
 /* ---- real replies, etcd 3.4.23 through its JSON gateway ---- */
 
@@ -361,7 +344,7 @@ test_bad_replies(void)
 		if (rc != -1 || strcmp(err, b->err) != 0) {
 			fprintf(stderr, "bad reply %zu %s: rc %d, err \"%s\", "
 			    "want \"%s\"\n", i, b->json, rc, err, b->err);
-			failures++;
+			check_failures++;
 		}
 		etcd_reply_free(&r);
 	}
@@ -542,7 +525,7 @@ test_primitives(void)
 		l = etcd_base64_decode(bad64[i], strlen(bad64[i]), out);
 		if (l != -1) {
 			fprintf(stderr, "base64 \"%s\" accepted\n", bad64[i]);
-			failures++;
+			check_failures++;
 		}
 	}
 	/* round trip of every length and byte */
@@ -565,7 +548,7 @@ test_primitives(void)
 	for (i = 0; i < sizeof(badint) / sizeof(badint[0]); i++)
 		if (etcd_parse_int64(badint[i], &v) != -1) {
 			fprintf(stderr, "int64 \"%s\" accepted\n", badint[i]);
-			failures++;
+			check_failures++;
 		}
 
 	CHECK(etcd_prefix_end("/p/", 3, out) == 3 &&
@@ -626,12 +609,12 @@ test_splitter(void)
 			    etcd_splitter_feed(&s, stream + j, len - j,
 			    collect_cb, &c, err, sizeof(err)) != 0) {
 				fprintf(stderr, "split %zu/%zu: %s\n", i, j, err);
-				failures++;
+				check_failures++;
 			}
 			if (c.n != 3) {
 				fprintf(stderr, "split %zu/%zu: %d objects\n", i,
 				    j, c.n);
-				failures++;
+				check_failures++;
 			} else
 				for (k = 0; k < 3; k++)
 					CHECK_STR(c.objs[k], want[k]);
@@ -729,8 +712,8 @@ main(void)
 	test_big_range();
 	test_value_bound();
 	test_splitter();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "%d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("etcd_json: all tests passed\n");

@@ -20,16 +20,7 @@
 #include "checker/checks.h"
 #include "parent/exec.h"
 
-static int	failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static struct imsg_health	reports[16];
 static int			nreports;
@@ -275,8 +266,8 @@ main(void)
 	log_init(1, 0);
 	engine();
 	parent_refusals();
-	if (failures) {
-		printf("%d failures\n", failures);
+	if (check_failures) {
+		printf("%d failures\n", check_failures);
 		return 1;
 	}
 	printf("ok\n");

@@ -11,16 +11,7 @@
 #include "config.h"
 #include "parent/resolve.h"
 
-static int	failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __func__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static struct yaim_config	conf;
 
@@ -164,8 +155,8 @@ main(void)
 	http_cases();
 	host_cases();
 	position_cases();
-	if (failures) {
-		printf("%d failures\n", failures);
+	if (check_failures) {
+		printf("%d failures\n", check_failures);
 		return 1;
 	}
 	printf("ok\n");

@@ -18,15 +18,7 @@
 #include "log.h"
 #include "proto.h"
 
-static int	failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		failures++;						\
-	}								\
-} while (0)
+#include "check.h"
 
 struct rx {
 	int		 count;
@@ -283,8 +275,8 @@ main(void)
 	test_fd_passing();
 	test_fd_refused();
 	test_get_exact();
-	if (failures) {
-		fprintf(stderr, "test_imsg: %d failures\n", failures);
+	if (check_failures) {
+		fprintf(stderr, "test_imsg: %d failures\n", check_failures);
 		return 1;
 	}
 	printf("test_imsg: ok\n");

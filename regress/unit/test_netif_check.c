@@ -10,17 +10,7 @@
 
 #include "netif/netif_pure.h"
 
-static int	 failures, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static struct yaim_addr
 P(const char *text)
@@ -365,6 +355,6 @@ main(void)
 	test_ifname();
 	test_tokens();
 	test_mask();
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	printf("%d checks, %d failures\n", check_count, check_failures);
+	return check_failures ? 1 : 0;
 }

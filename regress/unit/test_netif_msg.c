@@ -17,17 +17,7 @@
 #include "netif/netif.h"
 #include "netif/netif_pure.h"
 
-static int	 failures, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static uint8_t	 buf[NETIF_NLBUF];
 
@@ -456,6 +446,6 @@ main(void)
 	test_truncations();
 	test_link();
 	test_error();
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	printf("%d checks, %d failures\n", check_count, check_failures);
+	return check_failures ? 1 : 0;
 }

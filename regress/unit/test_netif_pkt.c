@@ -8,17 +8,7 @@
 
 #include "netif/netif_pure.h"
 
-static int	 failures, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static const uint8_t	 mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t	 ip4[4] = { 198, 18, 0, 100 };
@@ -110,6 +100,6 @@ main(void)
 {
 	test_garp();
 	test_una();
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	printf("%d checks, %d failures\n", check_count, check_failures);
+	return check_failures ? 1 : 0;
 }
