@@ -13,10 +13,10 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "checks.h"
-#include "checks_int.h"
-#include "health.h"
 #include "log.h"
+#include "checker/checks.h"
+#include "checker/checks_int.h"
+#include "checker/health.h"
 
 /* Extra time the parent gets beyond an exec check's own timeout. */
 #define EXEC_ANSWER_SLACK_MS	2000

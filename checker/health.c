@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "health.h"
+#include "checker/health.h"
 
 int
 health_init(struct health *h, uint32_t n, const uint32_t *rise,

@@ -10,9 +10,9 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
-#include "checks_int.h"
 #include "evcurl.h"
 #include "log.h"
+#include "checker/checks_int.h"
 
 #define HTTP_DEFAULT_MAX_BODY	(64 * 1024)
 

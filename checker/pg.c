@@ -15,9 +15,9 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
-#include "checks_int.h"
 #include "clock.h"
 #include "log.h"
+#include "checker/checks_int.h"
 
 /*
  * A result is read one row at a time (PQsetSingleRowMode), so libpq holds

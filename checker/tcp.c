@@ -14,8 +14,8 @@
 
 #include <event2/event.h>
 
-#include "checks_int.h"
 #include "log.h"
+#include "checker/checks_int.h"
 
 struct tcp_run {
 	int		 fd;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assign.h"
+#include "dcs/assign.h"
 
 #define HOLDER_NONE	(-1)	/* unmarked */
 #define HOLDER_FOREIGN	(-2)	/* marked by a node outside the healthy set */

@@ -31,7 +31,7 @@
 #include "evcurl.h"
 #include "log.h"
 #include "proto.h"
-#include "etcd_int.h"
+#include "dcs/etcd_int.h"
 
 static void	attempt_start(struct etcd_req *);
 static void	check_multi_info(void *);

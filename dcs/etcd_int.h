@@ -15,8 +15,8 @@
 
 #include "config.h"
 #include "evcurl.h"
-#include "etcd.h"
-#include "etcd_json.h"
+#include "dcs/etcd.h"
+#include "dcs/etcd_json.h"
 
 #define ERR_MAX		512
 #define TOKEN_MAX	4096

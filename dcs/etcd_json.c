@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "etcd_json.h"
+#include "dcs/etcd_json.h"
 
 /* ---- buffer ---- */
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "etcd.h"
+#include "dcs/etcd.h"
 
 /* A growing byte buffer; bodies are built into it. */
 struct etcd_buf {

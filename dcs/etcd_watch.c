@@ -27,7 +27,7 @@
 #include "evcurl.h"
 #include "log.h"
 #include "proto.h"
-#include "etcd_int.h"
+#include "dcs/etcd_int.h"
 
 static int
 queue_obj(const char *obj, size_t len, void *arg)

@@ -35,8 +35,8 @@
 
 #include "clock.h"
 #include "log.h"
-#include "netif_int.h"
-#include "netif_pure.h"
+#include "netif/netif_int.h"
+#include "netif/netif_pure.h"
 
 struct netif_state	 nf = { .arp_fd = -1, .icmp6_fd = -1 };
 

@@ -29,8 +29,8 @@
 
 #include "clock.h"
 #include "log.h"
-#include "netif_int.h"
-#include "netif_pure.h"
+#include "netif/netif_int.h"
+#include "netif/netif_pure.h"
 
 /* ---- announcements ---- */
 

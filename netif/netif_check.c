@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "netif_pure.h"
+#include "netif/netif_pure.h"
 
 static const uint8_t	v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff

@@ -19,7 +19,7 @@
 
 #include "config.h"
 #include "proto.h"
-#include "netif.h"
+#include "netif/netif.h"
 
 #define NL_RCVBUF	(32 * 1024)
 #define MON_SOCKBUF	(4 * 1024 * 1024)

@@ -14,7 +14,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "netif_pure.h"
+#include "netif/netif_pure.h"
 
 static size_t
 af_bytes(uint8_t af)

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "netif_pure.h"
+#include "netif/netif_pure.h"
 
 size_t
 netif_build_garp(uint8_t *buf, size_t len, int op, const uint8_t mac[6],

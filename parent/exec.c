@@ -25,9 +25,9 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "exec.h"
 #include "log.h"
 #include "privsep.h"
+#include "parent/exec.h"
 
 #define EXEC_DEFAULT_MAX_OUTPUT	4096
 #define EXEC_MAX_OUTPUT_CAP	(1024 * 1024)

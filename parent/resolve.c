@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "resolve.h"
+#include "parent/resolve.h"
 
 #define RESOLVE_MAX_ADDRS	4
 

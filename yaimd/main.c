@@ -12,8 +12,8 @@
 
 #include "config.h"
 #include "log.h"
-#include "parent/parent.h"
 #include "privsep.h"
+#include "parent/parent.h"
 
 void	checker_main(int debug, int verbose);
 void	dcs_main(int debug, int verbose);

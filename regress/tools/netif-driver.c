@@ -37,9 +37,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 #include "netif/netif.h"
 #include "netif/netif_pure.h"
-#include "proto.h"
 
 static int			 stamp;
 static struct event_base	*base;

@@ -15,7 +15,7 @@
 #include "addr.h"
 #include "dcs/assign.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 #define MAXN		16	/* name universe: healthy and dead nodes */
 #define MAXM		64

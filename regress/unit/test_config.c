@@ -10,7 +10,7 @@
 
 #include "config.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static struct yaim_config conf;
 

@@ -9,7 +9,7 @@
 
 #include "dcs/etcd_json.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 /* ---- real replies, etcd 3.4.23 through its JSON gateway ---- */
 

@@ -20,7 +20,7 @@
 #include "checker/checks.h"
 #include "parent/exec.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static struct imsg_health	reports[16];
 static int			nreports;

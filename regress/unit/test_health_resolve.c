@@ -11,7 +11,7 @@
 #include "config.h"
 #include "parent/resolve.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static struct yaim_config	conf;
 

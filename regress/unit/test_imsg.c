@@ -18,7 +18,7 @@
 #include "log.h"
 #include "proto.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 struct rx {
 	int		 count;

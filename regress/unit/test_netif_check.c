@@ -10,7 +10,7 @@
 
 #include "netif/netif_pure.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static struct yaim_addr
 P(const char *text)

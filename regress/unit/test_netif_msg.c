@@ -17,7 +17,7 @@
 #include "netif/netif.h"
 #include "netif/netif_pure.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static uint8_t	 buf[NETIF_NLBUF];
 

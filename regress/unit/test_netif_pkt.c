@@ -8,7 +8,7 @@
 
 #include "netif/netif_pure.h"
 
-#include "check.h"
+#include "regress/unit/check.h"
 
 static const uint8_t	 mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t	 ip4[4] = { 198, 18, 0, 100 };
