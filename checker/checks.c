@@ -21,7 +21,8 @@
 /* Extra time the parent gets beyond an exec check's own timeout. */
 #define EXEC_ANSWER_SLACK_MS	2000
 
-static struct {
+/* The check engine's state: one per checker process. */
+static struct checks_state {
 	int			 active;
 	struct event_base	*base;
 	struct checker_ops	 ops;

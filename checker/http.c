@@ -27,7 +27,8 @@ struct http_run {
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
-static struct {
+/* The http checks' state: one per checker process. */
+static struct http_state {
 	struct evcurl		 ec;
 	int			 global;
 } hm;

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "dcs/engine_int.h"
 
-struct engine	 E;
+struct engine_state	 E;
 
 /* ---- small helpers ---- */
 

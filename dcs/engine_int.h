@@ -153,7 +153,7 @@ struct warn_slot {
 	uint64_t	 when;
 };
 
-struct engine {
+struct engine_state {
 	struct event_base	*base;
 	struct engine_ops	 ops;
 	struct yaim_config	*conf;
@@ -209,7 +209,7 @@ struct engine {
 };
 
 /* The engine: one per dcs process, from engine_init() on. */
-extern struct engine	 E;
+extern struct engine_state	 E;
 
 /* engine.c: helpers, the state machine */
 void	arm(struct event *ev, uint64_t ms);

@@ -50,7 +50,8 @@ struct exec_proc {
 	void			*arg;
 };
 
-static struct {
+/* The exec runner's state: one per parent process. */
+static struct exec_state {
 	struct event_base	*base;
 	struct yaim_config	*conf;		/* our own copy */
 	uid_t			 uid;

@@ -53,7 +53,8 @@ struct child {
 	struct imsgev	 iev;
 };
 
-static struct {
+/* The parent's state: one per process. */
+static struct parent_state {
 	const struct parent_opts *opts;
 	struct event_base	*base;
 	struct yaim_config	*conf;
