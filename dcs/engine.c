@@ -45,6 +45,48 @@ grow(void *v, size_t *cap, size_t need, size_t size)
 	return nv;
 }
 
+/* <prefix>nodes/<our name>. */
+void
+node_key(char *buf, size_t len)
+{
+	snprintf(buf, len, "%snodes/%s", E.conf->prefix, E.conf->nodename);
+}
+
+/* <prefix>ips/<ip>/marked; returns the length as snprintf does. */
+int
+mark_key(char *buf, size_t len, const struct yaim_addr *a)
+{
+	return snprintf(buf, len, "%sips/%s%s", E.conf->prefix, ntop(a),
+	    KEYS_MARK_SUFFIX);
+}
+
+/*
+ * Every txn of the engine compares one key: if its target equals number,
+ * the ok ops run, else the fail ops.
+ */
+struct etcd_req *
+txn_if(const char *key, enum etcd_cmp_target target, int64_t number,
+    const struct etcd_op *ok, size_t nok, const struct etcd_op *fail,
+    size_t nfail, etcd_cb cb, void *arg)
+{
+	struct etcd_compare	 cmp;
+	struct etcd_txn		 txn;
+
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.key = key;
+	cmp.target = target;
+	cmp.op = ETCD_CMP_EQUAL;
+	cmp.number = number;
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.n_compare = 1;
+	txn.success = ok;
+	txn.n_success = nok;
+	txn.failure = fail;
+	txn.n_failure = nfail;
+	return etcd_txn(E.client, &txn, cb, arg);
+}
+
 static int
 member_wanted(void)
 {
@@ -333,7 +375,6 @@ engine_link_state(const struct imsg_link_state *ls)
 void
 engine_networks(const struct imsg_networks *nw)
 {
-	char		 buf[YAIM_ADDRSTRLEN + 4];
 	uint32_t	 i;
 
 	if (E.have_pnets && memcmp(&E.pnets, nw, sizeof(*nw)) == 0)
@@ -346,8 +387,8 @@ engine_networks(const struct imsg_networks *nw)
 	else
 		log_info("the parent allows %u network(s)", nw->n);
 	for (i = 0; i < nw->n; i++)
-		log_debug("allowed: %s/%u", yaim_addr_ntop(&nw->net[i], buf,
-		    sizeof(buf)), nw->net[i].prefixlen);
+		log_debug("allowed: %s/%u", ntop(&nw->net[i]),
+		    nw->net[i].prefixlen);
 	kick();
 }
 

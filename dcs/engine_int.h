@@ -215,6 +215,12 @@ extern struct engine_state	 E;
 void	arm(struct event *ev, uint64_t ms);
 void	*grow(void *v, size_t *cap, size_t need, size_t size);
 void	kick(void);
+void	node_key(char *buf, size_t len);
+int	mark_key(char *buf, size_t len, const struct yaim_addr *a);
+struct etcd_req	*txn_if(const char *key, enum etcd_cmp_target target,
+		    int64_t number, const struct etcd_op *ok, size_t nok,
+		    const struct etcd_op *fail, size_t nfail, etcd_cb cb,
+		    void *arg);
 void	step(void);
 int	warn_due(const char *key, size_t len, unsigned char topic);
 void	warn_key(const char *key, size_t len, const char *fmt, ...)

@@ -393,17 +393,10 @@ node_put(void)
 {
 	char			 key[ETCD_MAX_KEY];
 	char			(*keys)[REF_KEY_MAX];
-	struct etcd_compare	 cmp;
 	struct etcd_op		 ops[REF_TXN_OPS], get;
-	struct etcd_txn		 txn;
 	size_t			 i;
 
-	snprintf(key, sizeof(key), "%snodes/%s", E.conf->prefix,
-	    E.conf->nodename);
-	memset(&cmp, 0, sizeof(cmp));
-	cmp.key = key;
-	cmp.target = ETCD_CMP_CREATE;
-	cmp.op = ETCD_CMP_EQUAL;
+	node_key(key, sizeof(key));
 	if (E.ref_req != NULL) {
 		/* Written for an earlier node key: the plan starts over. */
 		etcd_req_cancel(E.ref_req);
@@ -424,14 +417,8 @@ node_put(void)
 	memset(&get, 0, sizeof(get));
 	get.kind = ETCD_OP_RANGE;
 	get.key = key;
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.n_compare = 1;
-	txn.success = ops;
-	txn.n_success = 1 + E.nref_ops;
-	txn.failure = &get;
-	txn.n_failure = 1;
-	E.node_req = etcd_txn(E.client, &txn, node_done, NULL);
+	E.node_req = txn_if(key, ETCD_CMP_CREATE, 0, ops, 1 + E.nref_ops, &get,
+	    1, node_done, NULL);
 	free(keys);
 	if (E.node_req == NULL) {
 		log_warn("%s", __func__);

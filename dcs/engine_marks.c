@@ -76,37 +76,36 @@ held_gc(void)
 
 /* ---- talking to the parent ---- */
 
-void
-parent_add(struct held *h)
+/* Ask the parent to put h up (IMSG_ADDR_ADD) or down; wait in state. */
+static void
+parent_req(struct held *h, uint32_t type, enum par_state state)
 {
 	struct imsg_addr_req	 req;
 
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifname, sizeof(req.ifname), "%s", E.conf->interface);
+	req.addr = h->addr;
+	h->par = state;
+	E.ops.addr_req(type, &req, E.ops.arg);
+}
+
+void
+parent_add(struct held *h)
+{
 	if (h->par == P_REMOVING) {
 		h->readd = 1;
 		return;
 	}
-	if (h->par != P_NONE)
-		return;
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifname, sizeof(req.ifname), "%s", E.conf->interface);
-	req.addr = h->addr;
-	h->par = P_ADDING;
-	E.ops.addr_req(IMSG_ADDR_ADD, &req, E.ops.arg);
+	if (h->par == P_NONE)
+		parent_req(h, IMSG_ADDR_ADD, P_ADDING);
 }
 
 void
 parent_del(struct held *h)
 {
-	struct imsg_addr_req	 req;
-
 	h->readd = 0;
-	if (h->par != P_ADDING && h->par != P_UP)
-		return;
-	memset(&req, 0, sizeof(req));
-	snprintf(req.ifname, sizeof(req.ifname), "%s", E.conf->interface);
-	req.addr = h->addr;
-	h->par = P_REMOVING;
-	E.ops.addr_req(IMSG_ADDR_DEL, &req, E.ops.arg);
+	if (h->par == P_ADDING || h->par == P_UP)
+		parent_req(h, IMSG_ADDR_DEL, P_REMOVING);
 }
 
 /* Tell the parent the complete set it should hold now. */
@@ -169,6 +168,15 @@ removals_pending(void)
 
 /* ---- marks: claim and delete ---- */
 
+/* The claim or delete of h is answered: its slot is free. */
+static void
+mark_answered(struct held *h, const struct etcd_result *res)
+{
+	h->req = NULL;
+	E.inflight--;
+	window_adapt(res->sent_ms);
+}
+
 /*
  * Back-pressure.  etcd answers a lease keepalive only once it has applied
  * what it committed before, so a backlog of our claims (and every other
@@ -199,9 +207,7 @@ claim_done(const struct etcd_result *res, void *arg)
 	struct held	*h = arg;
 	struct vip	*v;
 
-	h->req = NULL;
-	E.inflight--;
-	window_adapt(res->sent_ms);
+	mark_answered(h, res);
 	if (res->status != ETCD_OK) {
 		/* It may have been applied: the re-read will tell. */
 		log_warnx("%s: claim of %s: %s", __func__, ntop(&h->addr),
@@ -237,30 +243,19 @@ void
 claim(struct held *h)
 {
 	char			 key[ETCD_MAX_KEY];
-	struct etcd_compare	 cmp;
 	struct etcd_op		 put;
-	struct etcd_txn		 txn;
 
 	if (E.inflight >= E.window)
 		return;		/* an answer starts the next round */
-	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
-	    ntop(&h->addr), KEYS_MARK_SUFFIX);
-	memset(&cmp, 0, sizeof(cmp));
-	cmp.key = key;
-	cmp.target = ETCD_CMP_CREATE;
-	cmp.op = ETCD_CMP_EQUAL;
-	cmp.number = 0;
+	mark_key(key, sizeof(key), &h->addr);
 	memset(&put, 0, sizeof(put));
 	put.kind = ETCD_OP_PUT;
 	put.key = key;
 	put.value = E.conf->nodename;
 	put.lease = E.lease;
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.n_compare = 1;
-	txn.success = &put;
-	txn.n_success = 1;
-	if ((h->req = etcd_txn(E.client, &txn, claim_done, h)) == NULL) {
+	h->req = txn_if(key, ETCD_CMP_CREATE, 0, &put, 1, NULL, 0, claim_done,
+	    h);
+	if (h->req == NULL) {
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;
 	}
@@ -276,9 +271,7 @@ delete_done(const struct etcd_result *res, void *arg)
 	struct held	*h = arg;
 	struct vip	*v;
 
-	h->req = NULL;
-	E.inflight--;
-	window_adapt(res->sent_ms);
+	mark_answered(h, res);
 	if (res->status != ETCD_OK) {
 		log_warnx("%s: releasing the mark of %s: %s", __func__,
 		    ntop(&h->addr), res->error);
@@ -319,10 +312,8 @@ void
 delete_mark(struct held *h)
 {
 	char			 key[ETCD_MAX_KEY], rkey[REF_KEY_MAX];
-	struct etcd_compare	 cmp;
 	struct etcd_op		 ops[2];
 	struct ref_op		 ro;
-	struct etcd_txn		 txn;
 
 	if (h->mark != M_OURS || h->req != NULL || E.lstate != L_ACTIVE)
 		return;
@@ -331,13 +322,7 @@ delete_mark(struct held *h)
 		return;
 	}
 	h->del_wait = 0;
-	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
-	    ntop(&h->addr), KEYS_MARK_SUFFIX);
-	memset(&cmp, 0, sizeof(cmp));
-	cmp.key = key;
-	cmp.target = ETCD_CMP_LEASE;
-	cmp.op = ETCD_CMP_EQUAL;
-	cmp.number = E.lease;
+	mark_key(key, sizeof(key), &h->addr);
 	memset(ops, 0, sizeof(ops));
 	ops[0].kind = ETCD_OP_DELETE;
 	ops[0].key = key;
@@ -347,12 +332,9 @@ delete_mark(struct held *h)
 	    !ref_published(&h->addr);
 	if (h->ref_put)
 		ref_etcd_op(&ro, rkey, &ops[1]);
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.n_compare = 1;
-	txn.success = ops;
-	txn.n_success = h->ref_put ? 2 : 1;
-	if ((h->req = etcd_txn(E.client, &txn, delete_done, h)) == NULL) {
+	h->req = txn_if(key, ETCD_CMP_LEASE, E.lease, ops, h->ref_put ? 2 : 1,
+	    NULL, 0, delete_done, h);
+	if (h->req == NULL) {
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;
 	}

@@ -184,11 +184,9 @@ refs_done(const struct etcd_result *res, void *arg)
 void
 refusals_sync(void)
 {
-	char			 node_key[ETCD_MAX_KEY];
+	char			 nkey[ETCD_MAX_KEY];
 	char			(*keys)[REF_KEY_MAX];
 	struct etcd_op		 ops[REF_TXN_OPS];
-	struct etcd_compare	 cmp;
-	struct etcd_txn		 txn;
 	size_t			 i;
 
 	if (E.lstate != L_ACTIVE || E.nstate != N_IN || E.ref_req != NULL ||
@@ -200,19 +198,9 @@ refusals_sync(void)
 		fatal("%s", __func__);
 	for (i = 0; i < E.nref_ops; i++)
 		ref_etcd_op(&E.ref_ops[i], keys[i], &ops[i]);
-	snprintf(node_key, sizeof(node_key), "%snodes/%s", E.conf->prefix,
-	    E.conf->nodename);
-	memset(&cmp, 0, sizeof(cmp));
-	cmp.key = node_key;
-	cmp.target = ETCD_CMP_LEASE;
-	cmp.op = ETCD_CMP_EQUAL;
-	cmp.number = E.lease;
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.n_compare = 1;
-	txn.success = ops;
-	txn.n_success = E.nref_ops;
-	E.ref_req = etcd_txn(E.client, &txn, refs_done, NULL);
+	node_key(nkey, sizeof(nkey));
+	E.ref_req = txn_if(nkey, ETCD_CMP_LEASE, E.lease, ops, E.nref_ops,
+	    NULL, 0, refs_done, NULL);
 	free(keys);
 	if (E.ref_req == NULL) {
 		log_warn("%s", __func__);

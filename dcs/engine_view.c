@@ -388,8 +388,7 @@ range_done(const struct etcd_result *res, void *arg)
 
 		if (!E.vips[i].marked || E.vips[i].in_pool)
 			continue;
-		len = snprintf(key, sizeof(key), "%sips/%s%s",
-		    E.conf->prefix, ntop(&E.vips[i].addr), KEYS_MARK_SUFFIX);
+		len = mark_key(key, sizeof(key), &E.vips[i].addr);
 		warn_key(key, (size_t)len, "a mark without its pool key (held "
 		    "by %s) does not put %s in the pool",
 		    E.vips[i].holder_ok ? E.vips[i].holder : "?",

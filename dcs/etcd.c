@@ -506,6 +506,21 @@ judge_attempt(struct etcd_req *r, CURLcode rc, struct etcd_reply *rep,
 	return V_OK;
 }
 
+/*
+ * The endpoint of r's attempt failed: clean the attempt up, move on to
+ * the next endpoint, then retry r or give up.
+ */
+void
+attempt_failed(struct etcd_req *r, enum etcd_status st, const char *msg)
+{
+	struct etcd_client	*c = r->c;
+	size_t			 ep = r->ep;
+
+	attempt_cleanup(r);
+	endpoint_failed(c, ep, msg);
+	retry_or_fail(r, st, msg);
+}
+
 /* After a failed attempt: retry later, or give up. */
 void
 retry_or_fail(struct etcd_req *r, enum etcd_status st, const char *msg)
@@ -575,9 +590,7 @@ request_done(struct etcd_req *r, CURLcode rc)
 		req_finish(r, st, msg, &rep);
 		break;
 	case V_RETRY:
-		attempt_cleanup(r);
-		endpoint_failed(r->c, r->ep, msg);
-		retry_or_fail(r, st, msg);
+		attempt_failed(r, st, msg);
 		break;
 	}
 	etcd_reply_free(&rep);
@@ -662,9 +675,7 @@ auth_request_done(struct etcd_req *r, CURLcode rc)
 
 	v = judge_attempt(r, rc, &rep, &st, msg, sizeof(msg));
 	if (v == V_RETRY && r->attempts <= c->conf->retry_num) {
-		attempt_cleanup(r);
-		endpoint_failed(c, r->ep, msg);
-		retry_or_fail(r, st, msg);
+		attempt_failed(r, st, msg);
 		etcd_reply_free(&rep);
 		return;
 	}

@@ -126,6 +126,7 @@ enum attempt_verdict judge_etcd_error(struct etcd_req *,
 enum attempt_verdict judge_attempt(struct etcd_req *, CURLcode,
 	    struct etcd_reply *, enum etcd_status *, char *out, size_t len);
 void	retry_or_fail(struct etcd_req *, enum etcd_status, const char *msg);
+void	attempt_failed(struct etcd_req *, enum etcd_status, const char *msg);
 void	reauth(struct etcd_req *);
 
 /* etcd_watch.c: the watch stream */

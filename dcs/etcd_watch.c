@@ -139,9 +139,7 @@ watch_message(struct etcd_req *r, const struct obj *o)
 			v = judge_etcd_error(r, &rep, rep.http_code, &st, msg,
 			    sizeof(msg));
 			if (v == V_RETRY) {
-				attempt_cleanup(r);
-				endpoint_failed(r->c, r->ep, msg);
-				retry_or_fail(r, st, msg);
+				attempt_failed(r, st, msg);
 			} else if (v == V_REAUTH && !r->reauthed) {
 				attempt_cleanup(r);
 				reauth(r);
@@ -238,9 +236,7 @@ watch_silence(evutil_socket_t fd, short what, void *arg)
 	if (!r->created) {
 		msgf(msg, sizeof(msg), "etcd %s: timed out (watch not "
 		    "created)", c->conf->endpoints[ep]);
-		attempt_cleanup(r);
-		endpoint_failed(c, ep, msg);
-		retry_or_fail(r, ETCD_ERROR, msg);
+		attempt_failed(r, ETCD_ERROR, msg);
 		return;
 	}
 	msgf(msg, sizeof(msg), "etcd %s: no watch message for %u ms",
@@ -309,9 +305,7 @@ watch_done(struct etcd_req *r, CURLcode rc)
 			req_finish(r, ETCD_AUTH_FAILED, msg, NULL);
 		break;
 	case V_RETRY:
-		attempt_cleanup(r);
-		endpoint_failed(r->c, r->ep, msg);
-		retry_or_fail(r, st, msg);
+		attempt_failed(r, st, msg);
 		break;
 	default:
 		req_finish(r, st, msg, NULL);

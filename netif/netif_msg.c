@@ -22,6 +22,20 @@ af_bytes(uint8_t af)
 	return af == AF_INET ? 4 : af == AF_INET6 ? 16 : 0;
 }
 
+/* A fresh request of type in buf (NETIF_NLBUF bytes). */
+static struct nlmsghdr *
+request_start(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
+{
+	struct nlmsghdr	*nlh;
+
+	memset(buf, 0, NETIF_NLBUF);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	return nlh;
+}
+
 size_t
 netif_msg_addr(void *buf, size_t len, uint16_t type, uint32_t seq,
     uint32_t ifindex, const struct yaim_addr *a, uint8_t plen,
@@ -34,13 +48,8 @@ netif_msg_addr(void *buf, size_t len, uint16_t type, uint32_t seq,
 	if (len < NETIF_NLBUF || alen == 0 || plen > alen * 8 ||
 	    (type != RTM_NEWADDR && type != RTM_DELADDR))
 		return 0;
-	memset(buf, 0, NETIF_NLBUF);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	if (type == RTM_NEWADDR)
-		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	nlh->nlmsg_seq = seq;
+	nlh = request_start(buf, type, type == RTM_NEWADDR ? NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_EXCL : NLM_F_ACK, seq);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = a->af;
 	ifa->ifa_prefixlen = plen;
@@ -75,11 +84,7 @@ netif_msg_getaddr(void *buf, size_t len, uint32_t seq, uint8_t af)
 
 	if (len < NETIF_NLBUF)
 		return 0;
-	memset(buf, 0, NETIF_NLBUF);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh = request_start(buf, RTM_GETADDR, NLM_F_DUMP, seq);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = af;
 	return nlh->nlmsg_len;
@@ -94,12 +99,8 @@ netif_msg_getlink(void *buf, size_t len, uint32_t seq, const char *ifname)
 	if (len < NETIF_NLBUF || ifname == NULL || ifname[0] == '\0' ||
 	    strlen(ifname) >= IFNAMSIZ)
 		return 0;
-	memset(buf, 0, NETIF_NLBUF);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
 	/* the ack marks the end of the answer, as for the other requests */
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
+	nlh = request_start(buf, RTM_GETLINK, NLM_F_ACK, seq);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
