@@ -38,7 +38,8 @@ struct droplog {
 	int		 logged;
 };
 
-static struct {
+/* The peer channel's state: one per dcs process. */
+static struct peer_net_state {
 	struct event		*ev;
 	int			 fd;
 	int			 family;

@@ -9,16 +9,7 @@
 
 #include "parent/fence.h"
 
-static int	 failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("line %d: ", __LINE__);				\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "regress/unit/check.h"
 
 static void
 expect(uint64_t now, uint64_t max, uint64_t asked, enum hold_verdict want,
@@ -122,8 +113,8 @@ main(void)
 	test_max();
 	test_check();
 	test_reload();
-	if (failures != 0) {
-		printf("%d failures\n", failures);
+	if (check_failures != 0) {
+		printf("%d failures\n", check_failures);
 		return 1;
 	}
 	printf("test_fence: all passed\n");

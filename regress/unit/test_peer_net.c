@@ -25,20 +25,14 @@
 #include "dcs/keys.h"
 #include "dcs/peer_net.h"
 
-static int			 failures;
+#include "regress/unit/check.h"
+
 static struct event_base	*base;
 static int			 pb;		/* the peer's socket */
 static struct sockaddr_in	 pa_addr;	/* where the channel is */
 static uint8_t			 key[32], other_key[32];
 static struct peer_msg		 last;
 static int			 received;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("line %d: failed: %s\n", __LINE__, #cond);	\
-		failures++;						\
-	}								\
-} while (0)
 
 static void
 on_recv(const struct peer_msg *m, void *arg)
@@ -345,8 +339,8 @@ main(void)
 	CHECK(!peer_net_running());
 	close(pb);
 	event_base_free(base);
-	if (failures) {
-		printf("%d failure(s)\n", failures);
+	if (check_failures) {
+		printf("%d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("test_peer_net: ok\n");

@@ -12,14 +12,7 @@
 
 #include "dcs/peer_wire.h"
 
-static int	 failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("line %d: failed: %s\n", __LINE__, #cond);	\
-		failures++;						\
-	}								\
-} while (0)
+#include "regress/unit/check.h"
 
 static uint8_t	 key[32], key2[32];
 
@@ -219,7 +212,7 @@ test_rejections(void)
 			if (r == PEER_OK) {
 				printf("flipping bit %d of byte %zu went "
 				    "unnoticed\n", bit, i);
-				failures++;
+				check_failures++;
 			}
 		}
 	}
@@ -370,8 +363,8 @@ main(void)
 	test_replay();
 	test_bucket();
 	test_key_parse();
-	if (failures) {
-		printf("%d failure(s)\n", failures);
+	if (check_failures) {
+		printf("%d failure(s)\n", check_failures);
 		return 1;
 	}
 	printf("test_peer_wire: ok\n");
