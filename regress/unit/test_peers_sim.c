@@ -479,7 +479,7 @@ etcd_answer(struct ev *e)
 	if (!E.link[n] || (e->inc != N[n].inc))
 		return;		/* lost: the requester times out */
 	sched(now_rt + ms(rrange(0, 3)) +
-	    (chance(P.tail) ? ms(rrange(10, 200) * P.scale) : 0),
+	    (chance(P.tail) ? ms(rrange(5, 100) * P.scale) : 0),
 	    EV_ETCD_RESP, n, e);
 }
 
@@ -649,7 +649,7 @@ send_req(int n, int kind, int ip, uint64_t lease, int target, uint64_t arg)
 	/* the answer or, if none comes, the failure at the timeout */
 	if (E.link[n])
 		sched(now_rt + ms(rrange(0, 3)) +
-		    (chance(P.tail) ? ms(rrange(10, 200) * P.scale) : 0),
+		    (chance(P.tail) ? ms(rrange(5, 100) * P.scale) : 0),
 		    EV_ETCD_REQ, n, &e);
 	e.u.r.ok = 2;		/* 2: timed out */
 	sched(real_at(n, lnow(n) + P.req_timeout_ms), EV_ETCD_RESP, n, &e);
@@ -799,6 +799,16 @@ engine_etcd(int n)
 			nd->held[ip] = 0;	/* the parent first */
 			prule_marked(&nd->pr, t, nd->lease, nheld(n));
 			release(n, ip, nd->mine_rev[ip]);
+		} else if (owner == n && !nd->held[ip] &&
+		    nd->view.mark_lease[ip] == 0 && !nd->claim_busy[ip] &&
+		    !nd->release_busy[ip] && !prule_may_claim(&nd->pr, t)) {
+			trace(n, "no claim ip%d: conn %d ready %d gate %" PRIu64
+			    " t %" PRIu64 " hold_lease %" PRIu64 " lease %"
+			    PRIu64 " nheld %zu", ip,
+			    prule_connected(&nd->pr, t),
+			    prule_ready(&nd->pr, t), nd->pr.gate, t,
+			    nd->pr.hold_lease, nd->pr.cur_lease,
+			    nd->pr.nheld);
 		} else if (owner == n && !nd->held[ip] &&
 		    nd->view.mark_lease[ip] == 0 && !nd->claim_busy[ip] &&
 		    !nd->release_busy[ip] && prule_may_claim(&nd->pr, t)) {
@@ -1228,7 +1238,9 @@ dispatch(struct ev *e)
 		heartbeat(n);
 		break;
 	case EV_KA:
-		if (nd->lease != 0 && !nd->ka_busy) {
+		/* one every ka_ms, not waiting for answers (several may be
+		   in flight): one slow answer must not stall the next */
+		if (nd->lease != 0) {
 			nd->ka_busy = 1;
 			nd->ka_sent = send_req(n, R_KA, 0, nd->lease, 0, 0);
 		}
