@@ -168,7 +168,7 @@ struct params {
 	int		 scale;		/* all timings multiplied */
 	struct prule_conf pc;
 	uint32_t	 hb_ms, ka_ms, ttl_ms, req_timeout_ms;
-	double		 loss, dup, tail;
+	double		 loss, dup, tail, stall;
 	rt_t		 settle;
 };
 
@@ -1042,6 +1042,8 @@ net_send(int from, int to, const struct prule_msg *m)
 
 		if (chance(P.tail))
 			d += ms(rrange(5, 150) * P.scale);
+		if (chance(P.stall))	/* a stalled queue, a late copy */
+			d += ms(rrange(100, P.pc.promise_ms));
 		sched(now_rt + d, EV_MSG, to, &e);
 	}
 }
@@ -1086,19 +1088,21 @@ link_etcd(int n, int up)
 		N[n].watch_ok = 0;
 }
 
-/* One fault, or calm; the next decision comes after its duration. */
+/* Calm, or one to three faults at once; the next step after dur. */
 static void
 fault(void)
 {
-	int	 i, j, k, a;
-	rt_t	 dur;
+	int	 i, j, k, a, nf;
+	rt_t	 dur = ms(rrange(300, 8000) * P.scale);
 	int	 dead = 0;
 
+	calm = 0;
+	k = chance(0.25) ? 0 : (int)rrange(4, 15);
+	for (nf = k ? (int)rrange(1, 3) : 1; nf > 0;
+	    nf--, k = (int)rrange(4, 15)) {
+	dead = 0;
 	for (i = 0; i < P.n; i++)
 		dead += !N[i].alive;
-	k = (int)rrange(0, 15);
-	dur = ms(rrange(500, 8000) * P.scale);
-	calm = 0;
 	switch (k) {
 	case 0: case 1: case 2: case 3:
 		/* calm: heal everything, restart the dead */
@@ -1131,7 +1135,9 @@ fault(void)
 		for (i = 0; i < P.n; i++)
 			N[i].watch_ok = 0;
 		break;
-	case 6:		/* etcd back */
+	case 6:		/* etcd back, maybe not for one node */
+		if (chance(0.5))
+			link_etcd((int)rrange(0, P.n - 1), 0);
 		E.resume_expires = chance(0.5);
 		etcd_resume();
 		break;
@@ -1183,6 +1189,7 @@ fault(void)
 			for (j = 0; j < P.n; j++)
 				plink[i][j] = 1;
 		break;
+	}
 	}
 	sched(now_rt + dur, EV_FAULT, NONE, NULL);
 }
@@ -1271,6 +1278,9 @@ params_pick(unsigned broken)
 	P.pc.peer_timeout_ms *= P.scale;
 	P.pc.failsafe_max_ms = (uint32_t)rrange(5000, 30000) * P.scale;
 	P.pc.broken = broken;
+	/* a margin of 2 ms leaves only the bounds themselves */
+	if (broken || chance(0.5))
+		P.pc.margin_ms = 2;
 	P.pc.wait_ms = prule_min_wait(&P.pc);
 	P.hb_ms = 50 * P.scale;
 	P.ka_ms = P.pc.hold_ms / 4;
@@ -1278,7 +1288,8 @@ params_pick(unsigned broken)
 	P.req_timeout_ms = 500 * P.scale;
 	P.loss = chance(0.5) ? 0.01 : 0.1;
 	P.dup = 0.02;
-	P.tail = chance(0.5) ? 0.01 : 0.05;
+	P.tail = chance(0.5) ? 0.01 : chance(0.5) ? 0.05 : 0.2;
+	P.stall = chance(0.5) ? 0.001 : 0.01;
 	P.settle = ms(P.ttl_ms + P.pc.promise_ms + 3 * P.pc.wait_ms +
 	    P.req_timeout_ms * 2 + 2000 * P.scale);
 }
