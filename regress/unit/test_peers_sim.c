@@ -108,11 +108,14 @@ struct ev {
 	union {
 		struct prule_msg msg;
 		struct req	 r;
-		struct snap	 s;
+		uint64_t	 rev;	/* EV_WATCH: the revision, in hist */
 		uint32_t	 gen;
 	} u;
-	struct snap	 rs;		/* R_READ answers */
 };
+
+/* Recent revisions, for watch deliveries (events stay small). */
+#define HIST		4096
+static struct snap	 hist[HIST];
 
 struct node {
 	int		 alive;
@@ -139,6 +142,7 @@ struct node {
 	uint64_t	 step_at;	/* local ms of the pending step */
 	uint64_t	 claim_sent[MAXIP], remark_sent[MAXIP];
 	uint64_t	 grant_sent, ka_sent;
+	struct snap	 read_snap;	/* the answer to R_READ */
 	rt_t		 last_watch;
 };
 
@@ -174,6 +178,7 @@ struct params {
 
 struct stats {
 	uint64_t	 events, adds, violations, live_fail, runs;
+	uint64_t	 failsafe_holds, promised_claims;
 	double		 seconds;
 	char		 first[256];
 };
@@ -188,6 +193,7 @@ static int		 calm;			/* every fault off */
 static int		 etcd_cut_only = NONE;	/* calm but this cut */
 static rt_t		 calm_since;
 static rt_t		 bad_since[MAXIP];
+static int		 resume_cut_next;	/* the two-step scenario */
 static const char	*names[MAXN] = { "n0", "n1", "n2", "n3", "n4", "n5",
 			    "n6" };
 
@@ -354,6 +360,32 @@ add_address(int n, int ip)
 	N[n].held[ip] = 1;
 }
 
+static int	assigned(const struct snap *, int);
+
+static void
+dump_nodes(int ip)
+{
+	int		 m;
+	uint64_t	 t;
+
+	if ((int64_t)S.runs != trace_run)
+		return;
+	for (m = 0; m < P.n; m++) {
+		struct node *nd = &N[m];
+
+		t = local_ms(m, now_rt);
+		printf("  n%d alive %d lease %" PRIu64 " healthy_on %" PRIu64
+		    " view.rev %" PRIu64 " watch %d owner %d held %d cb %d rb %d"
+		    " claim %d ready %d conn %d gate+%" PRId64 " mark %" PRIu64
+		    "\n", m, nd->alive, nd->lease, nd->healthy_on,
+		    nd->view.rev, nd->watch_ok, assigned(&nd->view, ip),
+		    nd->held[ip], nd->claim_busy[ip], nd->release_busy[ip],
+		    prule_may_claim(&nd->pr, t), prule_ready(&nd->pr, t),
+		    prule_connected(&nd->pr, t), (int64_t)(nd->pr.gate - t),
+		    nd->view.mark_lease[ip]);
+	}
+}
+
 /*
  * During calm, an IP may be without its one holder (or held by the node
  * cut from etcd) for at most SETTLE at a stretch: a false revoke from
@@ -391,6 +423,7 @@ check_live(void)
 			    (double)now_rt / 1e6,
 			    (double)(now_rt - calm_since) / 1e6, S.runs);
 		bad_since[ip] = now_rt;		/* one report per stretch */
+		dump_nodes(ip);
 	}
 }
 
@@ -415,6 +448,7 @@ watch_fire(void)
 
 	memset(&e, 0, sizeof(e));
 	E.st.rev++;
+	hist[E.st.rev % HIST] = E.st;
 	trace(-1, "etcd rev %" PRIu64 " member %x healthy %x leases %"
 	    PRIu64 " %" PRIu64 " %" PRIu64 " marks %" PRIu64 " %" PRIu64
 	    " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64, E.st.rev,
@@ -422,7 +456,7 @@ watch_fire(void)
 	    E.st.lease[2], E.st.mark_lease[0], E.st.mark_lease[1],
 	    E.st.mark_lease[2], E.st.mark_lease[3], E.st.mark_lease[4],
 	    E.st.mark_lease[5]);
-	e.u.s = E.st;
+	e.u.rev = E.st.rev;
 	for (n = 0; n < P.n; n++) {
 		rt_t t;
 
@@ -564,7 +598,8 @@ etcd_process(struct ev *e)
 		}
 		break;
 	case R_READ:
-		e->rs = E.st;
+		N[n].read_snap = E.st;
+		r->result = E.st.rev;
 		r->ok = 1;
 		break;
 	case R_LEAVE:
@@ -652,7 +687,9 @@ send_req(int n, int kind, int ip, uint64_t lease, int target, uint64_t arg)
 		    (chance(P.tail) ? ms(rrange(5, 100) * P.scale) : 0),
 		    EV_ETCD_REQ, n, &e);
 	e.u.r.ok = 2;		/* 2: timed out */
-	sched(real_at(n, lnow(n) + P.req_timeout_ms), EV_ETCD_RESP, n, &e);
+	if (kind != R_KA)	/* keepalives need no timeout */
+		sched(real_at(n, lnow(n) + P.req_timeout_ms), EV_ETCD_RESP,
+		    n, &e);
 	return e.u.r.sent;
 }
 
@@ -671,6 +708,9 @@ deadline_set(int n)
 	trace(n, "deadline %" PRIu64 " (local %" PRIu64 ") E %" PRIu64
 	    " lapsed %d nheld %zu", nd_new, t, N[n].pr.etcd_until,
 	    N[n].pr.lapsed, N[n].pr.nheld);
+	if (nheld(n) > 0 && nd_new > N[n].pr.etcd_until && N[n].deadline <=
+	    N[n].pr.etcd_until)
+		S.failsafe_holds++;
 	N[n].deadline = nd_new;
 	memset(&e, 0, sizeof(e));
 	e.u.gen = ++N[n].wd_gen;
@@ -925,6 +965,35 @@ resp(int n, struct ev *e)
 		if (r->ok != 1 || r->lease != nd->lease)
 			break;
 		nd->mine_rev[ip] = r->result;
+		{
+			int q, out = 0;
+
+			for (q = 0; q < (int)nd->pr.npeers; q++)
+				if (nd->pr.peers[q].promised_until > t) {
+					int a = nd->pr.peers[q].name[1] - '0';
+
+					out = 1;
+					if (getenv("SIMSTATS"))
+						printf("run %" PRIu64 " %.3f n%d "
+						    "claims ip%d, promised n%d "
+						    "(+%" PRId64 " ms) which "
+						    "holds %d%d%d%d%d%d link %d "
+						    "dl+%" PRId64 "\n", S.runs,
+						    now_rt / 1e6, n, ip, a,
+						    (int64_t)(nd->pr.peers[q].
+						    promised_until - t),
+						    holds(a, 0, now_rt),
+						    holds(a, 1, now_rt),
+						    holds(a, 2, now_rt),
+						    holds(a, 3, now_rt),
+						    holds(a, 4, now_rt),
+						    holds(a, 5, now_rt),
+						    E.link[a],
+						    (int64_t)(N[a].deadline -
+						    local_ms(a, now_rt)));
+				}
+			S.promised_claims += out;
+		}
 		if (t < prule_hold_until(&nd->pr) &&
 		    nd->pr.hold_lease == nd->lease) {
 			add_address(n, ip);
@@ -968,15 +1037,16 @@ resp(int n, struct ev *e)
 		if (!nd->read_busy)
 			break;
 		nd->read_busy = 0;
-		if (r->ok == 1 && !nd->watch_ok && E.link[n]) {
+		if (r->ok == 1 && !nd->watch_ok && E.link[n] &&
+		    nd->read_snap.rev == r->result) {
 			struct ev c;
 
 			nd->watch_ok = 1;
-			view_apply(n, &e->rs, 1);
+			view_apply(n, &nd->read_snap, 1);
 			/* the watch from the read's revision catches up */
-			if (E.st.rev != e->rs.rev) {
+			if (E.st.rev != r->result) {
 				memset(&c, 0, sizeof(c));
-				c.u.s = E.st;
+				c.u.rev = E.st.rev;
 				sched(now_rt + ms(1), EV_WATCH, n, &c);
 			}
 		}
@@ -1063,6 +1133,8 @@ heartbeat(int n)
 	sched(real_at(n, lnow(n) + P.hb_ms), EV_HB, n, NULL);
 }
 
+static int	nheld(int);
+
 static void
 set_calm(void)
 {
@@ -1097,6 +1169,38 @@ fault(void)
 	int	 dead = 0;
 
 	calm = 0;
+	if (resume_cut_next) {
+		/*
+		 * etcd resumes after a freeze that outlived the leases and
+		 * expires them all, while a holder cannot reach it: its
+		 * addresses are unmarked, it holds them on promises, and
+		 * everybody else may claim as soon as the rule lets them.
+		 */
+		resume_cut_next = 0;
+		for (i = 0; i < P.n; i++)
+			if (N[i].alive && nheld(i) > 0)
+				break;
+		if (i < P.n)
+			link_etcd(i, 0);
+		E.resume_expires = 1;
+		etcd_resume();
+		sched(now_rt + dur, EV_FAULT, NONE, NULL);
+		return;
+	}
+	if (chance(0.08)) {
+		/* first step: everybody up and meshed, etcd frozen */
+		for (i = 0; i < P.n; i++) {
+			link_etcd(i, 1);
+			for (j = 0; j < P.n; j++)
+				plink[i][j] = 1;
+		}
+		if (E.mode == E_UP)
+			E.mode = E_FROZEN;
+		resume_cut_next = 1;
+		dur = ms(P.ttl_ms) + ms(rrange(100, 3000) * P.scale);
+		sched(now_rt + dur, EV_FAULT, NONE, NULL);
+		return;
+	}
 	k = chance(0.25) ? 0 : (int)rrange(4, 15);
 	for (nf = k ? (int)rrange(1, 3) : 1; nf > 0;
 	    nf--, k = (int)rrange(4, 15)) {
@@ -1238,8 +1342,12 @@ dispatch(struct ev *e)
 		resp(n, e);
 		break;
 	case EV_WATCH:
-		if (nd->watch_ok && E.link[n])
-			view_apply(n, &e->u.s, 0);
+		if (!nd->watch_ok || !E.link[n])
+			break;
+		if (hist[e->u.rev % HIST].rev != e->u.rev)
+			nd->watch_ok = 0;	/* compacted: read again */
+		else
+			view_apply(n, &hist[e->u.rev % HIST], 0);
 		break;
 	case EV_HB:
 		heartbeat(n);
@@ -1305,6 +1413,7 @@ run(double seconds, unsigned broken)
 	memset(N, 0, sizeof(N));
 	memset(&E, 0, sizeof(E));
 	nheap = 0;
+	resume_cut_next = 0;
 	now_rt = 0;
 	E.drift_ppm = (int32_t)rrange(-(int)P.pc.rho_ppm, P.pc.rho_ppm);
 	for (i = 0; i < P.nip; i++)
@@ -1333,12 +1442,6 @@ run(double seconds, unsigned broken)
 		if (e.t > now_rt)
 			now_rt = e.t;
 		S.events++;
-		if (getenv("SIMDBG") && nheap > 200000) {
-			fprintf(stderr, "heap %zu at %.3f kind %d node %d\n", nheap, (double)now_rt/1e6, e.kind, e.node);
-			int k[16] = {0}; for (size_t q = 0; q < nheap; q++) k[heap[q].kind]++;
-			for (int q = 0; q < 12; q++) fprintf(stderr, " k%d=%d", q, k[q]);
-			fprintf(stderr, "\n"); exit(3);
-		}
 		dispatch(&e);
 	}
 	S.seconds += seconds;
@@ -1392,6 +1495,16 @@ main(void)
 	if ((s = getenv("SIMTRACE")) != NULL)
 		sscanf(s, "%d:%lf:%lf", &trace_run, &trace_from, &trace_to);
 	rng = seed;
+	if ((s = getenv("YAIM_SIM_BROKEN")) != NULL) {
+		/* one broken variant, for debugging the self-test */
+		simulate(total, 2000, (unsigned)strtoul(s, NULL, 0), 0);
+		printf("broken %s: %.0f s, %" PRIu64 " violations, %" PRIu64
+		    " liveness failures, failsafe holds %" PRIu64
+		    ", claims with promises out %" PRIu64 "\n%s\n", s,
+		    S.seconds, S.violations, S.live_fail, S.failsafe_holds,
+		    S.promised_claims, S.first);
+		return 0;
+	}
 	simulate(total, 2000, 0, 0);
 	good = S;
 	if (good.violations || good.live_fail)
@@ -1410,6 +1523,9 @@ main(void)
 		if (!S.violations && !S.live_fail)
 			fail = 1;
 	}
+	if (getenv("SIMSTATS"))
+		printf("failsafe holds %" PRIu64 " claims with promises out %"
+		    PRIu64 "\n", S.failsafe_holds, S.promised_claims);
 	printf("peers_sim: seed %" PRIu64 ", %.0f simulated s in %" PRIu64
 	    " runs, %" PRIu64 " events, %" PRIu64 " adds, %" PRIu64
 	    " violations, %" PRIu64 " liveness failures, %.1f cpu s;%s%s%s\n",
