@@ -491,10 +491,13 @@ lease_end(struct lease *l)
 	watch_fire();
 }
 
+static rt_t	 tick_at;	/* the pending EV_ETCD_TICK, 0 none */
+
 static void
 etcd_expire(void)
 {
-	int i;
+	int	 i;
+	rt_t	 next = 0;
 
 	if (E.mode != E_UP)
 		return;
@@ -503,6 +506,14 @@ etcd_expire(void)
 			lease_end(&E.leases[i]);
 			i = -1;
 		}
+	for (i = 0; i < E.nleases; i++)
+		if (next == 0 || E.leases[i].expiry < next)
+			next = E.leases[i].expiry;
+	/* keepalives only move expiries later: an early tick re-arms */
+	if (next != 0 && (tick_at <= now_rt || next < tick_at)) {
+		tick_at = next;
+		sched(next, EV_ETCD_TICK, NONE, NULL);
+	}
 }
 
 static void
@@ -616,6 +627,7 @@ etcd_process(struct ev *e)
 		r->ok = 1;
 		break;
 	}
+	etcd_expire();		/* arms the tick for a new lease */
 	etcd_answer(e);
 }
 
@@ -744,8 +756,10 @@ fence(int n)
 	}
 }
 
+static uint64_t	 weights[MAXIP][MAXN];
+
 static uint64_t
-weight(int ip, int node)
+weight_compute(int ip, int node)
 {
 	uint64_t z = (uint64_t)(ip * 131 + node * 7919 + 17) *
 	    0x9e3779b97f4a7c15ULL;
@@ -765,7 +779,7 @@ assigned(const struct snap *v, int ip)
 	for (m = 0; m < P.n; m++) {
 		if (!(v->healthy & (1u << m)) || v->lease[m] == 0)
 			continue;
-		w = weight(ip, m);
+		w = weights[ip][m];
 		if (best == NONE || w > bw) {
 			best = m;
 			bw = w;
@@ -824,7 +838,7 @@ engine_etcd(int n)
 			}
 		return;
 	}
-	for (m = 0; m < P.n; m++)
+	for (m = 0; m < P.n && prule_connected(&nd->pr, t); m++)
 		if (m != n && nd->view.lease[m] != 0 && !nd->revoke_busy[m] &&
 		    prule_may_revoke(&nd->pr, t, names[m])) {
 			nd->revoke_busy[m] = 1;
@@ -1318,8 +1332,9 @@ dispatch(struct ev *e)
 		sched(now_rt + ms(100 * P.scale), EV_LIVE, NONE, NULL);
 		return;
 	case EV_ETCD_TICK:
+		if (e->t == tick_at)
+			tick_at = 0;
 		etcd_expire();
-		sched(now_rt + ms(10), EV_ETCD_TICK, NONE, NULL);
 		return;
 	case EV_ETCD_REQ:
 		if (e->inc == nd->inc || e->u.r.kind == R_LEAVE)
@@ -1410,6 +1425,9 @@ run(double seconds, unsigned broken)
 	int		 i, j;
 
 	params_pick(broken);
+	for (i = 0; i < MAXIP; i++)
+		for (j = 0; j < MAXN; j++)
+			weights[i][j] = weight_compute(i, j);
 	memset(N, 0, sizeof(N));
 	memset(&E, 0, sizeof(E));
 	nheap = 0;
@@ -1433,7 +1451,7 @@ run(double seconds, unsigned broken)
 		sched(ms(rrange(0, 300)), EV_START, i, NULL);
 	sched(P.settle + ms(2000), EV_FAULT, NONE, NULL);
 	sched(ms(100), EV_LIVE, NONE, NULL);
-	sched(ms(10), EV_ETCD_TICK, NONE, NULL);
+	tick_at = 0;
 	end = (rt_t)(seconds * 1e6);
 	while (nheap > 0) {
 		pop(&e);
@@ -1514,7 +1532,7 @@ main(void)
 		char buf[64];
 
 		memset(&S, 0, sizeof(S));
-		budget = total / 4 > 2e5 ? 2e5 : total / 4;
+		budget = total / 4 > 50000 ? 50000 : total / 4;
 		simulate(budget, 2000, variants[v].bit, 1);
 		snprintf(buf, sizeof(buf), " %s=%s@%.0fs", variants[v].name,
 		    S.violations ? "unsafe" : S.live_fail ? "stuck" :
