@@ -54,6 +54,26 @@
  *   prule_next_change()	the next local time at which an answer may
  *				change without an event: arm a timer for it.
  *
+ * Setting up: prule_defaults() fills the defaults of DESIGN.md 10.4
+ * (wait_ms = prule_min_wait()); prule_init(conf, self, now) at start.
+ * prule_tick(now) re-evaluates (call it from the prule_next_change timer).
+ *
+ * What the engine must do around it (DESIGN.md 10.2):
+ *   - keepalive every K/4 without waiting for earlier answers;
+ *   - send the parent prule_hold_until() after every event (it may go
+ *     down); after it passes, drop everything, prule_marked(lease, 0),
+ *     and start over on a new lease;
+ *   - create <prefix>members/<self> before the first claim; the claim txn
+ *     compares it and puts the mark on our lease;
+ *   - release: parent first, then delete the mark comparing its
+ *     revision; never a claim and a release of one IP in flight at once;
+ *   - graceful leave: delete the marks and the member key, then revoke;
+ *   - lease lost while holding: new lease, re-mark every held address
+ *     (create-if-absent), drop those that fail, then prule_marked();
+ *   - freed for prule_view_node: marks on the node's old lease that are
+ *     gone in the same update as the lease (count them conservatively:
+ *     when unsure, say 1).
+ *
  * Peers are named; the table is bounded (PRULE_PEERS_MAX) and names are
  * compared with strcmp.  prule_recv and prule_view_node return -1 (EINVAL
  * or ENOSPC) for a bad name or a full table, and then change nothing.
