@@ -178,7 +178,14 @@ prule_init(struct prule *p, const struct prule_conf *c, const char *self,
 	if (self != NULL && strlen(self) < PRULE_NAME_MAX)
 		strcpy(p->self, self);
 	p->started = now;
-	p->gate = now;
+	/*
+	 * A restarted process has forgotten the promises it gave before:
+	 * they all end within P of our start on this same clock, so claim
+	 * and revoke nothing until then (a reboot takes longer than P).
+	 */
+	p->gate = now + (p->conf.failsafe &&
+	    !(p->conf.broken & PRULE_BROKEN_RESTART) ? p->conf.promise_ms +
+	    p->conf.margin_ms : 0);
 }
 
 int
@@ -473,6 +480,9 @@ prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
 		return 0;
 	if (now < pp->promised_until)
 		return 0;
+	if (p->conf.failsafe && !(p->conf.broken & PRULE_BROKEN_RESTART) &&
+	    now < p->started + p->conf.promise_ms + p->conf.margin_ms)
+		return 0;	/* promises of an earlier life, see init */
 	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms;
 }
 

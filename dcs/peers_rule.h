@@ -96,6 +96,7 @@
 #define PRULE_BROKEN_CLAIM_PROMISED 0x10 /* claim with promises out */
 #define PRULE_BROKEN_NO_CUTBACK	0x20	/* new node does not cut a hold */
 #define PRULE_BROKEN_NO_SCALE	0x40	/* no clock rate scaling */
+#define PRULE_BROKEN_RESTART	0x80	/* restart forgets its promises */
 
 struct prule_conf {
 	uint32_t	hold_ms;	/* K: hold past the last good

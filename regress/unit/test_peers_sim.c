@@ -1196,6 +1196,13 @@ fault(void)
 				break;
 		if (i < P.n)
 			link_etcd(i, 0);
+		/* and maybe a quick restart of another node */
+		j = (int)rrange(0, P.n - 1);
+		if (j != i && chance(0.5)) {
+			node_stop(j, 0);
+			sched(now_rt + ms(rrange(20, 300) * P.scale), EV_START,
+			    j, NULL);
+		}
 		E.resume_expires = 1;
 		etcd_resume();
 		sched(now_rt + dur, EV_FAULT, NONE, NULL);
@@ -1490,6 +1497,7 @@ static const struct {
 	{ PRULE_BROKEN_CLAIM_PROMISED, "claim-promised" },
 	{ PRULE_BROKEN_NO_CUTBACK, "no-cutback" },
 	{ PRULE_BROKEN_NO_SCALE, "no-scale" },
+	{ PRULE_BROKEN_RESTART, "restart" },
 };
 
 int
