@@ -89,7 +89,8 @@ peer_find(const struct prule *cp, const char *name)
 	size_t		 i;
 
 	for (i = 0; i < p->npeers; i++)
-		if (strcmp(p->peers[i].name, name) == 0)
+		if (p->peers[i].name[0] == name[0] &&
+		    strcmp(p->peers[i].name, name) == 0)
 			return &p->peers[i];
 	return NULL;
 }

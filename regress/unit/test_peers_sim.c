@@ -37,6 +37,8 @@
 #define FROZEN_MAX	512
 #define NONE		(-1)
 #define US		1000LL		/* real time is in microseconds */
+/* a broken engine: the claim txn does not check the view is current */
+#define BROKEN_STALE_CLAIM	0x10000
 
 typedef int64_t rt_t;
 
@@ -76,6 +78,12 @@ struct snap {
 	uint64_t	 mark_lease[MAXIP];	/* 0 unmarked */
 	int8_t		 mark_node[MAXIP];
 	uint64_t	 mark_rev[MAXIP];	/* create revision */
+	/*
+	 * Bumped by every claim, release and lease end of the IP's mark:
+	 * the claim txn compares it with the claimant's view (DESIGN.md
+	 * 10.2: persistent marks, mod_revision compare).
+	 */
+	uint64_t	 mark_seq[MAXIP];
 };
 
 enum req_kind {
@@ -138,6 +146,7 @@ struct node {
 	uint8_t		 remark[MAXIP];	/* 0 to do, 1 busy, 2 done */
 	uint64_t	 deadline;	/* the parent's, local ms */
 	uint32_t	 wd_gen;
+	rt_t		 wd_at;		/* when the watchdog fires */
 	int		 leaving;
 	uint64_t	 step_at;	/* local ms of the pending step */
 	uint64_t	 claim_sent[MAXIP], remark_sent[MAXIP];
@@ -340,6 +349,8 @@ violation(const char *what, int ip, int a, int b)
 		    what, ip, a, b, (double)now_rt / 1e6, S.runs);
 }
 
+static void	wd_arm(int);
+
 static int
 holds(int m, int ip, rt_t t)
 {
@@ -358,6 +369,7 @@ add_address(int n, int ip)
 		if (m != n && holds(m, ip, now_rt))
 			violation("two holders", ip, m, n);
 	N[n].held[ip] = 1;
+	wd_arm(n);
 }
 
 static int	assigned(const struct snap *, int);
@@ -486,6 +498,7 @@ lease_end(struct lease *l)
 		if (E.st.mark_lease[i] == l->id) {
 			E.st.mark_lease[i] = 0;
 			E.st.mark_node[i] = NONE;
+			E.st.mark_seq[i]++;
 		}
 	*l = E.leases[--E.nleases];
 	watch_fire();
@@ -570,6 +583,10 @@ etcd_process(struct ev *e)
 		}
 		if (E.st.mark_lease[ip] != 0)
 			break;
+		if (r->kind == R_CLAIM && r->result != E.st.mark_seq[ip] &&
+		    !(P.pc.broken & BROKEN_STALE_CLAIM))
+			break;		/* our view of the IP is stale */
+		E.st.mark_seq[ip]++;
 		E.st.mark_lease[ip] = r->lease;
 		E.st.mark_node[ip] = n;
 		E.st.mark_rev[ip] = E.st.rev + 1;
@@ -584,6 +601,7 @@ etcd_process(struct ev *e)
 		    E.st.mark_rev[ip] == r->result) {
 			E.st.mark_lease[ip] = 0;
 			E.st.mark_node[ip] = NONE;
+			E.st.mark_seq[ip]++;
 			watch_fire();
 		}
 		r->ok = 1;
@@ -619,6 +637,7 @@ etcd_process(struct ev *e)
 			if (E.st.mark_lease[ip] == r->lease && r->lease) {
 				E.st.mark_lease[ip] = 0;
 				E.st.mark_node[ip] = NONE;
+				E.st.mark_seq[ip]++;
 			}
 		E.st.member &= ~(1u << n);
 		watch_fire();
@@ -708,11 +727,27 @@ send_req(int n, int kind, int ip, uint64_t lease, int target, uint64_t arg)
 /* The parent's watchdog: drop everything at the deadline. */
 static int nheld(int);
 
+/*
+ * The watchdog fires at the deadline; a later deadline re-arms it when
+ * the earlier one fires (fewer stale events in the heap).
+ */
+static void
+wd_arm(int n)
+{
+	struct ev	 e;
+	rt_t		 at = real_at(n, N[n].deadline);
+
+	if (at <= now_rt || (N[n].wd_at > now_rt && N[n].wd_at <= at))
+		return;		/* passed (step fences), or armed earlier */
+	N[n].wd_at = at;
+	memset(&e, 0, sizeof(e));
+	e.u.gen = ++N[n].wd_gen;
+	sched(at, EV_WATCHDOG, n, &e);
+}
+
 static void
 deadline_set(int n)
 {
-	struct ev e;
-
 	uint64_t nd_new = prule_hold_until(&N[n].pr), t = lnow(n);
 
 	if (nheld(n) > 0 && N[n].deadline <= t && nd_new > t)
@@ -724,9 +759,7 @@ deadline_set(int n)
 	    N[n].pr.etcd_until)
 		S.failsafe_holds++;
 	N[n].deadline = nd_new;
-	memset(&e, 0, sizeof(e));
-	e.u.gen = ++N[n].wd_gen;
-	sched(real_at(n, N[n].deadline), EV_WATCHDOG, n, &e);
+	wd_arm(n);
 }
 
 static int
@@ -868,7 +901,7 @@ engine_etcd(int n)
 		    !nd->release_busy[ip] && prule_may_claim(&nd->pr, t)) {
 			nd->claim_busy[ip] = 1;
 			nd->claim_sent[ip] = send_req(n, R_CLAIM, ip,
-			    nd->lease, 0, 0);
+			    nd->lease, 0, nd->view.mark_seq[ip]);
 		} else if (nd->view.mark_lease[ip] == nd->lease &&
 		    !nd->held[ip] && !nd->claim_busy[ip] &&
 		    !nd->release_busy[ip])
@@ -1386,8 +1419,11 @@ dispatch(struct ev *e)
 	case EV_WATCHDOG:
 		if (e->u.gen != nd->wd_gen)
 			return;
+		nd->wd_at = 0;
 		if (nheld(n) > 0 && lnow(n) >= nd->deadline)
 			fence(n);
+		else
+			wd_arm(n);
 		break;
 	case EV_STEP:
 		break;
@@ -1498,6 +1534,7 @@ static const struct {
 	{ PRULE_BROKEN_NO_CUTBACK, "no-cutback" },
 	{ PRULE_BROKEN_NO_SCALE, "no-scale" },
 	{ PRULE_BROKEN_RESTART, "restart" },
+	{ BROKEN_STALE_CLAIM, "stale-claim" },
 };
 
 int
