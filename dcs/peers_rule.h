@@ -64,7 +64,9 @@
  *     down); after it passes, drop everything, prule_marked(lease, 0),
  *     and start over on a new lease;
  *   - create <prefix>members/<self> before the first claim; the claim txn
- *     compares it and puts the mark on our lease;
+ *     compares it, puts the mark on our lease, and fails if the IP's mark
+ *     changed since the view we decided on (persistent marks compared by
+ *     mod_revision, DESIGN.md 10.2 item 5);
  *   - release: parent first, then delete the mark comparing its
  *     revision; never a claim and a release of one IP in flight at once;
  *   - graceful leave: delete the marks and the member key, then revoke;
