@@ -195,29 +195,41 @@ prule_connected(const struct prule *p, uint64_t now)
 	return p->cur_lease != 0 && now < p->cur_ok + p->conf.hold_ms / 2;
 }
 
+/*
+ * A keepalive answer.  Only for the current lease or the one we hold on:
+ * lease ids have no order, so a late answer for an older lease must not
+ * make it current again (prule_lease_granted does that).
+ */
 void
 prule_etcd_ok(struct prule *p, uint64_t now, uint64_t lease, uint64_t sent)
+{
+	advance(p, now);
+	if (lease != 0 && sent <= now) {
+		if (lease == p->cur_lease)
+			p->cur_ok = max64(p->cur_ok, sent);
+		if (lease == p->hold_lease)
+			p->etcd_until = max64(p->etcd_until,
+			    sent + p->conf.hold_ms);
+	}
+	settle(p, now);
+}
+
+void
+prule_lease_granted(struct prule *p, uint64_t now, uint64_t lease,
+    uint64_t sent)
 {
 	size_t i;
 
 	advance(p, now);
-	if (lease == 0 || sent > now)
+	if (lease == 0 || sent > now || lease == p->cur_lease)
 		goto out;
-	if (lease == p->hold_lease && lease != p->cur_lease) {
-		/* a late answer on the lease we hold on: still proof */
-		p->etcd_until = max64(p->etcd_until, sent + p->conf.hold_ms);
-		goto out;
-	}
-	if (lease != p->cur_lease) {
-		p->cur_lease = lease;
-		p->cur_since = now;
-		p->cur_ok = sent;
-		for (i = 0; i < p->npeers; i++)
-			p->peers[i].acked = 0;
-		if (p->nheld == 0)
-			p->hold_lease = lease;
-	} else
-		p->cur_ok = max64(p->cur_ok, sent);
+	p->cur_lease = lease;
+	p->cur_since = now;
+	p->cur_ok = sent;
+	for (i = 0; i < p->npeers; i++)
+		p->peers[i].acked = 0;
+	if (p->nheld == 0)
+		p->hold_lease = lease;
 	if (lease == p->hold_lease)
 		p->etcd_until = max64(p->etcd_until, sent + p->conf.hold_ms);
 out:

@@ -10,9 +10,12 @@
  * randomized simulator of nodes, clocks, etcd and the network.
  *
  * Events (call them as they happen, in any order that respects now):
- *   prule_etcd_ok(lease, sent)	a keepalive or grant of lease, sent at
- *				`sent` (our clock), succeeded.  A new lease
- *				id becomes the current lease.
+ *   prule_lease_granted(lease, sent)
+ *				a grant, sent at `sent` (our clock),
+ *				succeeded: lease is our current lease now.
+ *   prule_etcd_ok(lease, sent)	a keepalive of lease sent at `sent`
+ *				succeeded (ignored unless lease is the
+ *				current one or the one we hold on).
  *   prule_lease_lost()		the current lease is gone (keepalive
  *				answered "not found", our node key vanished,
  *				we revoked it).  Holdings stay on it until
@@ -165,6 +168,8 @@ struct prule {
 void	 prule_init(struct prule *, const struct prule_conf *,
 	    const char *self, uint64_t now);
 void	 prule_etcd_ok(struct prule *, uint64_t now, uint64_t lease,
+	    uint64_t sent);
+void	 prule_lease_granted(struct prule *, uint64_t now, uint64_t lease,
 	    uint64_t sent);
 void	 prule_lease_lost(struct prule *, uint64_t now);
 void	 prule_marked(struct prule *, uint64_t now, uint64_t lease,

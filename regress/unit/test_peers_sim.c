@@ -988,7 +988,7 @@ resp(int n, struct ev *e)
 		if (r->ok == 1) {
 			nd->lease = r->result;
 			memset(nd->remark, 0, sizeof(nd->remark));
-			prule_etcd_ok(&nd->pr, t, r->result, r->sent);
+			prule_lease_granted(&nd->pr, t, r->result, r->sent);
 			if (nheld(n) == 0)
 				prule_marked(&nd->pr, t, nd->lease, 0);
 		}
