@@ -48,7 +48,8 @@
  *				backwards (a newly heard node cuts a hold on
  *				promises short): always send the latest.
  *   prule_may_claim()		whether a claim txn may be sent now (the txn
- *				must also compare our lease and member key).
+ *				must also compare our lease, our member key
+ *				and the IP's mark as our view has it).
  *   prule_may_revoke(name)	whether name's lease may be revoked now.
  *   prule_ready()		the join rule is met (publish the node key
  *				only then, so that the others do not assign
@@ -79,7 +80,8 @@
  *     gone in the same update as the lease (count them conservatively:
  *     when unsure, say 1).
  *
- * Peers are named; the table is bounded (PRULE_PEERS_MAX) and names are
+ * struct prule is caller-allocated (about 10 kB) but private: read it
+ * only through the functions.  Peers are named; the table is bounded (PRULE_PEERS_MAX) and names are
  * compared with strcmp.  prule_recv and prule_view_node return -1 (EINVAL
  * or ENOSPC) for a bad name or a full table, and then change nothing.
  */
