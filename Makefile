@@ -10,7 +10,7 @@ YAIM_CHROOT ?= /var/empty/yaimd
 
 BUILD	?= build
 CC	?= cc
-PKGS	 = libevent libcurl yaml-0.1 libcjson libmnl libcap-ng libpq
+PKGS	 = libevent libcurl yaml-0.1 libcjson libmnl libcap-ng libpq libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -74,6 +74,16 @@ yaim_addr_ntop(const struct yaim_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+ntop(const struct yaim_addr *a)
+{
+	static char	 bufs[4][YAIM_ADDRSTRLEN];
+	static int	 i;
+
+	i = (i + 1) % 4;
+	return yaim_addr_ntop(a, bufs[i], sizeof(bufs[i]));
+}
+
 int
 yaim_addr_cmp(const struct yaim_addr *a, const struct yaim_addr *b)
 {

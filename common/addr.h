@@ -28,6 +28,11 @@ int		 yaim_addr_parse(const char *text, struct yaim_addr *a,
 int		 yaim_prefix_parse(const char *text, struct yaim_addr *p);
 const char	*yaim_addr_ntop(const struct yaim_addr *, char *buf,
 		    size_t len);
+/*
+ * a as text, for messages: in one of four static buffers in turn, so
+ * that up to four may appear in one log line.  Not for keeping.
+ */
+const char	*ntop(const struct yaim_addr *a);
 int		 yaim_addr_cmp(const struct yaim_addr *,
 		    const struct yaim_addr *);
 /* 1 if a lies inside prefix p (p->prefixlen bits), else 0. */

@@ -37,6 +37,22 @@ blobs_add(struct yaim_blobs *b, uint32_t kind, uint32_t index,
 	return 0;
 }
 
+/*
+ * A secret the parent alone should read: owned by root, nothing for
+ * group and others (as OpenSSH demands of its host keys).
+ */
+static int
+secret_file_ok(const struct stat *st, const char *path, char *err,
+    size_t errlen)
+{
+	if (st->st_uid == 0 && (st->st_mode & 077) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: must be owned by root and not accessible "
+	    "to group or others (owner uid %u, mode %04o)", path,
+	    (unsigned int)st->st_uid, (unsigned int)(st->st_mode & 07777));
+	return -1;
+}
+
 static int
 blob_read_file(struct yaim_blobs *b, uint32_t kind, uint32_t index,
     const char *path, char *err, size_t errlen)
@@ -55,6 +71,11 @@ blob_read_file(struct yaim_blobs *b, uint32_t kind, uint32_t index,
 	    st.st_size > BLOB_MAX_SIZE) {
 		snprintf(err, errlen, "%s: not a regular file of at most %d "
 		    "bytes", path, BLOB_MAX_SIZE);
+		close(fd);
+		return -1;
+	}
+	if (kind == BLOB_PEER_KEY && secret_file_ok(&st, path, err,
+	    errlen) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -97,6 +118,10 @@ blobs_load(const struct yaim_config *conf, struct yaim_blobs *b, char *err,
 		return -1;
 	if (conf->etcd_key_file[0] && blob_read_file(b, BLOB_ETCD_KEY, 0,
 	    conf->etcd_key_file, err, errlen) == -1)
+		return -1;
+	if (conf->peers && conf->peer_key_file[0] &&
+	    blob_read_file(b, BLOB_PEER_KEY, 0, conf->peer_key_file, err,
+	    errlen) == -1)
 		return -1;
 	for (i = 0; i < conf->n_checks; i++) {
 		if (conf->checks[i].http_ca_file[0] &&

@@ -69,7 +69,7 @@ cfg_blob(struct child_cfg *cfg, struct imsg *imsg)
 		    "header", __func__, imsg->datalen);
 	memcpy(&hdr, imsg->data, sizeof(hdr));
 	if (hdr.len != imsg->datalen - sizeof(hdr) ||
-	    hdr.kind < BLOB_ETCD_CA || hdr.kind > BLOB_HTTP_CA ||
+	    hdr.kind < BLOB_ETCD_CA || hdr.kind > BLOB_PEER_KEY ||
 	    hdr.index >= CFG_MAX_CHECKS)
 		fatalx("%s: IMSG_CFG_BLOB header does not match (kind %u, "
 		    "index %u, len %u of %zu)", __func__, hdr.kind, hdr.index,

@@ -1,5 +1,8 @@
 /*
- * yaim.yml: load, validate, print and scrub the configuration.
+ * yaim.yml: the key table and the rules of every value.  config_load.c
+ * reads the file and the YAML document, config_valid.c checks single
+ * strings, config_print.c prints the result; config_int.h is what they
+ * share.
  *
  * libyaml's document API builds the tree; we then walk it twice.  The
  * first pass maps every key of a mapping onto the key table (after
@@ -9,11 +12,7 @@
  * never depend on the order of the file.  Every error reads
  * "file:line:column: message" and the first error wins.
  */
-#include <sys/stat.h>
-
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +22,9 @@
 #include <yaml.h>
 
 #include "addr.h"
-#include "config.h"
+#include "config_int.h"
 
-#define CFG_FILE_MAX	(1024 * 1024)	/* a config is never this big */
 #define KEY_MAX		64
-#define CFG_DEPTH_MAX	16	/* ours needs 4 */
-
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Where a key may appear. */
 #define F_CONF		0x01	/* top level, yaim_config field */
@@ -40,7 +35,6 @@
 #define F_ZERO		0x40	/* a number: 0 (off) is allowed too */
 #define F_TO_INTERVAL	0x80	/* a number: max is the check's interval */
 
-struct ctx;
 struct keydef;
 
 /* One key of a mapping as found in the file. */
@@ -72,19 +66,6 @@ struct keydef {
 	const char	*unit;		/* "milliseconds", "bytes" or NULL */
 };
 
-struct ctx {
-	const char		*name;
-	char			*err;
-	size_t			 errlen;
-	int			 failed;
-	yaml_document_t		*doc;
-	struct yaim_config	*conf;
-	struct check_conf	*chk;		/* check being built */
-	const char		*kindkey;	/* "checker-type" or "type" */
-	yaml_mark_t		 chk_mark[CFG_MAX_CHECKS];
-	yaml_mark_t		 name_mark[CFG_MAX_CHECKS];
-	int			 has_name[CFG_MAX_CHECKS];
-};
 
 static int	h_str(struct ctx *, const struct keydef *, const struct item *,
 		    void *);
@@ -102,14 +83,8 @@ static int	h_exec(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_checks(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
-
-static const char *valid_path(const char *, size_t);
-static const char *valid_dcs_type(const char *, size_t);
-static const char *valid_username(const char *, size_t);
-static const char *valid_interface(const char *, size_t);
-static const char *valid_http_url(const char *, size_t);
-static const char *valid_header(const char *, size_t);
-static const char *valid_host(const char *, size_t);
+static int	h_addr(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
 
 #define MS	"milliseconds"
 #define BYTES	"bytes"
@@ -173,6 +148,14 @@ static const struct keydef keys[] = {
 	{ "garp-interval",	C_UINT(garp_interval_ms, 0, 10, 60000, MS) },
 	{ "garp-refresh",	C_UINT(garp_refresh_ms, F_ZERO, 1000, 86400000,
 				    MS) },
+	{ "peers",		C_FN(peers, F_CONF, h_bool) },
+	{ "failsafe",		C_FN(failsafe, F_CONF, h_bool) },
+	{ "peer-address",	C_FN(peer_address, F_CONF | F_OPT, h_addr) },
+	{ "peer-port",		C_UINT(peer_port, 0, 1, 65535, NULL) },
+	{ "peer-key-file",	C_STR(peer_key_file, F_CONF | F_OPT,
+				    valid_path), C_POS(peer_key_file_pos) },
+	{ "peer-interval",	C_UINT(peer_interval_ms, 0, 10, 10000, MS) },
+	{ "peer-timeout",	C_UINT(peer_timeout_ms, 0, 20, 60000, MS) },
 	{ "checks",		C_FN(checks, F_CONF, h_checks) },
 
 	/* a check: the flat spec form and the items of checks: */
@@ -248,9 +231,15 @@ static const char *kind_names[] = {
 	[CHECK_EXEC] = "exec",
 };
 
+const char *
+config_check_kind_name(uint32_t kind)
+{
+	return kind < nitems(kind_names) ? kind_names[kind] : "none";
+}
+
 /* Errors */
 
-static int __attribute__((format(printf, 3, 4)))
+int
 cfg_error(struct ctx *c, yaml_mark_t mark, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -382,16 +371,6 @@ get_str(struct ctx *c, const struct keydef *d, const struct item *it,
 	return 0;
 }
 
-static int
-name_chars_ok(const char *s, const char *extra)
-{
-	for (; *s != '\0'; s++)
-		if (!isascii((unsigned char)*s) ||
-		    (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL))
-			return 0;
-	return 1;
-}
-
 /* A string, then its rule, then its length. */
 static int
 h_str(struct ctx *c, const struct keydef *d, const struct item *it,
@@ -494,124 +473,42 @@ h_bool(struct ctx *c, const struct keydef *d, const struct item *it,
 	return 0;
 }
 
-/* Validators of single values */
-
-static const char *
-valid_path(const char *s, size_t size)
+static int
+addr_is_wildcard_or_group(const struct yaim_addr *a)
 {
-	(void)size;
-	if (*s != '\0' && *s != '/')
-		return "is not an absolute path";
-	return NULL;
-}
+	static const uint8_t	 zero[16];
+	static const uint8_t	 bcast[4] = { 255, 255, 255, 255 };
 
-static const char *
-valid_dcs_type(const char *s, size_t size)
-{
-	(void)size;
-	if (strcmp(s, "etcd") != 0)
-		return "is not supported (only etcd)";
-	return NULL;
-}
-
-/* System, etcd and PostgreSQL user names; too long: copy_str says so. */
-static const char *
-valid_username(const char *s, size_t size)
-{
-	if (strlen(s) < size && !name_chars_ok(s, "._-@$"))
-		return "has characters outside [A-Za-z0-9._@$-]";
-	return NULL;
-}
-
-_Static_assert(CFG_IFNAME_MAX == 16, "the message says 15 characters");
-
-static const char *
-valid_interface(const char *s, size_t size)
-{
-	if (strlen(s) >= size)
-		return "is longer than 15 characters";
-	/* The kernel's dev_valid_name(). */
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
-	    strpbrk(s, "/: \t") != NULL)
-		return "is not a valid interface name";
-	return NULL;
+	if (a->af == AF_INET)
+		return memcmp(a->addr, zero, 4) == 0 ||
+		    memcmp(a->addr, bcast, 4) == 0 || (a->addr[0] & 0xf0) == 0xe0;
+	return memcmp(a->addr, zero, 16) == 0 || a->addr[0] == 0xff;
 }
 
 /*
- * "host" or "[v6]" followed by ":port" (need_port: required).  Returns
- * NULL or the problem.
+ * One IP address of our own (not a prefix); empty: not set.  The same
+ * classes the parent refuses for virtual IPs make no sense to bind to.
  */
-static const char *
-check_hostport(const char *hp, size_t len, int need_port)
-{
-	char			 host[CFG_URL_MAX], *end;
-	const char		*colon, *port = NULL;
-	struct yaim_addr	 a;
-	size_t			 hlen;
-	unsigned long		 p;
-
-	if (len >= sizeof(host))
-		return "is too long";
-	if (*hp == '[') {
-		colon = memchr(hp, ']', len);
-		if (colon == NULL)
-			return "has an unterminated [";
-		hlen = colon - hp - 1;
-		memcpy(host, hp + 1, hlen);
-		host[hlen] = '\0';
-		if (yaim_addr_parse(host, &a, 0) == -1 || a.af != AF_INET6)
-			return "has an invalid IPv6 address";
-		colon++;
-		if (colon < hp + len && *colon != ':')
-			return "has junk after ]";
-		if (colon < hp + len)
-			port = colon + 1;
-	} else {
-		colon = memchr(hp, ':', len);
-		hlen = colon ? (size_t)(colon - hp) : len;
-		if (colon)
-			port = colon + 1;
-		memcpy(host, hp, hlen);
-		host[hlen] = '\0';
-		if (hlen == 0)
-			return "has an empty host";
-		if (!name_chars_ok(host, ".-_"))
-			return "has an invalid host";
-	}
-	if (port == NULL)
-		return need_port ? "has no port" : NULL;
-	hlen = len - (port - hp);
-	if (hlen == 0 || hlen > 5 || !isdigit((unsigned char)*port))
-		return "has an invalid port";
-	memcpy(host, port, hlen);
-	host[hlen] = '\0';
-	p = strtoul(host, &end, 10);
-	if (*end != '\0' || p < 1 || p > 65535)
-		return "has an invalid port";
-	return NULL;
-}
-
 static int
-url_scheme(const char *u)
+h_addr(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
 {
-	if (strncmp(u, "http://", 7) == 0)
-		return 7;
-	if (strncmp(u, "https://", 8) == 0)
-		return 8;
+	struct yaim_addr	 a;
+	const char		*s;
+
+	if (get_str(c, d, it, &s) == -1)
+		return -1;
+	memset(dst, 0, sizeof(a));
+	if (*s == '\0')
+		return 0;
+	if (yaim_addr_parse(s, &a, 0) == -1)
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not an IP address", it->spelled, s);
+	if (addr_is_wildcard_or_group(&a))
+		return cfg_error(c, it->val->start_mark,
+		    "%s: \"%s\" is not a unicast address", it->spelled, s);
+	memcpy(dst, &a, sizeof(a));
 	return 0;
-}
-
-static const char *
-valid_http_url(const char *s, size_t size)
-{
-	size_t	 skip;
-
-	(void)size;
-	if ((skip = url_scheme(s)) == 0)
-		return "does not start with http:// or https://";
-	if (strchr(s, ' ') != NULL)
-		return "contains a blank";
-	return check_hostport(s + skip, strcspn(s + skip, "/?#"), 0);
 }
 
 /* An etcd endpoint: scheme, host and port, nothing else but a final /. */
@@ -768,28 +665,6 @@ h_kind(struct ctx *c, const struct keydef *d, const struct item *it,
 	return cfg_error(c, it->val->start_mark,
 	    "%s: \"%s\" is not one of http, tcp, postgres, exec",
 	    it->spelled, s);
-}
-
-/* A Host header: no blanks (the control characters are gone already). */
-static const char *
-valid_header(const char *s, size_t size)
-{
-	(void)size;
-	if (strpbrk(s, " /") != NULL)
-		return "is not a host[:port]";
-	return NULL;
-}
-
-/* A host name or an IP address literal; too long: copy_str says so. */
-static const char *
-valid_host(const char *s, size_t size)
-{
-	struct yaim_addr	 a;
-
-	if (strlen(s) < size && yaim_addr_parse(s, &a, 0) == -1 &&
-	    (strchr(s, ':') != NULL || !name_chars_ok(s, ".-_")))
-		return "is not a host name or an IP address";
-	return NULL;
 }
 
 static int
@@ -1095,7 +970,7 @@ check_names_unique(struct ctx *c)
 
 /* Whole configuration */
 
-static void
+void
 conf_defaults(struct yaim_config *conf)
 {
 	memset(conf, 0, sizeof(*conf));
@@ -1113,6 +988,11 @@ conf_defaults(struct yaim_config *conf)
 	conf->netmask6 = 128;
 	conf->garp_count = 3;
 	conf->garp_interval_ms = 1000;
+	conf->peers = 1;
+	conf->failsafe = 1;
+	conf->peer_port = YAIM_DEFAULT_PEER_PORT;
+	conf->peer_interval_ms = 100;
+	conf->peer_timeout_ms = 300;
 }
 
 static yaml_mark_t
@@ -1192,6 +1072,39 @@ build_prefix(struct ctx *c, const struct seen *s, yaml_node_t *map)
 	return 0;
 }
 
+/*
+ * Heartbeats must fit a few times into the silence that declares a peer
+ * dead, and failsafe runs over the peer channel, so it needs it.
+ */
+static int
+peer_checks(struct ctx *c, const struct seen *s)
+{
+	struct yaim_config	*conf = c->conf;
+	const struct item	*pt, *pi, *fs;
+
+	pt = &s->it[lookup("peer-timeout", F_CONF)];
+	pi = &s->it[lookup("peer-interval", F_CONF)];
+	fs = &s->it[lookup("failsafe", F_CONF)];
+	if ((uint64_t)conf->peer_interval_ms * 2 > conf->peer_timeout_ms) {
+		if (pt->val != NULL)
+			return cfg_error(c, pt->val->start_mark,
+			    "%s: %u must be at least twice peer-interval "
+			    "(%u milliseconds)", pt->spelled,
+			    conf->peer_timeout_ms, conf->peer_interval_ms);
+		return cfg_error(c, pi->val->start_mark,
+		    "%s: %u must be at most half of peer-timeout "
+		    "(%u milliseconds)", pi->spelled, conf->peer_interval_ms,
+		    conf->peer_timeout_ms);
+	}
+	if (!conf->peers && conf->failsafe) {
+		if (fs->val != NULL)
+			return cfg_error(c, fs->val->start_mark,
+			    "%s: needs peers: yes", fs->spelled);
+		conf->failsafe = 0;
+	}
+	return 0;
+}
+
 static int
 cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 {
@@ -1201,7 +1114,8 @@ cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 	if (both_or_neither(c, s, "etcd-user", conf->etcd_user,
 	    "etcd-password", conf->etcd_password, map) == -1 ||
 	    both_or_neither(c, s, "etcd-cert-file", conf->etcd_cert_file,
-	    "etcd-key-file", conf->etcd_key_file, map) == -1)
+	    "etcd-key-file", conf->etcd_key_file, map) == -1 ||
+	    peer_checks(c, s) == -1)
 		return -1;
 	fm = &s->it[lookup("fence-margin", F_CONF)];
 	ttl = &s->it[lookup("ttl", F_CONF)];
@@ -1243,7 +1157,7 @@ default_nodename(struct ctx *c, yaml_node_t *map)
 	return 0;
 }
 
-static int
+int
 load_top(struct ctx *c, yaml_node_t *map)
 {
 	struct seen	 s;
@@ -1270,461 +1184,4 @@ load_top(struct ctx *c, yaml_node_t *map)
 		return cfg_error(c, map->start_mark,
 		    "missing required key \"checker-type\" (or \"checks\")");
 	return check_names_unique(c);
-}
-
-/* YAML */
-
-static void
-wipe_document(yaml_document_t *doc)
-{
-	yaml_node_t	*n;
-
-	for (n = doc->nodes.start; n < doc->nodes.top; n++)
-		if (n->type == YAML_SCALAR_NODE)
-			explicit_bzero(n->data.scalar.value,
-			    n->data.scalar.length);
-}
-
-static void
-wipe_parser(yaml_parser_t *p)
-{
-	if (p->buffer.start != NULL)
-		explicit_bzero(p->buffer.start, p->buffer.end - p->buffer.start);
-	if (p->raw_buffer.start != NULL)
-		explicit_bzero(p->raw_buffer.start,
-		    p->raw_buffer.end - p->raw_buffer.start);
-}
-
-/* libyaml's reader errors carry an offset, not a mark. */
-static yaml_mark_t
-offset_mark(const uint8_t *buf, size_t len, size_t off)
-{
-	yaml_mark_t	 m = { 0, 0, 0 };
-	size_t		 i;
-
-	for (i = 0; i < off && i < len; i++) {
-		if (buf[i] == '\n') {
-			m.line++;
-			m.column = 0;
-		} else if ((buf[i] & 0xc0) != 0x80)
-			m.column++;
-	}
-	return m;
-}
-
-static int
-yaml_failure(struct ctx *c, yaml_parser_t *p, const uint8_t *buf, size_t len)
-{
-	yaml_mark_t	 m = p->problem_mark;
-	const char	*problem = p->problem ? p->problem : "YAML error";
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return cfg_error(c, m, "out of memory");
-	case YAML_READER_ERROR:
-		return cfg_error(c, offset_mark(buf, len, p->problem_offset),
-		    "%s", problem);
-	default:
-		if (p->context != NULL)
-			return cfg_error(c, m, "%s %s", problem, p->context);
-		return cfg_error(c, m, "%s", problem);
-	}
-}
-
-/*
- * libyaml's scanner is quadratic in the flow nesting depth ("[[[[..."):
- * a first pass over the events refuses deep nesting, having read only
- * a few tokens of it, before the document is composed.
- */
-static int
-check_depth(struct ctx *c, const uint8_t *buf, size_t len)
-{
-	yaml_parser_t	 parser;
-	yaml_event_t	 ev;
-	int		 depth = 0, rv = -1, done = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "out of memory");
-	yaml_parser_set_input_string(&parser, buf, len);
-	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	while (!done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			yaml_failure(c, &parser, buf, len);
-			goto out;
-		}
-		switch (ev.type) {
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > CFG_DEPTH_MAX)
-				done = -1;
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_SCALAR_EVENT:
-			explicit_bzero(ev.data.scalar.value,
-			    ev.data.scalar.length);
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		default:
-			break;
-		}
-		if (done == -1)
-			cfg_error(c, ev.start_mark,
-			    "nested deeper than %d levels", CFG_DEPTH_MAX);
-		yaml_event_delete(&ev);
-	}
-	if (done == 1)
-		rv = 0;
- out:
-	wipe_parser(&parser);
-	yaml_parser_delete(&parser);
-	return rv;
-}
-
-static int
-parse_document(struct ctx *c, const uint8_t *buf, size_t len)
-{
-	yaml_parser_t	 parser;
-	yaml_document_t	 doc, extra;
-	yaml_node_t	*root, *n;
-	int		 rv = -1;
-
-	if (check_depth(c, buf, len) == -1)
-		return -1;
-	if (!yaml_parser_initialize(&parser))
-		return cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "out of memory");
-	yaml_parser_set_input_string(&parser, buf, len);
-	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_failure(c, &parser, buf, len);
-		goto out;
-	}
-	c->doc = &doc;
-	if ((root = yaml_document_get_root_node(&doc)) == NULL)
-		cfg_error(c, (yaml_mark_t){ 0, 0, 0 }, "the file is empty");
-	else if (load_top(c, root) == 0) {
-		/* A second document would be silently ignored: refuse it. */
-		if (!yaml_parser_load(&parser, &extra))
-			yaml_failure(c, &parser, buf, len);
-		else {
-			if ((n = yaml_document_get_root_node(&extra)) != NULL)
-				cfg_error(c, n->start_mark,
-				    "only one YAML document is allowed");
-			else
-				rv = 0;
-			wipe_document(&extra);
-			yaml_document_delete(&extra);
-		}
-	}
-	c->doc = NULL;
-	wipe_document(&doc);
-	yaml_document_delete(&doc);
- out:
-	wipe_parser(&parser);
-	yaml_parser_delete(&parser);
-	return rv;
-}
-
-int
-config_load_buffer(const char *name, const uint8_t *buf, size_t len,
-    struct yaim_config *conf, char *err, size_t errlen)
-{
-	struct ctx	 c;
-
-	memset(&c, 0, sizeof(c));
-	c.name = name;
-	c.err = err;
-	c.errlen = errlen;
-	c.conf = conf;
-	if (errlen > 0)
-		err[0] = '\0';
-	conf_defaults(conf);
-	if (strlen(name) >= sizeof(conf->file)) {
-		cfg_error(&c, (yaml_mark_t){ 0, 0, 0 },
-		    "the file name is too long");
-		goto fail;
-	}
-	strcpy(conf->file, name);
-	if (len > CFG_FILE_MAX) {
-		cfg_error(&c, (yaml_mark_t){ 0, 0, 0 },
-		    "the file is larger than %d bytes", CFG_FILE_MAX);
-		goto fail;
-	}
-	if (parse_document(&c, buf, len) == 0)
-		return 0;
- fail:
-	config_wipe(conf);
-	return -1;
-}
-
-static int
-read_file(const char *path, uint8_t **bufp, size_t *lenp, char *err,
-    size_t errlen)
-{
-	struct stat	 st;
-	uint8_t		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s:1:1: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
-		snprintf(err, errlen, "%s:1:1: %s", path, S_ISREG(st.st_mode) ?
-		    "the file is too large" : "not a regular file");
-		close(fd);
-		return -1;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s:1:1: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (len <= (size_t)st.st_size &&
-	    (n = read(fd, buf + len, (size_t)st.st_size + 1 - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s:1:1: %s", path,
-			    strerror(errno));
-			explicit_bzero(buf, len);
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
-int
-config_load(const char *path, struct yaim_config *conf, char *err,
-    size_t errlen)
-{
-	uint8_t	*buf;
-	size_t	 len;
-	int	 rv;
-
-	if (read_file(path, &buf, &len, err, errlen) == -1) {
-		conf_defaults(conf);
-		return -1;
-	}
-	rv = config_load_buffer(path, buf, len, conf, err, errlen);
-	explicit_bzero(buf, len);
-	free(buf);
-	return rv;
-}
-
-/* Printing */
-
-static int
-plain_ok(const char *s)
-{
-	static const char *reserved[] = { "true", "false", "yes", "no", "on",
-	    "off", "null", "y", "n" };
-	size_t	 i;
-
-	if (!isalpha((unsigned char)*s) && *s != '/' && *s != '_')
-		return 0;
-	for (i = 0; i < nitems(reserved); i++)
-		if (strcasecmp(s, reserved[i]) == 0)
-			return 0;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr("._/:@+=-", *s) == NULL)
-			return 0;
-	return 1;
-}
-
-/* A string as a YAML scalar the loader reads back unchanged. */
-static void
-print_scalar(FILE *fp, const char *s)
-{
-	if (plain_ok(s)) {
-		fprintf(fp, "%s\n", s);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputs("\"\n", fp);
-}
-
-static void
-print_str(FILE *fp, const char *indent, const char *key, const char *s)
-{
-	fprintf(fp, "%s%s: ", indent, key);
-	print_scalar(fp, s);
-}
-
-static void
-print_item(FILE *fp, const char *indent, const char *s)
-{
-	fprintf(fp, "%s- ", indent);
-	print_scalar(fp, s);
-}
-
-static void
-print_secret(FILE *fp, const char *indent, const char *key, const char *s)
-{
-	fprintf(fp, "%s%s: \"%s\"\n", indent, key, *s ? "********" : "");
-}
-
-static void
-print_check(FILE *fp, const struct check_conf *chk)
-{
-	const char	*in = "    ";
-	uint32_t	 i;
-
-	fprintf(fp, "  - name: ");
-	print_scalar(fp, chk->name);
-	fprintf(fp, "%stype: %s\n", in, chk->kind <= CHECK_EXEC ?
-	    kind_names[chk->kind] : "none");
-	fprintf(fp, "%sinterval: %u\n%stimeout: %u\n%srise: %u\n%sfall: %u\n",
-	    in, chk->interval_ms, in, chk->timeout_ms, in, chk->rise, in,
-	    chk->fall);
-	switch (chk->kind) {
-	case CHECK_HTTP:
-		print_str(fp, in, "http-url", chk->http_url);
-		fprintf(fp, "%shttp-expected-code: %u\n", in,
-		    chk->http_expected_code);
-		print_str(fp, in, "http-expected-response-contains",
-		    chk->http_expected_contains);
-		print_str(fp, in, "http-host", chk->http_host_header);
-		print_str(fp, in, "http-ca-file", chk->http_ca_file);
-		fprintf(fp, "%shttp-tls-verify: %s\n", in,
-		    chk->http_tls_verify ? "true" : "false");
-		fprintf(fp, "%shttp-max-body: %u\n", in, chk->http_max_body);
-		break;
-	case CHECK_TCP:
-		print_str(fp, in, "tcp-host", chk->tcp_host);
-		fprintf(fp, "%stcp-port: %u\n", in, chk->tcp_port);
-		break;
-	case CHECK_POSTGRES:
-		print_str(fp, in, "postgres-host", chk->pg_host);
-		fprintf(fp, "%spostgres-port: %u\n", in, chk->pg_port);
-		print_str(fp, in, "postgres-user", chk->pg_user);
-		print_secret(fp, in, "postgres-password", chk->pg_password);
-		print_str(fp, in, "postgres-dbname", chk->pg_dbname);
-		print_str(fp, in, "postgres-query", chk->pg_query);
-		print_str(fp, in, "postgres-expected", chk->pg_expected);
-		break;
-	case CHECK_EXEC:
-		fprintf(fp, "%sexec-command:\n", in);
-		for (i = 0; i < chk->exec_argc && i < CFG_MAX_ARGS; i++)
-			print_item(fp, "      ", chk->exec_argv[i]);
-		fprintf(fp, "%sexec-max-output: %u\n", in,
-		    chk->exec_max_output);
-		break;
-	}
-}
-
-/*
- * The effective configuration, every default filled in, in the order
- * of yaim.yml(5).  The output is itself a valid configuration (with
- * the secrets replaced by asterisks).
- */
-void
-config_print(FILE *fp, const struct yaim_config *conf)
-{
-	char		 buf[YAIM_ADDRSTRLEN];
-	uint32_t	 i;
-
-	print_str(fp, "", "dcs-type", conf->dcs_type);
-	print_str(fp, "", "dcs-namespace", conf->dcs_namespace);
-	print_str(fp, "", "dcs-clustername", conf->dcs_clustername);
-	fprintf(fp, "# prefix: %s\n", conf->prefix);
-	fprintf(fp, "dcs-endpoints:\n");
-	for (i = 0; i < conf->n_endpoints && i < CFG_MAX_ENDPOINTS; i++)
-		print_item(fp, "  ", conf->endpoints[i]);
-	fprintf(fp, "interval: %u\nttl: %u\nretry_num: %u\nretry_after: %u\n",
-	    conf->interval_ms, conf->ttl_ms, conf->retry_num,
-	    conf->retry_after_ms);
-	print_str(fp, "", "etcd_user", conf->etcd_user);
-	print_secret(fp, "", "etcd_password", conf->etcd_password);
-	print_str(fp, "", "etcd-ca-file", conf->etcd_ca_file);
-	print_str(fp, "", "etcd-cert-file", conf->etcd_cert_file);
-	print_str(fp, "", "etcd-key-file", conf->etcd_key_file);
-	fprintf(fp, "etcd-timeout: %u\nfence-margin: %u\n",
-	    conf->etcd_timeout_ms, conf->fence_margin_ms);
-	print_str(fp, "", "nodename", conf->nodename);
-	print_str(fp, "", "user", conf->user);
-	print_str(fp, "", "chroot", conf->chroot);
-	print_str(fp, "", "interface", conf->interface);
-	print_str(fp, "", "label", conf->label);
-	fprintf(fp, "netmask: %u\nnetmask6: %u\n", conf->netmask,
-	    conf->netmask6);
-	if (conf->n_networks == 0)
-		fprintf(fp, "allowed-networks: []\n");
-	else
-		fprintf(fp, "allowed-networks:\n");
-	for (i = 0; i < conf->n_networks && i < CFG_MAX_NETWORKS; i++)
-		fprintf(fp, "  - %s/%u\n", yaim_addr_ntop(&conf->networks[i],
-		    buf, sizeof(buf)), conf->networks[i].prefixlen);
-	fprintf(fp, "garp-count: %u\ngarp-interval: %u\ngarp-refresh: %u\n",
-	    conf->garp_count, conf->garp_interval_ms, conf->garp_refresh_ms);
-	fprintf(fp, "checks:\n");
-	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++)
-		print_check(fp, &conf->checks[i]);
-}
-
-/* Secrets and scrubbing */
-
-void
-config_wipe(struct yaim_config *conf)
-{
-	uint32_t	 i;
-
-	explicit_bzero(conf->etcd_password, sizeof(conf->etcd_password));
-	for (i = 0; i < CFG_MAX_CHECKS; i++)
-		explicit_bzero(conf->checks[i].pg_password,
-		    sizeof(conf->checks[i].pg_password));
-}
-
-/* What no child needs: file paths (TLS material goes as blobs), argv. */
-static void
-scrub_parent_only(struct yaim_config *conf)
-{
-	struct check_conf	*chk;
-	uint32_t		 i;
-
-	explicit_bzero(conf->etcd_ca_file, sizeof(conf->etcd_ca_file));
-	explicit_bzero(conf->etcd_cert_file, sizeof(conf->etcd_cert_file));
-	explicit_bzero(conf->etcd_key_file, sizeof(conf->etcd_key_file));
-	for (i = 0; i < CFG_MAX_CHECKS; i++) {
-		chk = &conf->checks[i];
-		explicit_bzero(chk->http_ca_file, sizeof(chk->http_ca_file));
-		explicit_bzero(chk->exec_argv, sizeof(chk->exec_argv));
-	}
-}
-
-void
-config_scrub_for(struct yaim_config *conf, const char *child)
-{
-	uint32_t	 i;
-
-	scrub_parent_only(conf);
-	if (strcmp(child, "checker") == 0)
-		explicit_bzero(conf->etcd_password,
-		    sizeof(conf->etcd_password));
-	else if (strcmp(child, "dcs") == 0) {
-		for (i = 0; i < CFG_MAX_CHECKS; i++)
-			explicit_bzero(conf->checks[i].pg_password,
-			    sizeof(conf->checks[i].pg_password));
-	} else
-		config_wipe(conf);	/* unknown: nothing secret leaves */
 }

@@ -16,6 +16,7 @@
 #define YAIM_DEFAULT_CONFIG	"yaim.yml"
 #define YAIM_DEFAULT_USER	"_yaimd"
 #define YAIM_DEFAULT_CHROOT	"/var/empty/yaimd"
+#define YAIM_DEFAULT_PEER_PORT	7405	/* see yaim.yml(5) */
 
 #define CFG_MAX_ENDPOINTS	16
 #define CFG_MAX_CHECKS		8
@@ -136,6 +137,15 @@ struct yaim_config {
 	uint32_t	garp_interval_ms;
 	uint32_t	garp_refresh_ms;		/* 0 = off */
 
+	/* peers (DESIGN.md section 10a) */
+	uint32_t	peers;				/* 0 or 1 */
+	uint32_t	failsafe;			/* 0 or 1 */
+	struct yaim_addr peer_address;			/* af 0: interface */
+	uint16_t	peer_port;
+	char		peer_key_file[CFG_PATH_MAX];	/* parent only */
+	uint32_t	peer_interval_ms;
+	uint32_t	peer_timeout_ms;
+
 	/* health checks: the flat spec keys form checks[0] */
 	uint32_t	n_checks;
 	struct check_conf checks[CFG_MAX_CHECKS];
@@ -146,6 +156,7 @@ struct yaim_config {
 	struct cfg_pos	label_pos;
 	struct cfg_pos	netmask_pos;
 	struct cfg_pos	netmask6_pos;
+	struct cfg_pos	peer_key_file_pos;
 };
 
 /*
@@ -166,6 +177,8 @@ const char *config_where(const struct yaim_config *, struct cfg_pos pos,
 	    char *buf, size_t len);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
+/* "http", "tcp", ... as yaim.yml(5) spells the check's type. */
+const char *config_check_kind_name(uint32_t kind);
 /* Wipe the fields a given child must not see ("checker" or "dcs"). */
 void	config_scrub_for(struct yaim_config *, const char *child);
 /* Wipe every secret (explicit_bzero). */

@@ -27,7 +27,9 @@ imsg_type_name(uint32_t type)
 	case IMSG_LINK_STATE:	return "IMSG_LINK_STATE";
 	case IMSG_SHUTDOWN:	return "IMSG_SHUTDOWN";
 	case IMSG_NETWORKS:	return "IMSG_NETWORKS";
+	case IMSG_PEER_SOCKET:	return "IMSG_PEER_SOCKET";
 	case IMSG_DCS_RELEASED:	return "IMSG_DCS_RELEASED";
+	case IMSG_HOLD_UNTIL:	return "IMSG_HOLD_UNTIL";
 	default:
 		snprintf(buf, sizeof(buf), "unknown type %u", type);
 		return buf;

@@ -39,9 +39,11 @@ enum imsg_type {
 	IMSG_LINK_STATE,	/* struct imsg_link_state */
 	IMSG_SHUTDOWN,		/* empty: release everything, then exit */
 	IMSG_NETWORKS,		/* struct imsg_networks */
+	IMSG_PEER_SOCKET,	/* struct imsg_peer_socket + the UDP fd */
 
 	/* dcs -> parent */
-	IMSG_DCS_RELEASED = 600	/* empty: lease revoked after SHUTDOWN */
+	IMSG_DCS_RELEASED = 600, /* empty: lease revoked after SHUTDOWN */
+	IMSG_HOLD_UNTIL		/* struct imsg_hold_until */
 };
 
 #define IMSG_ADDR_SYNC_MAX	10000	/* addresses in one IMSG_ADDR_SYNC */
@@ -51,7 +53,8 @@ enum blob_kind {
 	BLOB_ETCD_CA = 1,
 	BLOB_ETCD_CERT,
 	BLOB_ETCD_KEY,
-	BLOB_HTTP_CA
+	BLOB_HTTP_CA,
+	BLOB_PEER_KEY		/* peer-key-file's text, for dcs */
 };
 
 struct imsg_blob_hdr {
@@ -155,6 +158,31 @@ struct imsg_networks {
 	uint32_t	 n;		/* entries used in net[] */
 	uint32_t	 complete;	/* 0 or 1 */
 	struct yaim_addr net[IMSG_NETWORKS_MAX];
+};
+
+/*
+ * The CLOCK_MONOTONIC millisecond (common/clock.h mono_ms, one clock for
+ * every process on the host) until which dcs may hold addresses: its own
+ * fence deadline.  Sent whenever it changes; 0 ends holding.  The parent
+ * drops every address when it passes (parent/fence.h, DESIGN.md 5).
+ */
+struct imsg_hold_until {
+	uint64_t	until_ms;
+};
+
+/*
+ * The peer channel's UDP socket, bound by the parent (DESIGN.md section
+ * 10a) and passed to dcs once, with SCM_RIGHTS, after the first config.
+ * addr:port is what dcs publishes to the other nodes; addr.af is 0 when
+ * the parent found no address to publish (the interface had none and
+ * peer-address is not set).
+ */
+struct imsg_peer_socket {
+	struct yaim_addr addr;
+	uint16_t	 port;
+	uint16_t	 pad;
+	uint32_t	 wildcard;	/* 1: bound to any address on the
+					   interface, 0: to addr */
 };
 
 const char	*imsg_type_name(uint32_t);

@@ -14,6 +14,7 @@
 #include "privsep.h"
 #include "proto.h"
 #include "dcs/engine.h"
+#include "dcs/peer_net.h"
 
 void	dcs_main(int, int) __attribute__((noreturn));
 
@@ -21,6 +22,7 @@ static struct child_cfg	 cfg;
 static struct imsgev	 parent_iev;
 static struct event_base *base;
 static int		 running;
+static int		 key_from_file;
 
 static void
 send_sync(const struct yaim_addr *set, size_t n, void *arg)
@@ -50,6 +52,74 @@ send_released(void *arg)
 	(void)arg;
 	if (imsgev_compose(&parent_iev, IMSG_DCS_RELEASED, 0, -1, NULL,
 	    0) == -1)
+		fatal("%s: compose", __func__);
+}
+
+/*
+ * peer-key-file, when set, is the cluster key (it wins over etcd's);
+ * without it the engine gets the key from etcd (dcs/peer_key.h).
+ */
+static void
+peer_key_from_config(void)
+{
+	const struct yaim_blob	*b;
+	uint8_t			 key[PEER_KEY_MAX];
+	char			 err[96];
+	int			 n;
+
+	if (!peer_net_running())
+		return;
+	if ((b = blobs_find(&cfg.blobs, BLOB_PEER_KEY, 0)) == NULL) {
+		if (key_from_file)
+			peer_net_set_key(NULL, 0);
+		key_from_file = 0;
+		peer_net_pin_key(0);
+		return;
+	}
+	/* The parent checked it; a bad one now is a parent gone wrong. */
+	if ((n = peer_key_parse((const char *)b->data, b->len, key, err,
+	    sizeof(err))) == -1)
+		fatalx("%s: the peer key from the parent: %s", __func__, err);
+	peer_net_set_key(key, (size_t)n);
+	explicit_bzero(key, sizeof(key));
+	key_from_file = 1;
+	peer_net_pin_key(1);
+}
+
+/*
+ * The peer socket: kept and read (datagrams are checked and counted)
+ * even before the engine runs the protocol on it.
+ */
+static void
+peer_socket(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_peer_socket	 ps;
+
+	if (imsg->fd == -1)
+		fatalx("%s: IMSG_PEER_SOCKET without a socket", __func__);
+	if (imsg_get_exact(iev, imsg, &ps, sizeof(ps)) == -1 ||
+	    (ps.addr.af != 0 && !yaim_addr_valid(&ps.addr)) ||
+	    ps.wildcard > 1 || ps.pad != 0)
+		fatalx("%s: bad IMSG_PEER_SOCKET", __func__);
+	if (peer_net_running())
+		fatalx("%s: a second IMSG_PEER_SOCKET", __func__);
+	if (cfg.active == NULL || peer_net_start(base, imsg->fd, &ps,
+	    cfg.active->nodename) == -1)
+		fatalx("%s: cannot use the peer socket", __func__);
+	imsg->fd = -1;
+	peer_key_from_config();
+}
+
+static void
+send_hold_until(uint64_t until_ms, void *arg)
+{
+	struct imsg_hold_until	 hu;
+
+	(void)arg;
+	memset(&hu, 0, sizeof(hu));
+	hu.until_ms = until_ms;
+	if (imsgev_compose(&parent_iev, IMSG_HOLD_UNTIL, 0, -1, &hu,
+	    sizeof(hu)) == -1)
 		fatal("%s: compose", __func__);
 }
 
@@ -86,6 +156,9 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 			fatalx("%s: bad IMSG_NETWORKS: %s", __func__, err);
 		engine_networks(&nw);
 		break;
+	case IMSG_PEER_SOCKET:
+		peer_socket(iev, imsg);
+		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
 			fatalx("%s: bad IMSG_SHUTDOWN", __func__);
@@ -103,17 +176,17 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 static void
 dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
-	static const struct engine_ops	 ops = {
-		send_sync, send_addr_req, send_released, NULL
-	};
-
 	(void)arg;
+	/* Only the peer socket comes with a descriptor. */
+	if (imsg->fd != -1 && imsg->hdr.type != IMSG_PEER_SOCKET)
+		fatalx("%s: %s from the parent came with a file descriptor",
+		    __func__, imsg_type_name(imsg->hdr.type));
 	switch (child_cfg_dispatch(&cfg, iev, imsg)) {
 	case 1:
+		peer_key_from_config();
 		if (running)
 			engine_reconfigure(cfg.active, &cfg.blobs);
-		else if (engine_start(base, cfg.active, &cfg.blobs,
-		    &ops) == -1)
+		else if (engine_start(cfg.active, &cfg.blobs) == -1)
 			fatalx("%s: cannot start the dcs engine", __func__);
 		running = 1;
 		return;
@@ -127,11 +200,17 @@ dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 void
 dcs_main(int debug, int verbose)
 {
+	static const struct engine_ops	 ops = {
+		send_sync, send_addr_req, send_released, send_hold_until, NULL
+	};
+
 	base = child_setup("dcs", debug, verbose);
 	/* libcurl and OpenSSL read their files before the chroot. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("%s: curl_global_init", __func__);
-	if (imsgev_init(&parent_iev, base, PRIVSEP_CHILD_FD, 0, "parent",
+	engine_init(base, &ops);
+	/* fds: the peer socket (IMSG_PEER_SOCKET), nothing else */
+	if (imsgev_init(&parent_iev, base, PRIVSEP_CHILD_FD, 1, "parent",
 	    dcs_dispatch, child_parent_eof, NULL) == -1)
 		fatal("%s: imsgev_init", __func__);
 	event_base_dispatch(base);

@@ -24,11 +24,15 @@ struct engine_ops {
 		    void *arg);
 	/* After engine_shutdown(): the lease is revoked (or gave up). */
 	void	(*released)(void *arg);
+	/* Holding is allowed until this mono_ms (0: no longer at all). */
+	void	(*hold_until)(uint64_t until_ms, void *arg);
 	void	*arg;
 };
 
-int	engine_start(struct event_base *, const struct yaim_config *,
-	    const struct yaim_blobs *, const struct engine_ops *);
+/* Before the first message from the parent: messages may come early. */
+void	engine_init(struct event_base *, const struct engine_ops *);
+/* The first config: join the cluster once healthy. */
+int	engine_start(const struct yaim_config *, const struct yaim_blobs *);
 /* SIGHUP: new config (same node name and prefix, the parent checks). */
 void	engine_reconfigure(const struct yaim_config *,
 	    const struct yaim_blobs *);

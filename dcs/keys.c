@@ -8,6 +8,7 @@
 #define NODES_DIR	KEYS_NODES_DIR
 #define IPS_DIR		KEYS_IPS_DIR
 #define REFUSED_DIR	KEYS_REFUSED_DIR
+#define PEERS_DIR	KEYS_PEERS_DIR
 #define NAME_RULE	"not a node name of 1..63 characters of [A-Za-z0-9._-]"
 
 int
@@ -45,17 +46,21 @@ bad(struct key_info *ki, const char *why)
 	return KEY_BAD;
 }
 
+/* nodes/<nodename> and peers/<nodename> */
 static enum key_kind
-parse_node(const char *rest, size_t len, struct key_info *ki)
+parse_node(const char *rest, size_t len, enum key_kind kind,
+    struct key_info *ki)
 {
 	if (memchr(rest, '/', len) != NULL)
-		return bad(ki, "unexpected path below a node key");
+		return bad(ki, kind == KEY_NODE ?
+		    "unexpected path below a node key" :
+		    "unexpected path below a peer key");
 	if (!keys_valid_nodename(rest, len))
 		return bad(ki, NAME_RULE);
 	memcpy(ki->node, rest, len);
 	ki->node[len] = '\0';
-	ki->kind = KEY_NODE;
-	return KEY_NODE;
+	ki->kind = kind;
+	return kind;
 }
 
 /*
@@ -180,7 +185,15 @@ keys_parse(const char *prefix, const char *key, size_t len,
 	len -= plen;
 	if (has_prefix(key, len, NODES_DIR))
 		return parse_node(key + strlen(NODES_DIR),
-		    len - strlen(NODES_DIR), ki);
+		    len - strlen(NODES_DIR), KEY_NODE, ki);
+	if (has_prefix(key, len, PEERS_DIR))
+		return parse_node(key + strlen(PEERS_DIR),
+		    len - strlen(PEERS_DIR), KEY_PEER, ki);
+	if (len == strlen(KEYS_PEER_KEY) &&
+	    memcmp(key, KEYS_PEER_KEY, len) == 0) {
+		ki->kind = KEY_PEER_KEY;
+		return KEY_PEER_KEY;
+	}
 	if (has_prefix(key, len, IPS_DIR))
 		return parse_ips(key + strlen(IPS_DIR),
 		    len - strlen(IPS_DIR), ki);
@@ -189,4 +202,68 @@ keys_parse(const char *prefix, const char *key, size_t len,
 		    len - strlen(REFUSED_DIR), ki);
 	ki->kind = KEY_OTHER;
 	return KEY_OTHER;
+}
+
+static int
+parse_port(const char *s, size_t len, uint16_t *port)
+{
+	unsigned long	 v = 0;
+	size_t		 i;
+
+	if (len == 0 || len > 5 || s[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+keys_parse_peer_value(const char *value, size_t len, struct yaim_addr *addr,
+    uint16_t *port, const char **why)
+{
+	char		 buf[YAIM_ADDRSTRLEN + 1];
+	const char	*colon, *a = value;
+	size_t		 alen;
+
+	*why = "not \"address:port\" or \"[address]:port\"";
+	memset(addr, 0, sizeof(*addr));
+	if (len == 0 || memchr(value, '\0', len) != NULL)
+		return -1;
+	/* the last colon: IPv6 addresses have their own, inside [] */
+	for (colon = value + len - 1; colon > value && *colon != ':'; colon--)
+		;
+	if (*colon != ':')
+		return -1;
+	alen = (size_t)(colon - value);
+	if (value[0] == '[') {
+		if (alen < 2 || value[alen - 1] != ']')
+			return -1;
+		a++;
+		alen -= 2;
+	}
+	if (alen == 0 || alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, a, alen);
+	buf[alen] = '\0';
+	if (yaim_addr_parse(buf, addr, 1) == -1 ||
+	    (addr->af == AF_INET6) != (value[0] == '[')) {
+		memset(addr, 0, sizeof(*addr));
+		*why = "the address is not an IP address in canonical form "
+		    "(IPv6 in [])";
+		return -1;
+	}
+	if (parse_port(colon + 1, len - alen - (value[0] == '[' ? 2 : 0) - 1,
+	    port) == -1) {
+		memset(addr, 0, sizeof(*addr));
+		*why = "the port is not a number of 1..65535";
+		return -1;
+	}
+	*why = "";
+	return 0;
 }

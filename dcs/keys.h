@@ -6,8 +6,11 @@
  *   <prefix>ips/<ip>		KEY_POOL	(ip in canonical form)
  *   <prefix>ips/<ip>/marked	KEY_MARK
  *   <prefix>refused/<nodename>/<ip>	KEY_REFUSED	(see yaimd.8)
+ *   <prefix>peers/<nodename>	KEY_PEER	(value "addr:port")
+ *   <prefix>peer-key		KEY_PEER_KEY	(the cluster key, base64)
  *
- * Anything else under <prefix>ips/, <prefix>nodes/ or <prefix>refused/ is
+ * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/ or
+ * <prefix>peers/ is
  * KEY_BAD with a reason (and, for an IP written in a non-canonical way,
  * its canonical spelling).  Keys under the prefix but outside those are
  * KEY_OTHER (left for later versions, ignored quietly); keys outside the
@@ -28,12 +31,14 @@ enum key_kind {
 	KEY_POOL,
 	KEY_MARK,
 	KEY_REFUSED,
+	KEY_PEER,
+	KEY_PEER_KEY,
 	KEY_BAD
 };
 
 struct key_info {
 	enum key_kind		 kind;
-	/* KEY_NODE, KEY_REFUSED: the node name, NUL-terminated */
+	/* KEY_NODE, KEY_REFUSED, KEY_PEER: the node name, NUL-terminated */
 	char			 node[CFG_NAME_MAX];
 	/* KEY_POOL, KEY_MARK, KEY_REFUSED */
 	struct yaim_addr	 addr;
@@ -47,6 +52,8 @@ struct key_info {
 #define KEYS_NODES_DIR		"nodes/"
 #define KEYS_IPS_DIR		"ips/"
 #define KEYS_REFUSED_DIR	"refused/"
+#define KEYS_PEERS_DIR		"peers/"
+#define KEYS_PEER_KEY		"peer-key"
 
 /*
  * Classify key[0 .. len-1] (may hold NULs) under prefix (a C string
@@ -58,5 +65,13 @@ enum key_kind	keys_parse(const char *prefix, const char *key, size_t len,
 /* 1 if name is a usable node name: 1..CFG_NAME_MAX-1 bytes, printable
  * ASCII, no '/' and no space. */
 int		keys_valid_nodename(const char *name, size_t len);
+
+/*
+ * The value of a KEY_PEER: "a.b.c.d:port" or "[v6]:port", the address in
+ * canonical form, the port 1..65535 in decimal without leading zeros.
+ * Untrusted bytes (may hold NULs).  0, or -1 with *why a static string.
+ */
+int		keys_parse_peer_value(const char *value, size_t len,
+		    struct yaim_addr *addr, uint16_t *port, const char **why);
 
 #endif

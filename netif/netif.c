@@ -4,9 +4,10 @@
  * Two netlink sockets (libmnl): a command socket used for bounded
  * synchronous request/ack exchanges (1 s receive timeout, sequence
  * numbers, NLM_F_ACK), and a non-blocking monitor socket on libevent for
- * link and address events.  Announcements go out on an AF_PACKET socket
- * (ARP) and a raw ICMPv6 socket, both opened here before the parent drops
- * privileges.
+ * link and address events (netif_kernel.c).  Announcements go out on an
+ * AF_PACKET socket (ARP) and a raw ICMPv6 socket (netif_announce.c), both
+ * opened before the parent drops privileges.  netif_int.h holds the
+ * state these files share.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -31,73 +32,15 @@
 #include <event2/event.h>
 #include <libmnl/libmnl.h>
 
+
 #include "clock.h"
 #include "log.h"
-#include "netif.h"
+#include "netif_int.h"
 #include "netif_pure.h"
 
-#define NL_RCVBUF	(32 * 1024)
-#define MON_SOCKBUF	(4 * 1024 * 1024)
-#define MON_BATCH	64		/* datagrams per read callback */
-#define DUMP_TRIES	10		/* interrupted dumps redone */
-#define RESYNC_RETRY_MS	1000		/* after a resync that failed */
-
-/* An address we hold, with what is needed to remove it again. */
-struct held {
-	struct yaim_addr addr;		/* prefixlen: full host length */
-	uint8_t		 plen;		/* prefix length in use */
-	char		 label[IFNAMSIZ];
-	uint32_t	 repeats_left;
-	struct event	*timer;
-};
-
-static struct {
-	int			 ready;
-	struct event_base	*base;
-	struct netif_ops	 ops;
-
-	/* settings from the config */
-	char			 ifname[IFNAMSIZ];
-	char			 label[IFNAMSIZ];	/* iface:label */
-	uint8_t			 netmask, netmask6;
-	uint32_t		 garp_count, garp_interval_ms;
-	uint32_t		 garp_refresh_ms;
-	struct yaim_addr	 networks[CFG_MAX_NETWORKS];
-	size_t			 n_networks;
-
-	/* what we know of the interface */
-	uint32_t		 ifindex;
-	uint8_t			 mac[6];
-	int			 has_mac;
-	int			 link_up;
-	struct yaim_addr	*ifaddrs;	/* not ours, with prefixlen */
-	size_t			 n_ifaddrs, cap_ifaddrs;
-	struct imsg_networks	 told;		/* last ops->networks */
-
-	struct held		**held;
-	size_t			 n_held, cap_held;
-
-	struct mnl_socket	*cmd, *mon;
-	uint32_t		 seq;
-	int			 use_proto;	/* 0: kernel refused it */
-	int			 arp_fd, icmp6_fd;
-	struct event		*ev_mon, *ev_refresh, *ev_resync;
-} nf = { .arp_fd = -1, .icmp6_fd = -1 };
-
-static void	announce_start(struct held *);
-static int	resync(int);
+struct netif_state	 nf = { .arp_fd = -1, .icmp6_fd = -1 };
 
 /* ---- small helpers ---- */
-
-static const char *
-ntop(const struct yaim_addr *a)
-{
-	static char	 bufs[4][YAIM_ADDRSTRLEN];
-	static int	 i;
-
-	i = (i + 1) % 4;
-	return yaim_addr_ntop(a, bufs[i], sizeof(bufs[i]));
-}
 
 static void
 host_form(struct yaim_addr *a)
@@ -138,7 +81,7 @@ label_fits(const char *ifname, const char *label)
 	return n + 1 + strlen(label) < IFNAMSIZ;
 }
 
-static void
+void
 report(const struct yaim_addr *a, enum addr_state state,
     enum addr_refusal why, int detail)
 {
@@ -161,7 +104,7 @@ netif_link(struct imsg_link_state *ls)
 	ls->ifindex = nf.ifindex;
 }
 
-static void
+void
 report_link(void)
 {
 	struct imsg_link_state	 ls;
@@ -228,7 +171,7 @@ held_search(const struct yaim_addr *a, int *found)
 	return lo;
 }
 
-static struct held *
+struct held *
 held_find(const struct yaim_addr *a, size_t *idx)
 {
 	size_t	 i;
@@ -241,8 +184,6 @@ held_find(const struct yaim_addr *a, size_t *idx)
 		*idx = i;
 	return nf.held[i];
 }
-
-static void	announce_cb(int, short, void *);
 
 static struct held *
 held_add(const struct yaim_addr *a, uint8_t plen, const char *label)
@@ -278,7 +219,7 @@ held_add(const struct yaim_addr *a, uint8_t plen, const char *label)
 }
 
 /* Forget entry idx; entries below idx keep their index. */
-static void
+void
 held_remove(size_t idx)
 {
 	struct held	*h = nf.held[idx];
@@ -292,7 +233,7 @@ held_remove(size_t idx)
 
 /* ---- interface addresses that are not ours ---- */
 
-static void
+void
 ifaddr_add(const struct yaim_addr *a)
 {
 	struct yaim_addr	*n;
@@ -314,7 +255,7 @@ ifaddr_add(const struct yaim_addr *a)
 	nf.ifaddrs[nf.n_ifaddrs++] = *a;
 }
 
-static void
+void
 ifaddr_del(const struct yaim_addr *a)
 {
 	size_t	 i;
@@ -388,7 +329,7 @@ netif_networks(struct imsg_networks *nw)
 }
 
 /* Tell dcs when the allowed networks change. */
-static void
+void
 report_networks(void)
 {
 	struct imsg_networks	 nw;
@@ -401,414 +342,6 @@ report_networks(void)
 		nf.ops.networks(&nw, nf.ops.arg);
 }
 
-/* ---- netlink command socket: bounded synchronous exchanges ---- */
-
-static int
-cmd_open(void)
-{
-	struct timeval	 tv = { 1, 0 };
-	int		 one = 1, fd;
-
-	nf.cmd = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (nf.cmd == NULL) {
-		log_warn("%s: netlink socket", __func__);
-		return -1;
-	}
-	if (mnl_socket_bind(nf.cmd, 0, MNL_SOCKET_AUTOPID) == -1) {
-		log_warn("%s: netlink bind", __func__);
-		return -1;
-	}
-	fd = mnl_socket_get_fd(nf.cmd);
-	/* the kernel answers at once; a second is generous */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
-		log_warn("%s: SO_RCVTIMEO", __func__);
-		return -1;
-	}
-	/* best effort: the kernel's error text, without the echoed request */
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	nf.seq = (uint32_t)time(NULL);
-	return 0;
-}
-
-/*
- * Receive replies to seq.  Each message of seq other than the final ack
- * goes to msg_cb (may be NULL).  Returns 0 or a positive errno; EINTR if
- * the kernel marked a reply NLM_F_DUMP_INTR, once the dump has been read
- * to its end (what it gave is then unreliable, but leaving the rest
- * queued would only feed the next exchange stale replies).
- */
-static int
-cmd_wait(uint32_t seq,
-    void (*msg_cb)(const struct nlmsghdr *, size_t, void *),
-    void *arg, char *ext, size_t extlen)
-{
-	static uint8_t		 buf[NL_RCVBUF];
-	const struct nlmsghdr	*nlh;
-	ssize_t			 n;
-	size_t			 off, len;
-	int			 err, rounds, intr = 0;
-
-	for (rounds = 0; rounds < 10000; rounds++) {
-		n = recv(mnl_socket_get_fd(nf.cmd), buf, sizeof(buf), 0);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return errno == EAGAIN ? ETIMEDOUT : errno;
-		off = 0;
-		while ((nlh = netif_nlmsg_walk(buf, (size_t)n, &off, &len)) !=
-		    NULL) {
-			if (nlh->nlmsg_seq != seq)
-				continue;	/* late, for a timed-out one */
-			if (netif_nlmsg_dump_intr(nlh, len))
-				intr = 1;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return intr ? EINTR : 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				if (netif_parse_error(nlh, len,
-				    &err, ext, extlen) == -1)
-					return EPROTO;
-				return err;
-			}
-			if (msg_cb != NULL)
-				msg_cb(nlh, len, arg);
-		}
-	}
-	return ETIMEDOUT;
-}
-
-static int
-cmd_send(const void *msg, size_t len)
-{
-	if (mnl_socket_sendto(nf.cmd, msg, len) == -1)
-		return errno;
-	return 0;
-}
-
-/* One RTM_NEWADDR/RTM_DELADDR with ack.  0 or a positive errno. */
-static int
-cmd_addr(uint16_t type, const struct yaim_addr *a, uint8_t plen,
-    const char *label, char *ext, size_t extlen)
-{
-	static uint8_t	 msg[NETIF_NLBUF];
-	uint32_t	 seq = ++nf.seq;
-	size_t		 len;
-	int		 err;
-
-	len = netif_msg_addr(msg, sizeof(msg), type, seq, nf.ifindex, a, plen,
-	    label, nf.use_proto ? NETIF_IFA_PROTO : 0);
-	if (len == 0)
-		return EINVAL;
-	if ((err = cmd_send(msg, len)) != 0)
-		return err;
-	return cmd_wait(seq, NULL, NULL, ext, extlen);
-}
-
-/* Add with our tag; fall back to untagged once if the kernel refuses
- * IFA_PROTO.  EEXIST counts as success. */
-static int
-kernel_add(const struct yaim_addr *a, uint8_t plen, const char *label)
-{
-	char	 ext[128];
-	int	 err;
-
-	err = cmd_addr(RTM_NEWADDR, a, plen, label, ext, sizeof(ext));
-	if ((err == EINVAL || err == EOPNOTSUPP) && nf.use_proto) {
-		log_warnx("%s: kernel refused IFA_PROTO for %s (%s%s%s); "
-		    "adding untagged from now on", __func__, ntop(a),
-		    strerror(err), ext[0] ? ": " : "", ext);
-		nf.use_proto = 0;
-		err = cmd_addr(RTM_NEWADDR, a, plen, label, ext, sizeof(ext));
-	}
-	if (err == EEXIST)
-		err = 0;
-	if (err != 0)
-		log_warnx("%s: adding %s/%u on %s: %s%s%s", __func__, ntop(a),
-		    plen, nf.ifname, strerror(err), ext[0] ? ": " : "", ext);
-	return err;
-}
-
-/* EADDRNOTAVAIL counts as success. */
-static int
-kernel_del(const struct yaim_addr *a, uint8_t plen, const char *label)
-{
-	char	 ext[128];
-	int	 err;
-
-	err = cmd_addr(RTM_DELADDR, a, plen, label, ext, sizeof(ext));
-	if (err == EADDRNOTAVAIL || err == ENODEV)
-		err = 0;
-	if (err != 0)
-		log_warnx("%s: removing %s/%u from %s: %s%s%s", __func__,
-		    ntop(a), plen, nf.ifname, strerror(err), ext[0] ? ": " : "",
-		    ext);
-	return err;
-}
-
-static void
-link_msg(const struct nlmsghdr *nlh, size_t len, void *arg)
-{
-	struct netif_link	*out = arg;
-
-	if (nlh->nlmsg_type == RTM_NEWLINK &&
-	    netif_parse_link(nlh, len, out) == -1)
-		log_warnx("%s: malformed link message", __func__);
-}
-
-/* Learn ifindex, MAC and flags by name.  0 or a positive errno. */
-static int
-cmd_getlink(struct netif_link *out)
-{
-	static uint8_t	 msg[NETIF_NLBUF];
-	uint32_t	 seq = ++nf.seq;
-	size_t		 len;
-	int		 err;
-
-	memset(out, 0, sizeof(*out));
-	len = netif_msg_getlink(msg, sizeof(msg), seq, nf.ifname);
-	if (len == 0)
-		return EINVAL;
-	if ((err = cmd_send(msg, len)) != 0)
-		return err;
-	if ((err = cmd_wait(seq, link_msg, out, NULL, 0)) != 0)
-		return err;
-	return out->ifindex == 0 ? ENODEV : 0;
-}
-
-struct addr_list {
-	struct netif_ifaddr	*v;
-	size_t			 n, cap;
-	int			 nomem;
-};
-
-static void
-addr_msg(const struct nlmsghdr *nlh, size_t len, void *arg)
-{
-	struct addr_list	*l = arg;
-	struct netif_ifaddr	 ia, *n;
-	size_t			 cap;
-
-	if (nlh->nlmsg_type != RTM_NEWADDR)
-		return;
-	if (netif_parse_addr(nlh, len, &ia) == -1 ||
-	    ia.ifindex != nf.ifindex)
-		return;
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 32;
-		if ((n = reallocarray(l->v, cap, sizeof(*n))) == NULL) {
-			l->nomem = 1;
-			return;
-		}
-		l->v = n;
-		l->cap = cap;
-	}
-	l->v[l->n++] = ia;
-}
-
-/* One dump into l, emptied first.  0, EINTR if interrupted, or errno. */
-static int
-dump_addrs_once(struct addr_list *l)
-{
-	static uint8_t	 msg[NETIF_NLBUF];
-	uint32_t	 seq = ++nf.seq;
-	size_t		 len;
-	int		 err;
-
-	l->n = 0;
-	l->nomem = 0;
-	len = netif_msg_getaddr(msg, sizeof(msg), seq, AF_UNSPEC);
-	if ((err = cmd_send(msg, len)) != 0)
-		return err;
-	if ((err = cmd_wait(seq, addr_msg, l, NULL, 0)) != 0)
-		return err;
-	return l->nomem ? ENOMEM : 0;
-}
-
-/*
- * Every address on our interface.  0 or a positive errno.  The kernel
- * dumps by position, so an address added or removed during a dump shifts
- * the rest: one may be skipped (resync would re-add a held address that
- * is there, and announce it) or a leftover missed.  Such a dump is redone
- * from scratch; under endless churn we give up (EAGAIN) rather than
- * spin, and the next resync tries again.
- */
-static int
-cmd_dump_addrs(struct addr_list *l)
-{
-	int	 err, tries;
-
-	memset(l, 0, sizeof(*l));
-	for (tries = 1; tries <= DUMP_TRIES; tries++) {
-		if ((err = dump_addrs_once(l)) != EINTR)
-			return err;
-		log_debug("%s: addresses changed during dump %d of %s; "
-		    "redoing it", __func__, tries, nf.ifname);
-	}
-	log_warnx("%s: addresses of %s changed during each of %d dumps",
-	    __func__, nf.ifname, DUMP_TRIES);
-	return EAGAIN;
-}
-
-/* ---- announcements ---- */
-
-static void
-send_garp(const struct held *h, int op)
-{
-	struct sockaddr_ll	 sll;
-	uint8_t			 pkt[NETIF_ARP_LEN];
-	size_t			 len;
-
-	len = netif_build_garp(pkt, sizeof(pkt), op, nf.mac, h->addr.addr);
-	memset(&sll, 0, sizeof(sll));
-	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = htons(ETH_P_ARP);
-	sll.sll_ifindex = (int)nf.ifindex;
-	sll.sll_halen = ETH_ALEN;
-	memset(sll.sll_addr, 0xff, ETH_ALEN);
-	if (sendto(nf.arp_fd, pkt, len, 0, (struct sockaddr *)&sll,
-	    sizeof(sll)) == -1)
-		log_debug("%s: %s on %s: %s", __func__, ntop(&h->addr),
-		    nf.ifname, strerror(errno));
-}
-
-static void
-send_una(const struct held *h)
-{
-	struct sockaddr_in6	 dst;
-	struct in6_pktinfo	*pi;
-	struct msghdr		 m;
-	struct iovec		 iov;
-	uint8_t			 pkt[NETIF_NA_LEN];
-	union {
-		struct cmsghdr	 hdr;
-		uint8_t	 buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cm;
-
-	iov.iov_base = pkt;
-	iov.iov_len = netif_build_una(pkt, sizeof(pkt), nf.mac, h->addr.addr);
-	memset(&dst, 0, sizeof(dst));
-	dst.sin6_family = AF_INET6;
-	dst.sin6_scope_id = nf.ifindex;
-	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
-	memset(&cm, 0, sizeof(cm));
-	memset(&m, 0, sizeof(m));
-	m.msg_name = &dst;
-	m.msg_namelen = sizeof(dst);
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cm.buf;
-	m.msg_controllen = sizeof(cm.buf);
-	/* the VIP itself as source: it is up (nodad) and names the sender */
-	cm.hdr.cmsg_level = IPPROTO_IPV6;
-	cm.hdr.cmsg_type = IPV6_PKTINFO;
-	cm.hdr.cmsg_len = CMSG_LEN(sizeof(*pi));
-	pi = (struct in6_pktinfo *)CMSG_DATA(&cm.hdr);
-	memcpy(&pi->ipi6_addr, h->addr.addr, 16);
-	pi->ipi6_ifindex = nf.ifindex;
-	if (sendmsg(nf.icmp6_fd, &m, 0) == -1)
-		log_debug("%s: %s on %s: %s", __func__, ntop(&h->addr),
-		    nf.ifname, strerror(errno));
-}
-
-static void
-announce(const struct held *h)
-{
-	if (!nf.has_mac)
-		return;
-	if (h->addr.af == AF_INET && nf.arp_fd != -1) {
-		send_garp(h, 1);
-		send_garp(h, 2);
-	} else if (h->addr.af == AF_INET6 && nf.icmp6_fd != -1)
-		send_una(h);
-}
-
-static void
-announce_cb(int fd, short ev, void *arg)
-{
-	struct held	*h = arg;
-	struct timeval	 tv = ms_to_tv(nf.garp_interval_ms);
-
-	(void)fd;
-	(void)ev;
-	announce(h);
-	if (h->repeats_left > 0 && --h->repeats_left > 0)
-		evtimer_add(h->timer, &tv);
-}
-
-/* First announcement now, then garp_count repeats. */
-static void
-announce_start(struct held *h)
-{
-	struct timeval	 tv = ms_to_tv(nf.garp_interval_ms);
-
-	evtimer_del(h->timer);
-	announce(h);
-	h->repeats_left = nf.garp_count;
-	if (h->repeats_left > 0)
-		evtimer_add(h->timer, &tv);
-}
-
-static void
-refresh_cb(int fd, short ev, void *arg)
-{
-	size_t	 i;
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	for (i = 0; i < nf.n_held; i++)
-		announce(nf.held[i]);
-}
-
-static void
-refresh_arm(void)
-{
-	struct timeval	 tv = ms_to_tv(nf.garp_refresh_ms);
-
-	if (nf.ev_refresh == NULL)
-		return;
-	event_del(nf.ev_refresh);
-	if (nf.garp_refresh_ms > 0)
-		event_add(nf.ev_refresh, &tv);
-}
-
-static int
-open_announcers(void)
-{
-	struct icmp6_filter	 filt;
-	int			 hops = 255, loop = 0, idx = (int)nf.ifindex;
-
-	/* protocol 0: send only, nothing queues up for reading */
-	nf.arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-	if (nf.arp_fd == -1) {
-		log_warn("%s: AF_PACKET socket", __func__);
-		return -1;
-	}
-	nf.icmp6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    IPPROTO_ICMPV6);
-	if (nf.icmp6_fd == -1) {
-		log_warn("%s: ICMPv6 raw socket", __func__);
-		return -1;
-	}
-	ICMP6_FILTER_SETBLOCKALL(&filt);
-	if (setsockopt(nf.icmp6_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt,
-	    sizeof(filt)) == -1 ||
-	    setsockopt(nf.icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
-	    sizeof(hops)) == -1 ||
-	    setsockopt(nf.icmp6_fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops,
-	    sizeof(hops)) == -1 ||
-	    setsockopt(nf.icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &loop,
-	    sizeof(loop)) == -1 ||
-	    setsockopt(nf.icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
-	    sizeof(idx)) == -1 ||
-	    setsockopt(nf.icmp6_fd, SOL_SOCKET, SO_BINDTODEVICE, nf.ifname,
-	    (socklen_t)strlen(nf.ifname)) == -1) {
-		log_warn("%s: ICMPv6 socket options", __func__);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- holding and releasing ---- */
 
@@ -825,7 +358,7 @@ conf_label(uint8_t af)
 }
 
 /* Add a (validated) and hold it.  0 or a positive errno. */
-static int
+int
 hold(const struct yaim_addr *a)
 {
 	struct held	*h;
@@ -898,277 +431,6 @@ do_del(const struct yaim_addr *a)
 	report(a, ADDR_DOWN, err ? AR_NETLINK : AR_NONE, err);
 }
 
-/* ---- resynchronisation with the kernel ---- */
-
-/* Tagged, or held (untagged on kernels without IFA_PROTO). */
-static int
-is_ours(const struct netif_ifaddr *ia)
-{
-	return ia->proto == NETIF_IFA_PROTO ||
-	    held_find(&ia->addr, NULL) != NULL;
-}
-
-static void
-readd(struct held *h, size_t idx, const char *why)
-{
-	struct yaim_addr	 a = h->addr;
-	int			 err;
-
-	log_warnx("%s on %s %s; adding it back", ntop(&h->addr), nf.ifname,
-	    why);
-	if ((err = kernel_add(&h->addr, h->plen, h->label)) != 0) {
-		held_remove(idx);
-		report(&a, ADDR_DOWN, AR_NETLINK, err);
-		return;
-	}
-	announce_start(h);
-}
-
-static void
-update_link(const struct netif_link *lk, int quiet)
-{
-	int	 up = netif_link_usable(lk->flags);
-
-	if (lk->has_mac && (!nf.has_mac || memcmp(nf.mac, lk->mac, 6) != 0)) {
-		memcpy(nf.mac, lk->mac, 6);
-		nf.has_mac = 1;
-	}
-	if (up == nf.link_up)
-		return;
-	nf.link_up = up;
-	if (quiet)
-		return;
-	log_info("link %s is %s", nf.ifname, up ? "up" : "down");
-	/*
-	 * No announcement when the link returns: dcs drops every address on
-	 * link down, and an address still held here is one whose drop is on
-	 * its way (a paused node waking up).  Announcing it would point the
-	 * neighbours at us while another node holds it.
-	 */
-	report_link();
-}
-
-/*
- * Bring our view in line with the kernel: link state, the interface's own
- * addresses, leftovers of ours we do not hold (removed), and held
- * addresses that vanished (re-added).
- */
-static int
-resync(int at_start)
-{
-	struct netif_link	 lk;
-	struct addr_list	 l;
-	struct held		*h;
-	uint8_t			*present = NULL;
-	size_t			 i, idx;
-	int			 err;
-
-	if ((err = cmd_getlink(&lk)) != 0) {
-		log_warnx("%s: interface %s: %s", __func__, nf.ifname,
-		    strerror(err));
-		return -1;
-	}
-	if (!at_start && lk.ifindex != nf.ifindex)
-		log_warnx("%s: %s changed ifindex %u -> %u", __func__,
-		    nf.ifname, nf.ifindex, lk.ifindex);
-	nf.ifindex = lk.ifindex;
-	update_link(&lk, at_start);
-	if ((err = cmd_dump_addrs(&l)) != 0) {
-		log_warnx("%s: listing addresses of %s: %s", __func__,
-		    nf.ifname, strerror(err));
-		free(l.v);
-		return -1;
-	}
-	if (nf.n_held > 0 && (present = calloc(nf.n_held, 1)) == NULL) {
-		log_warn("%s", __func__);
-		free(l.v);
-		return -1;
-	}
-	nf.n_ifaddrs = 0;
-	for (i = 0; i < l.n; i++) {
-		struct netif_ifaddr *ia = &l.v[i];
-
-		if (!is_ours(ia)) {
-			ifaddr_add(&ia->addr);
-			continue;
-		}
-		if ((h = held_find(&ia->addr, &idx)) != NULL) {
-			present[idx] = 1;
-			continue;
-		}
-		log_warnx("removing leftover address %s/%u (proto 0x%02x) "
-		    "from %s", ntop(&ia->addr), ia->addr.prefixlen, ia->proto,
-		    nf.ifname);
-		(void)kernel_del(&ia->addr, ia->addr.prefixlen,
-		    ia->addr.af == AF_INET ? ia->label : "");
-	}
-	free(l.v);
-	for (i = nf.n_held; i-- > 0;)
-		if (!present[i])
-			readd(nf.held[i], i, "vanished");
-	free(present);
-	report_networks();
-	return 0;
-}
-
-/* ---- the monitor socket ---- */
-
-static int
-mon_open(void)
-{
-	int	 size = MON_SOCKBUF, fd;
-
-	nf.mon = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (nf.mon == NULL) {
-		log_warn("%s: netlink socket", __func__);
-		return -1;
-	}
-	if (mnl_socket_bind(nf.mon, RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
-	    RTMGRP_IPV6_IFADDR, MNL_SOCKET_AUTOPID) == -1) {
-		log_warn("%s: netlink bind", __func__);
-		return -1;
-	}
-	fd = mnl_socket_get_fd(nf.mon);
-	/* bursts (a link flap with many addresses) must not overflow */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-	    sizeof(size)) == -1 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
-		log_warn("%s: receive buffer", __func__);
-	return 0;
-}
-
-static void
-addr_event(uint16_t type, const struct netif_ifaddr *ia)
-{
-	struct held	*h;
-	size_t		 idx;
-
-	h = held_find(&ia->addr, &idx);
-	if (type == RTM_NEWADDR) {
-		if (!is_ours(ia))
-			ifaddr_add(&ia->addr);
-		return;
-	}
-	if (h == NULL) {
-		if (ia->proto != NETIF_IFA_PROTO)
-			ifaddr_del(&ia->addr);
-		return;		/* else: the echo of our own release */
-	}
-	if (ia->addr.prefixlen != h->plen)
-		return;		/* another copy, not the one we hold */
-	readd(h, idx, nf.link_up ? "was removed by someone else" :
-	    "was removed with the link down");
-}
-
-
-static void
-mon_msg(const struct nlmsghdr *nlh, size_t len)
-{
-	struct netif_ifaddr	 ia;
-	struct netif_link	 lk;
-
-	switch (nlh->nlmsg_type) {
-	case RTM_NEWLINK:
-	case RTM_DELLINK:
-		if (netif_parse_link(nlh, len, &lk) == -1 ||
-		    lk.ifindex != nf.ifindex)
-			return;
-		if (nlh->nlmsg_type == RTM_DELLINK) {
-			log_warnx("interface %s was deleted", nf.ifname);
-			lk.flags = 0;
-		}
-		update_link(&lk, 0);
-		break;
-	case RTM_NEWADDR:
-	case RTM_DELADDR:
-		if (netif_parse_addr(nlh, len, &ia) == -1 ||
-		    ia.ifindex != nf.ifindex)
-			return;
-		addr_event(nlh->nlmsg_type, &ia);
-		report_networks();
-		break;
-	default:
-		break;
-	}
-}
-
-/*
- * After an overflow the queue holds a stale, gappy history: drop it, so
- * that the dump that follows is the truth.  Events that arrive between the
- * two are applied twice, which is harmless.
- */
-static void
-mon_drain(int fd, uint8_t *buf, size_t len)
-{
-	int	 i;
-
-	for (i = 0; i < 100000; i++)
-		if (recv(fd, buf, len, MSG_DONTWAIT) == -1 &&
-		    errno != ENOBUFS && errno != EINTR)
-			return;
-}
-
-/*
- * After lost events our view is only as good as the next resync: one that
- * failed (a dump interrupted every time, say) is tried again until it
- * works, not left to the next overflow.
- */
-static void
-resync_now(void)
-{
-	struct timeval	 tv = ms_to_tv(RESYNC_RETRY_MS);
-
-	if (resync(0) == 0) {
-		evtimer_del(nf.ev_resync);
-		return;
-	}
-	log_warnx("%s: resynchronising %s failed; trying again in %d ms",
-	    __func__, nf.ifname, RESYNC_RETRY_MS);
-	evtimer_add(nf.ev_resync, &tv);
-}
-
-static void
-resync_cb(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	resync_now();
-}
-
-static void
-mon_cb(int fd, short ev, void *arg)
-{
-	static uint8_t		 buf[NL_RCVBUF];
-	const struct nlmsghdr	*nlh;
-	ssize_t			 n;
-	size_t			 off, len;
-	int			 i;
-
-	(void)ev;
-	(void)arg;
-	for (i = 0; i < MON_BATCH; i++) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				log_warnx("netlink monitor lost events; "
-				    "resynchronising %s", nf.ifname);
-				mon_drain(fd, buf, sizeof(buf));
-				resync_now();
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("%s: recv", __func__);
-			return;
-		}
-		off = 0;
-		while ((nlh = netif_nlmsg_walk(buf, (size_t)n, &off, &len)) !=
-		    NULL)
-			mon_msg(nlh, len);
-	}
-}
 
 /* ---- the API ---- */
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,9 @@
 #include "proto.h"
 #include "netif/netif.h"
 #include "parent/exec.h"
+#include "parent/fence.h"
 #include "parent/parent.h"
+#include "parent/peersock.h"
 #include "parent/resolve.h"
 
 /* After a child's death, how long dcs gets to leave the cluster in order. */
@@ -60,6 +63,12 @@ static struct {
 	int			 exit_code;	/* once shutting down */
 	struct event		*shutdown_timer;
 	struct event		*sig_ev[5];
+	/* fencing: dcs's hold deadline (mono_ms, 0 = none) and its bound */
+	uint64_t		 hold_until;
+	uint64_t		 hold_max, hold_max_pending;
+	struct event		*hold_ev;
+	int			 peer_fd;	/* until sent to dcs */
+	struct imsg_peer_socket	 peer_info;
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -67,6 +76,7 @@ static void	parent_dispatch_dcs(struct imsgev *, struct imsg *, void *);
 static void	parent_child_eof(struct imsgev *, void *);
 static void	parent_finish(int) __attribute__((noreturn));
 static void	parent_shutdown(int, uint32_t);
+static void	to_dcs(uint32_t, const void *, size_t);
 
 static int
 conf_has_exec(const struct yaim_config *conf)
@@ -378,6 +388,97 @@ parent_dispatch_checker(struct imsgev *iev, struct imsg *imsg, void *arg)
 	}
 }
 
+/*
+ * Fencing enforced here (DESIGN.md section 5): dcs tells us until when it
+ * may hold addresses, and we drop every one when that passes without a
+ * newer deadline, whether dcs is frozen, compromised or just slow.
+ */
+static void
+hold_end(const char *why)
+{
+	size_t	 n = netif_held_count();
+
+	p.hold_until = 0;
+	evtimer_del(p.hold_ev);
+	p.hold_max = fence_hold_ended(p.hold_max, &p.hold_max_pending);
+	if (n == 0)
+		return;
+	log_warnx("fencing: %s; dropping %zu addresses", why, n);
+	/* dcs hears ADDR_DOWN for each, so its view stays in step. */
+	netif_sync(NULL, 0);
+}
+
+static void
+hold_timeout(int fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	hold_end("dcs gave no new hold deadline");
+}
+
+/* May dcs hold addresses now?  Ends holding if the timer is late. */
+static int
+hold_allowed(void)
+{
+	if (p.hold_until != 0 && mono_ms() >= p.hold_until)
+		hold_end("dcs gave no new hold deadline");
+	return p.hold_until != 0;
+}
+
+static void
+handle_hold_until(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_hold_until	 hu;
+	struct timeval		 tv;
+	uint64_t		 now, until;
+
+	if (imsg_get_exact(iev, imsg, &hu, sizeof(hu)) == -1)
+		fatalx("%s: bad IMSG_HOLD_UNTIL from dcs", __func__);
+	now = mono_ms();
+	switch (fence_hold_check(now, p.hold_max, hu.until_ms, &until)) {
+	case HOLD_END:
+		log_debug("%s: dcs ends holding (deadline %" PRIu64 ", now %"
+		    PRIu64 ")", __func__, hu.until_ms, now);
+		hold_end(hu.until_ms == 0 ? "dcs ended holding" :
+		    "dcs sent a hold deadline already past");
+		return;
+	case HOLD_CLAMP:
+		log_warnx("%s: dcs asked to hold addresses for %" PRIu64 " ms, "
+		    "longer than ttl and fence-margin allow (%" PRIu64 " ms); "
+		    "holding them at most that long", __func__,
+		    hu.until_ms - now, p.hold_max);
+		break;
+	case HOLD_ACCEPT:
+		break;
+	}
+	log_debug("%s: dcs may hold addresses for %" PRIu64 " ms", __func__,
+	    until - now);
+	p.hold_until = until;
+	tv = ms_to_tv(until - now);
+	if (evtimer_add(p.hold_ev, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
+
+/* Tell dcs an address it asked for is down: it may not hold it now. */
+static void
+hold_refuse(const struct yaim_addr *a, size_t n, const char *what)
+{
+	struct imsg_addr_state	 st;
+	char			 buf[YAIM_ADDRSTRLEN];
+	size_t			 i;
+
+	log_warnx("fencing: dcs sent %s for %s%s with no hold deadline in "
+	    "force; answering that it is down", what,
+	    yaim_addr_ntop(&a[0], buf, sizeof(buf)), n > 1 ? " and others" :
+	    "");
+	for (i = 0; i < n; i++) {
+		memset(&st, 0, sizeof(st));
+		st.addr = a[i];
+		st.state = ADDR_DOWN;
+		st.refusal = AR_NONE;
+		to_dcs(IMSG_ADDR_STATE, &st, sizeof(st));
+	}
+}
+
 static void
 handle_addr_sync(struct imsgev *iev, struct imsg *imsg)
 {
@@ -396,6 +497,10 @@ handle_addr_sync(struct imsgev *iev, struct imsg *imsg)
 		if ((set = calloc(n, sizeof(*set))) == NULL)
 			fatal("%s", __func__);
 		memcpy(set, imsg->data, imsg->datalen);
+	}
+	if (n > 0 && !hold_allowed()) {
+		hold_refuse(set, n, "IMSG_ADDR_SYNC");
+		n = 0;
 	}
 	netif_sync(set, n);
 	free(set);
@@ -419,6 +524,10 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 			    __func__);
 			break;
 		}
+		if (imsg->hdr.type == IMSG_ADDR_ADD && !hold_allowed()) {
+			hold_refuse(&req.addr, 1, "IMSG_ADDR_ADD");
+			break;
+		}
 		netif_request(imsg->hdr.type, &req);
 		break;
 	case IMSG_ADDR_SYNC:
@@ -428,6 +537,9 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 			break;
 		}
 		handle_addr_sync(iev, imsg);
+		break;
+	case IMSG_HOLD_UNTIL:
+		handle_hold_until(iev, imsg);
 		break;
 	case IMSG_DCS_RELEASED:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
@@ -489,6 +601,47 @@ send_interface_state(void)
 	netif_link_state(&ls, NULL);
 	netif_networks(&nw);
 	netif_networks_changed(&nw, NULL);
+}
+
+/*
+ * The peer socket is bound before the children start, while the parent
+ * still has every capability; dcs gets it once, after its first config.
+ * The parent keeps no copy: imsgev closes it once sent.
+ */
+static int
+open_peer_socket(void)
+{
+	char	 err[256], buf[YAIM_ADDRSTRLEN];
+
+	p.peer_fd = peersock_open(p.conf, &p.peer_info, err, sizeof(err));
+	if (p.peer_fd == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (p.peer_info.wildcard)
+		log_info("peer channel on any address of %s port %u",
+		    p.conf->interface, p.peer_info.port);
+	else
+		log_info("peer channel on %s port %u", yaim_addr_ntop(
+		    &p.peer_info.addr, buf, sizeof(buf)), p.peer_info.port);
+	if (p.peer_info.addr.af == 0)
+		log_warnx("peer channel: %s has no address to tell the other "
+		    "nodes; set peer-address", p.conf->interface);
+	else if (p.peer_info.wildcard)
+		log_info("peer channel: telling the other nodes %s",
+		    yaim_addr_ntop(&p.peer_info.addr, buf, sizeof(buf)));
+	return 0;
+}
+
+static void
+send_peer_socket(void)
+{
+	if (p.peer_fd == -1)
+		return;
+	if (imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_PEER_SOCKET, 0,
+	    p.peer_fd, &p.peer_info, sizeof(p.peer_info)) == -1)
+		fatal("%s: compose", __func__);
+	p.peer_fd = -1;
 }
 
 /* Remove our addresses, stop the children, and exit. */
@@ -577,6 +730,14 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 		return "dcs-namespace or dcs-clustername";
 	if (conf_has_exec(a) != conf_has_exec(b))
 		return "the presence of exec checks";
+	/* The peer socket is bound once, before the children start. */
+	if (a->peers != b->peers)
+		return "peers";
+	if (memcmp(&a->peer_address, &b->peer_address,
+	    sizeof(a->peer_address)) != 0)
+		return "peer-address";
+	if (a->peer_port != b->peer_port)
+		return "peer-port";
 	return NULL;
 }
 
@@ -597,7 +758,8 @@ parent_reload(void)
 		return;
 	}
 	if (privsep_lookup_user(conf, err, sizeof(err)) == -1 ||
-	    blobs_load(conf, &blobs, err, sizeof(err)) == -1) {
+	    blobs_load(conf, &blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(conf, &blobs, err, sizeof(err)) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    err);
 		blobs_free(&blobs);
@@ -615,6 +777,8 @@ parent_reload(void)
 	blobs_free(&p.blobs);
 	p.conf = conf;
 	p.blobs = blobs;
+	p.hold_max = fence_hold_reload(p.hold_max, fence_hold_max(
+	    conf->ttl_ms, conf->fence_margin_ms), &p.hold_max_pending);
 	netif_reconfigure(p.conf);
 	if (exec_init(p.base, p.conf) == -1)
 		log_warnx("%s: exec checks could not be re-initialised",
@@ -694,6 +858,7 @@ parent_main(const struct parent_opts *opts)
 
 	memset(&p, 0, sizeof(p));
 	p.opts = opts;
+	p.peer_fd = -1;
 	p.children[CHILD_CHECKER].name = "checker";
 	p.children[CHILD_DCS].name = "dcs";
 	if (geteuid() != 0) {
@@ -715,7 +880,8 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
-	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1) {
+	if (blobs_load(p.conf, &p.blobs, err, sizeof(err)) == -1 ||
+	    peersock_check_key(p.conf, &p.blobs, err, sizeof(err)) == -1) {
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
@@ -732,6 +898,9 @@ parent_main(const struct parent_opts *opts)
 	if ((p.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	setup_signals();
+	p.hold_max = fence_hold_max(p.conf->ttl_ms, p.conf->fence_margin_ms);
+	if ((p.hold_ev = evtimer_new(p.base, hold_timeout, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 	if (netif_init(p.base, p.conf, &ops) == -1)
 		fatalx("cannot set up interface %s", p.conf->interface);
 	/* Whatever ends us, our addresses must not outlive us. */
@@ -739,11 +908,15 @@ parent_main(const struct parent_opts *opts)
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
 
+	if (p.conf->peers && open_peer_socket() == -1)
+		fatalx("cannot set up the peer channel");
+
 	start_child(&p.children[CHILD_CHECKER]);
 	start_child(&p.children[CHILD_DCS]);
 	send_config(&p.children[CHILD_CHECKER]);
 	send_config(&p.children[CHILD_DCS]);
 	send_interface_state();
+	send_peer_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));
 
 	event_base_dispatch(p.base);

@@ -3,7 +3,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libyaml-dev libcjson-dev libmnl-dev
-libcap-ng-dev libpq-dev
+libcap-ng-dev libpq-dev libssl-dev
 etcd-server etcd-client postgresql python3 openssl iproute2 iputils-ping
 mandoc valgrind procps util-linux curl tcpdump cppcheck"
 missing=

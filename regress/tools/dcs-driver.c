@@ -195,6 +195,14 @@ op_released(void *arg)
 	event_base_loopexit(base, NULL);
 }
 
+/* The parent's watchdog (IMSG_HOLD_UNTIL) is not played here: silent. */
+static void
+op_hold_until(uint64_t until_ms, void *arg)
+{
+	(void)until_ms;
+	(void)arg;
+}
+
 static void
 send_health(int healthy)
 {
@@ -317,7 +325,7 @@ main(int argc, char *argv[])
 {
 	static struct yaim_config	 conf;
 	struct engine_ops		 ops = { op_addr_sync, op_addr_req,
-					    op_released, NULL };
+					    op_released, op_hold_until, NULL };
 	struct event			*in_ev;
 	const char			*file = NULL, *name = NULL;
 	char				 err[512];
@@ -368,8 +376,9 @@ main(int argc, char *argv[])
 	    event_self_cbarg());
 	if (in_ev == NULL || event_add(in_ev, NULL) == -1)
 		fatalx("stdin event");
+	engine_init(base, &ops);
 	send_networks(&conf);
-	if (engine_start(base, &conf, &blobs, &ops) == -1)
+	if (engine_start(&conf, &blobs) == -1)
 		fatalx("engine_start failed");
 	if (healthy)
 		send_health(1);

@@ -28,6 +28,9 @@
  *   ranges N MS KEY           N ranges MS apart: "ranges ok=N err=M"
  *   sleep MS
  *   endpoint                  endpoint URL
+ *   peerkey PREFIX            the cluster key of the peer channel
+ *                             (dcs/peer_key.c): peerkey ok created=0|1
+ *                             key=BASE64 | peerkey error: TEXT
  * Errors print "<cmd> <status>: <error text>".  Exit 0 unless misused.
  */
 #include <errno.h>
@@ -44,6 +47,8 @@
 #include "config.h"
 #include "log.h"
 #include "dcs/etcd.h"
+#include "dcs/etcd_json.h"
+#include "dcs/peer_key.h"
 
 static struct event_base	*base;
 static struct etcd_client	*client;
@@ -455,6 +460,22 @@ txn_putnew(const char *key, const char *value, int64_t lease)
 }
 
 static void
+peerkey_cb(int ok, const uint8_t *key, size_t keylen, int created,
+    const char *err, void *a)
+{
+	char	 b64[(PEER_KEY_MAX + 2) / 3 * 4 + 1];
+
+	(void)a;
+	if (!ok)
+		printf("peerkey error: %s\n", err);
+	else {
+		etcd_base64_encode(key, keylen, b64);
+		printf("peerkey ok created=%d key=%s\n", created, b64);
+	}
+	done_step(step_args);
+}
+
+static void
 step(evutil_socket_t fd, short what, void *a)
 {
 	(void)fd;
@@ -517,7 +538,11 @@ next_step(void)
 	else if (strcmp(c, "release") == 0)
 		txn_release(arg(pos + 1), n > 2 ? lease_arg(pos + 2) :
 		    last_lease);
-	else if (strcmp(c, "putnew") == 0)
+	else if (strcmp(c, "peerkey") == 0) {
+		if (peer_key_ensure(client, arg(pos + 1), peerkey_cb,
+		    NULL) == NULL)
+			err_exit("peerkey");
+	} else if (strcmp(c, "putnew") == 0)
 		txn_putnew(arg(pos + 1), arg(pos + 2), n > 3 ?
 		    lease_arg(pos + 3) : last_lease);
 	else if (strcmp(c, "watch") == 0) {

@@ -29,6 +29,7 @@ expect(const char *key, size_t len, enum key_kind kind, const char *detail,
 	}
 	switch (ki.kind) {
 	case KEY_NODE:
+	case KEY_PEER:
 		got = ki.node;
 		break;
 	case KEY_POOL:
@@ -55,6 +56,62 @@ expect(const char *key, size_t len, enum key_kind kind, const char *detail,
 }
 
 #define E(key, kind, detail) expect(key, strlen(key), kind, detail, __LINE__)
+
+/* Peer values: what parses, and every way not to. */
+static void
+pv(const char *v, size_t len, const char *want_addr, int want_port,
+    int line)
+{
+	struct yaim_addr	 a;
+	uint16_t		 port = 0;
+	const char		*why = NULL;
+	char			 buf[YAIM_ADDRSTRLEN];
+	int			 r;
+
+	r = keys_parse_peer_value(v, len, &a, &port, &why);
+	if (want_addr == NULL) {
+		if (r != -1 || why == NULL || why[0] == '\0') {
+			printf("line %d: \"%.*s\" accepted or no reason\n",
+			    line, (int)len, v);
+			failures++;
+		}
+		return;
+	}
+	if (r != 0 || strcmp(yaim_addr_ntop(&a, buf, sizeof(buf)),
+	    want_addr) != 0 || port != want_port) {
+		printf("line %d: \"%.*s\": got %d %s port %u (%s)\n", line,
+		    (int)len, v, r, r == 0 ? buf : "-", port, why);
+		failures++;
+	}
+}
+
+#define PV(v, a, p)	pv(v, strlen(v), a, p, __LINE__)
+
+static void
+test_peer_values(void)
+{
+	PV("10.0.0.1:7405", "10.0.0.1", 7405);
+	PV("[2001:db8::1]:1", "2001:db8::1", 1);
+	PV("[::ffff:10.0.0.1]:65535", "::ffff:10.0.0.1", 65535);
+	PV("10.0.0.1:65536", NULL, 0);
+	PV("10.0.0.1:0", NULL, 0);
+	PV("10.0.0.1:07405", NULL, 0);
+	PV("10.0.0.1:+1", NULL, 0);
+	PV("10.0.0.1:", NULL, 0);
+	PV("10.0.0.1", NULL, 0);
+	PV(":7405", NULL, 0);
+	PV("[]:7405", NULL, 0);
+	PV("2001:db8::1:7405", NULL, 0);	/* v6 needs [] */
+	PV("[10.0.0.1]:7405", NULL, 0);		/* v4 does not */
+	PV("[2001:DB8::1]:7405", NULL, 0);	/* canonical only */
+	PV("010.0.0.1:7405", NULL, 0);
+	PV("host.example:7405", NULL, 0);
+	PV("", NULL, 0);
+	PV("[2001:db8::1:7405", NULL, 0);
+	PV("10.0.0.1:7405 ", NULL, 0);
+	pv("10.0.0.1:74\0005", 9, NULL, 0, __LINE__);
+	pv("10.0.0.1:7405x", 13, "10.0.0.1", 7405, __LINE__);
+}
 
 int
 main(void)
@@ -128,6 +185,16 @@ main(void)
 	    "unexpected path below a refusal key");
 	E(P "refusedx/n1/10.0.0.7", KEY_OTHER, "");
 
+	E(P "peers/n1", KEY_PEER, "n1");
+	E(P "peers/", KEY_BAD, "not a node name of 1..63 characters of "
+	    "[A-Za-z0-9._-]");
+	E(P "peers/n1/x", KEY_BAD, "unexpected path below a peer key");
+	E(P "peersx/n1", KEY_OTHER, "");
+	E(P "peer-key", KEY_PEER_KEY, "");
+	E(P "peer-key/", KEY_OTHER, "");
+	E(P "peer-keys", KEY_OTHER, "");
+	E(P "peer", KEY_OTHER, "");
+
 	E(P "config", KEY_OTHER, "");
 	E(P "nodesx", KEY_OTHER, "");
 	E(P "ipsx/10.0.0.1", KEY_OTHER, "");
@@ -150,6 +217,7 @@ main(void)
 	expect(P "ips/10.0.0.1", 3, KEY_OUTSIDE, "", __LINE__);
 	expect(NULL, 0, KEY_OUTSIDE, "", __LINE__);
 
+	test_peer_values();
 	if (!keys_valid_nodename("n1", 2) || keys_valid_nodename("", 0) ||
 	    keys_valid_nodename("a/b", 3) || keys_valid_nodename("a\0", 2)) {
 		printf("keys_valid_nodename is wrong\n");

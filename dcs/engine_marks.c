@@ -1,0 +1,375 @@
+/*
+ * The addresses this node deals with (held), the messages to the parent
+ * that put them up and down, and the marks: claims and deletes by txn,
+ * with a window of them in flight.
+ */
+#include <sys/types.h>
+#include <sys/time.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "log.h"
+#include "dcs/engine_int.h"
+
+/* ---- held entries ---- */
+
+struct held *
+held_get(const struct yaim_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < E.nheld; i++)
+		if (yaim_addr_cmp(&E.held[i]->addr, a) == 0)
+			return E.held[i];
+	return NULL;
+}
+
+struct held *
+held_new(const struct yaim_addr *a)
+{
+	struct held	*h;
+
+	if ((h = held_get(a)) != NULL)
+		return h;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("%s", __func__);
+	h->addr = *a;
+	E.held = grow(E.held, &E.held_cap, E.nheld + 1, sizeof(*E.held));
+	E.held[E.nheld++] = h;
+	return h;
+}
+
+/* Cancel the claim or delete of h, if any. */
+void
+held_cancel(struct held *h)
+{
+	if (h->req == NULL)
+		return;
+	etcd_req_cancel(h->req);
+	h->req = NULL;
+	E.inflight--;
+}
+
+/* Free entries with nothing left to do. */
+void
+held_gc(void)
+{
+	size_t	 i, j;
+
+	for (i = j = 0; i < E.nheld; i++) {
+		struct held	*h = E.held[i];
+
+		if (h->mark == M_NONE && h->par == P_NONE && h->req == NULL) {
+			free(h);
+			continue;
+		}
+		E.held[j++] = h;
+	}
+	E.nheld = j;
+}
+
+/* ---- talking to the parent ---- */
+
+void
+parent_add(struct held *h)
+{
+	struct imsg_addr_req	 req;
+
+	if (h->par == P_REMOVING) {
+		h->readd = 1;
+		return;
+	}
+	if (h->par != P_NONE)
+		return;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifname, sizeof(req.ifname), "%s", E.conf->interface);
+	req.addr = h->addr;
+	h->par = P_ADDING;
+	E.ops.addr_req(IMSG_ADDR_ADD, &req, E.ops.arg);
+}
+
+void
+parent_del(struct held *h)
+{
+	struct imsg_addr_req	 req;
+
+	h->readd = 0;
+	if (h->par != P_ADDING && h->par != P_UP)
+		return;
+	memset(&req, 0, sizeof(req));
+	snprintf(req.ifname, sizeof(req.ifname), "%s", E.conf->interface);
+	req.addr = h->addr;
+	h->par = P_REMOVING;
+	E.ops.addr_req(IMSG_ADDR_DEL, &req, E.ops.arg);
+}
+
+/* Tell the parent the complete set it should hold now. */
+void
+parent_sync(void)
+{
+	struct yaim_addr	*set;
+	size_t			 i, n = 0;
+
+	if ((set = calloc(E.nheld + 1, sizeof(*set))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < E.nheld; i++)
+		if (E.held[i]->par == P_ADDING || E.held[i]->par == P_UP)
+			set[n++] = E.held[i]->addr;
+	E.ops.addr_sync(set, n, E.ops.arg);
+	free(set);
+}
+
+/*
+ * The parent drops every address itself once until_ms passes without a
+ * newer deadline (DESIGN.md 5, "The parent enforces the deadline").
+ */
+void
+parent_hold_until(uint64_t until_ms)
+{
+	E.ops.hold_until(until_ms, E.ops.arg);
+}
+
+/* Every address down, at once.  Returns how many answers to wait for. */
+size_t
+parent_drop_all(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < E.nheld; i++) {
+		struct held	*h = E.held[i];
+
+		h->readd = 0;
+		if (h->par == P_ADDING || h->par == P_UP) {
+			log_info("dropping %s", ntop(&h->addr));
+			h->par = P_REMOVING;
+		}
+		if (h->par == P_REMOVING)
+			n++;
+	}
+	E.ops.addr_sync(NULL, 0, E.ops.arg);
+	return n;
+}
+
+size_t
+removals_pending(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < E.nheld; i++)
+		if (E.held[i]->par == P_REMOVING)
+			n++;
+	return n;
+}
+
+/* ---- marks: claim and delete ---- */
+
+/*
+ * Back-pressure.  etcd answers a lease keepalive only once it has applied
+ * what it committed before, so a backlog of our claims (and every other
+ * node's) delays the keepalive, and a keepalive later than the fencing
+ * deadline drops every address.  So halve the window when an answer takes
+ * more than an eighth of what fencing allows (TTL - margin), and widen it
+ * by one when answers are fast again.
+ */
+void
+window_adapt(uint64_t sent_ms)
+{
+	uint64_t	 rtt = mono_ms() - sent_ms, budget;
+
+	if (E.ttl <= 0)
+		return;
+	budget = (uint64_t)E.ttl * 1000 - fence_margin();
+	if (rtt > budget / 8 && E.window > 1) {
+		E.window /= 2;
+		log_debug("etcd answered in %" PRIu64 " ms; %zu claims or "
+		    "deletes in flight at most", rtt, E.window);
+	} else if (rtt < budget / 32 && E.window < MARK_INFLIGHT_MAX)
+		E.window++;
+}
+
+static void
+claim_done(const struct etcd_result *res, void *arg)
+{
+	struct held	*h = arg;
+	struct vip	*v;
+
+	h->req = NULL;
+	E.inflight--;
+	window_adapt(res->sent_ms);
+	if (res->status != ETCD_OK) {
+		/* It may have been applied: the re-read will tell. */
+		log_warnx("%s: claim of %s: %s", __func__, ntop(&h->addr),
+		    res->error);
+		h->mark = M_NONE;
+		read_later(RETRY_MS);
+	} else if (!res->succeeded) {
+		log_debug("%s: lost the race for %s", __func__,
+		    ntop(&h->addr));
+		h->mark = M_NONE;
+		read_later(1 + arc4random_uniform(RACE_JITTER_MS));
+	} else {
+		h->mark = M_OURS;
+		h->mark_rev = res->revision;
+		v = vip_upsert(&h->addr);
+		if (res->revision > v->mark_rev) {
+			v->marked = 1;
+			v->mark_rev = res->revision;
+			v->mark_lease = E.lease;
+			v->holder_ok = 1;
+			snprintf(v->holder, sizeof(v->holder), "%s",
+			    E.conf->nodename);
+		}
+		log_info("claimed %s", ntop(&h->addr));
+		if (E.lstate == L_ACTIVE)
+			parent_add(h);
+	}
+	held_gc();
+	kick();
+}
+
+void
+claim(struct held *h)
+{
+	char			 key[ETCD_MAX_KEY];
+	struct etcd_compare	 cmp;
+	struct etcd_op		 put;
+	struct etcd_txn		 txn;
+
+	if (E.inflight >= E.window)
+		return;		/* an answer starts the next round */
+	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
+	    ntop(&h->addr), KEYS_MARK_SUFFIX);
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.key = key;
+	cmp.target = ETCD_CMP_CREATE;
+	cmp.op = ETCD_CMP_EQUAL;
+	cmp.number = 0;
+	memset(&put, 0, sizeof(put));
+	put.kind = ETCD_OP_PUT;
+	put.key = key;
+	put.value = E.conf->nodename;
+	put.lease = E.lease;
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.n_compare = 1;
+	txn.success = &put;
+	txn.n_success = 1;
+	if ((h->req = etcd_txn(E.client, &txn, claim_done, h)) == NULL) {
+		log_warn("%s: %s", __func__, ntop(&h->addr));
+		return;
+	}
+	E.inflight++;
+	log_debug("claiming %s", ntop(&h->addr));
+	h->mark = M_CLAIMING;
+	h->release = 0;
+}
+
+static void
+delete_done(const struct etcd_result *res, void *arg)
+{
+	struct held	*h = arg;
+	struct vip	*v;
+
+	h->req = NULL;
+	E.inflight--;
+	window_adapt(res->sent_ms);
+	if (res->status != ETCD_OK) {
+		log_warnx("%s: releasing the mark of %s: %s", __func__,
+		    ntop(&h->addr), res->error);
+		/* Still ours as far as we know: the next round decides
+		 * again (release, or keep and put the address back). */
+		h->mark = M_OURS;
+		h->release = 0;
+		h->ref_put = 0;
+		read_later(RETRY_MS);
+		return;
+	}
+	if (res->succeeded) {
+		log_info("released %s%s", ntop(&h->addr), h->ref_put ?
+		    ", publishing that this node refuses it" : "");
+		if ((v = vip_get(&h->addr)) != NULL &&
+		    res->revision > v->mark_rev) {
+			v->marked = 0;
+			v->mark_rev = res->revision;
+		}
+		if (h->ref_put)
+			ref_applied(&h->addr, 1, res->revision);
+	} else
+		log_debug("%s: the mark of %s was not on our lease any more",
+		    __func__, ntop(&h->addr));
+	h->mark = M_NONE;
+	h->release = 0;
+	h->ref_put = 0;
+	held_gc();
+	kick();
+}
+
+/*
+ * Delete our mark.  If we refuse the IP (our parent said no), the same
+ * txn publishes the refusal: the others must not see the IP free before
+ * they know we will not take it, or they would leave it to us.
+ */
+void
+delete_mark(struct held *h)
+{
+	char			 key[ETCD_MAX_KEY], rkey[REF_KEY_MAX];
+	struct etcd_compare	 cmp;
+	struct etcd_op		 ops[2];
+	struct ref_op		 ro;
+	struct etcd_txn		 txn;
+
+	if (h->mark != M_OURS || h->req != NULL || E.lstate != L_ACTIVE)
+		return;
+	if (E.inflight >= E.window) {
+		h->del_wait = 1;
+		return;
+	}
+	h->del_wait = 0;
+	snprintf(key, sizeof(key), "%sips/%s%s", E.conf->prefix,
+	    ntop(&h->addr), KEYS_MARK_SUFFIX);
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.key = key;
+	cmp.target = ETCD_CMP_LEASE;
+	cmp.op = ETCD_CMP_EQUAL;
+	cmp.number = E.lease;
+	memset(ops, 0, sizeof(ops));
+	ops[0].kind = ETCD_OP_DELETE;
+	ops[0].key = key;
+	ro.addr = h->addr;
+	ro.put = 1;
+	h->ref_put = self_refuses(&h->addr) != NULL &&
+	    !ref_published(&h->addr);
+	if (h->ref_put)
+		ref_etcd_op(&ro, rkey, &ops[1]);
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.n_compare = 1;
+	txn.success = ops;
+	txn.n_success = h->ref_put ? 2 : 1;
+	if ((h->req = etcd_txn(E.client, &txn, delete_done, h)) == NULL) {
+		log_warn("%s: %s", __func__, ntop(&h->addr));
+		return;
+	}
+	E.inflight++;
+	h->mark = M_DELETING;
+}
+
+/* Address down first, then the mark. */
+void
+release_ip(struct held *h)
+{
+	if (h->mark != M_OURS)
+		return;
+	h->release = 1;
+	h->readd = 0;
+	if (h->par == P_ADDING || h->par == P_UP)
+		parent_del(h);
+	else if (h->par == P_NONE)
+		delete_mark(h);
+}

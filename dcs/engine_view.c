@@ -1,0 +1,557 @@
+/*
+ * The engine's view of etcd: node keys, pool keys, marks and refusal
+ * keys, kept by a full read (every interval, and after a broken watch or
+ * an endpoint change) and a watch from the revision of that read.
+ */
+#include <sys/types.h>
+#include <sys/time.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "log.h"
+#include "dcs/engine_int.h"
+
+/* ---- the view ---- */
+
+static int
+vip_cmp(const void *a, const void *b)
+{
+	return yaim_addr_cmp(&((const struct vip *)a)->addr,
+	    &((const struct vip *)b)->addr);
+}
+
+/*
+ * Binary search of a sorted array: the index of the element equal to key
+ * (cmp(key, element) == 0), or -1 with *at = where it would go.
+ */
+static ssize_t
+sorted_find(const void *base, size_t n, size_t size, const void *key,
+    int (*cmp)(const void *, const void *), size_t *at)
+{
+	size_t	 lo = 0, hi = n, mid;
+	int	 c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = cmp(key, (const char *)base + mid * size);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (at != NULL)
+		*at = lo;
+	return -1;
+}
+
+static int
+addr_vip_cmp(const void *key, const void *elem)
+{
+	return yaim_addr_cmp(key, &((const struct vip *)elem)->addr);
+}
+
+/* Index of addr in E.vips, or -1 with *at = where it would go. */
+static ssize_t
+vip_find(const struct yaim_addr *addr, size_t *at)
+{
+	return sorted_find(E.vips, E.nvips, sizeof(*E.vips), addr,
+	    addr_vip_cmp, at);
+}
+
+struct vip *
+vip_get(const struct yaim_addr *addr)
+{
+	ssize_t	 i = vip_find(addr, NULL);
+
+	return i < 0 ? NULL : &E.vips[i];
+}
+
+struct vip *
+vip_upsert(const struct yaim_addr *addr)
+{
+	size_t	 at;
+	ssize_t	 i;
+
+	if ((i = vip_find(addr, &at)) >= 0)
+		return &E.vips[i];
+	E.vips = grow(E.vips, &E.vips_cap, E.nvips + 1, sizeof(*E.vips));
+	memmove(&E.vips[at + 1], &E.vips[at],
+	    (E.nvips - at) * sizeof(*E.vips));
+	E.nvips++;
+	memset(&E.vips[at], 0, sizeof(E.vips[at]));
+	E.vips[at].addr = *addr;
+	return &E.vips[at];
+}
+
+struct vnode *
+vnode_get(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < E.nnodes; i++)
+		if (strcmp(E.nodes[i].name, name) == 0)
+			return &E.nodes[i];
+	return NULL;
+}
+
+struct vnode *
+vnode_upsert(const char *name)
+{
+	struct vnode	*n;
+
+	if ((n = vnode_get(name)) != NULL)
+		return n;
+	E.nodes = grow(E.nodes, &E.nodes_cap, E.nnodes + 1,
+	    sizeof(*E.nodes));
+	n = &E.nodes[E.nnodes++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return n;
+}
+
+/* By node name, then address: the order of E.refs. */
+static int
+vref_cmp(const void *a, const void *b)
+{
+	const struct vref	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->node, y->node)) != 0)
+		return c;
+	return yaim_addr_cmp(&x->addr, &y->addr);
+}
+
+/* Index of (node, addr) in E.refs, or -1 with *at = where it would go. */
+static ssize_t
+vref_find(const char *node, const struct yaim_addr *addr, size_t *at)
+{
+	struct vref	 key;
+
+	snprintf(key.node, sizeof(key.node), "%s", node);
+	key.addr = *addr;
+	return sorted_find(E.refs, E.nrefs, sizeof(*E.refs), &key, vref_cmp,
+	    at);
+}
+
+struct vref *
+vref_get(const char *node, const struct yaim_addr *addr)
+{
+	ssize_t	 i = vref_find(node, addr, NULL);
+
+	return i < 0 ? NULL : &E.refs[i];
+}
+
+struct vref *
+vref_upsert(const char *node, const struct yaim_addr *addr)
+{
+	size_t	 at;
+	ssize_t	 i;
+
+	if ((i = vref_find(node, addr, &at)) >= 0)
+		return &E.refs[i];
+	E.refs = grow(E.refs, &E.refs_cap, E.nrefs + 1, sizeof(*E.refs));
+	memmove(&E.refs[at + 1], &E.refs[at],
+	    (E.nrefs - at) * sizeof(*E.refs));
+	E.nrefs++;
+	memset(&E.refs[at], 0, sizeof(E.refs[at]));
+	snprintf(E.refs[at].node, sizeof(E.refs[at].node), "%s", node);
+	E.refs[at].addr = *addr;
+	return &E.refs[at];
+}
+
+/*
+ * Inside the networks our parent allows: allowed-networks, and (as the
+ * parent told us) the interface's prefixes when that key is not set.
+ * Without a complete list from the parent, the parent's refusals say.
+ */
+int
+in_networks(const struct yaim_addr *a)
+{
+	uint32_t	 i;
+	int		 in = E.conf->n_networks == 0;
+
+	for (i = 0; i < E.conf->n_networks && !in; i++)
+		in = yaim_addr_in_prefix(a, &E.conf->networks[i]);
+	if (!in || !E.have_pnets || !E.pnets.complete)
+		return in;
+	for (i = 0; i < E.pnets.n; i++)
+		if (yaim_addr_in_prefix(a, &E.pnets.net[i]))
+			return 1;
+	return 0;
+}
+
+static const char *
+networks_name(void)
+{
+	return E.conf->n_networks > 0 ? "the allowed networks" :
+	    "the interface's networks";
+}
+
+/*
+ * Apply one key (put: kv with value; delete: put == 0) at revision rev.
+ * Returns 1 if the view changed.  full: part of a full read (no revision
+ * checks, and warnings for bad keys).
+ */
+static int
+view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
+{
+	struct key_info	 ki;
+	struct vnode	*n;
+	struct vip	*v;
+	struct vref	*r;
+
+	switch (keys_parse(E.conf->prefix, kv->key, kv->key_len, &ki)) {
+	case KEY_NODE:
+		n = vnode_upsert(ki.node);
+		if (!full && rev <= n->rev)
+			return 0;
+		n->rev = rev;
+		n->present = put;
+		n->lease = put ? kv->lease : 0;
+		n->healthy = put && kv->value_len == strlen("healthy") &&
+		    memcmp(kv->value, "healthy", kv->value_len) == 0;
+		return 1;
+	case KEY_POOL:
+		/* Still in the view: the pool must be the same for all. */
+		if (put && !in_networks(&ki.addr))
+			warn_key(kv->key, kv->key_len, "%s is outside %s; "
+			    "publishing that this node refuses it",
+			    ntop(&ki.addr), networks_name());
+		v = vip_upsert(&ki.addr);
+		if (!full && rev <= v->pool_rev)
+			return 0;
+		v->pool_rev = rev;
+		v->in_pool = put;
+		return 1;
+	case KEY_MARK:
+		v = vip_upsert(&ki.addr);
+		if (!full && rev <= v->mark_rev)
+			return 0;
+		v->mark_rev = rev;
+		v->marked = put;
+		v->mark_lease = put ? kv->lease : 0;
+		v->holder_ok = put && keys_valid_nodename(kv->value,
+		    kv->value_len);
+		if (v->holder_ok) {
+			memcpy(v->holder, kv->value, kv->value_len);
+			v->holder[kv->value_len] = '\0';
+		} else
+			v->holder[0] = '\0';
+		return 1;
+	case KEY_REFUSED:
+		r = vref_upsert(ki.node, &ki.addr);
+		if (!full && rev <= r->rev)
+			return 0;
+		r->rev = rev;
+		r->present = put;
+		r->lease = put ? kv->lease : 0;
+		if (put && kv->lease == 0)
+			warn_key(kv->key, kv->key_len, "a refusal counts only "
+			    "on the lease of its node's key, and this one has "
+			    "no lease");
+		return 1;
+	case KEY_BAD:
+		if (put)
+			warn_key(kv->key, kv->key_len, "%s%s%s", ki.why,
+			    ki.canonical[0] ? "; the canonical spelling is " :
+			    "", ki.canonical);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int
+mark_is_ours(const struct vip *v)
+{
+	return v != NULL && v->marked && E.lease != 0 &&
+	    v->mark_lease == E.lease;
+}
+
+/* ---- reading and watching ---- */
+
+static void	watch_start(void);
+
+static void *
+dup_array(const void *a, size_t n, size_t size)
+{
+	void	*copy;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = calloc(n, size)) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, a, n * size);
+	return copy;
+}
+
+/*
+ * A read is served at one revision, but its answer can arrive after our
+ * own claims and deletes, or watch events, that are newer.  Those win:
+ * a stale read must not bring back a mark we have just deleted, or we
+ * would put its address up again while another node takes it over.
+ */
+static void
+view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
+    size_t non, int64_t rev)
+{
+	struct vnode	*n;
+	struct vip	*v;
+	size_t		 i;
+
+	for (i = 0; i < nov; i++) {
+		if (ov[i].mark_rev <= rev && ov[i].pool_rev <= rev)
+			continue;
+		v = vip_upsert(&ov[i].addr);
+		if (ov[i].mark_rev > rev) {
+			v->marked = ov[i].marked;
+			v->mark_rev = ov[i].mark_rev;
+			v->mark_lease = ov[i].mark_lease;
+			v->holder_ok = ov[i].holder_ok;
+			memcpy(v->holder, ov[i].holder, sizeof(v->holder));
+		}
+		if (ov[i].pool_rev > rev) {
+			v->in_pool = ov[i].in_pool;
+			v->pool_rev = ov[i].pool_rev;
+		}
+	}
+	for (i = 0; i < non; i++) {
+		if (on[i].rev <= rev)
+			continue;
+		n = vnode_upsert(on[i].name);
+		*n = on[i];
+	}
+}
+
+/* The newer refusal keys of the view before a read. */
+static void
+refs_keep_newer(const struct vref *or, size_t nor, int64_t rev)
+{
+	size_t	 i;
+
+	for (i = 0; i < nor; i++)
+		if (or[i].rev > rev)
+			*vref_upsert(or[i].node, &or[i].addr) = or[i];
+}
+
+static void
+range_done(const struct etcd_result *res, void *arg)
+{
+	struct vip	*old_vips;
+	struct vnode	*old_nodes;
+	struct vref	*old_refs;
+	size_t		 i, nold_vips, nold_nodes, nold_refs;
+
+	(void)arg;
+	E.range_req = NULL;
+	if (res->status != ETCD_OK) {
+		log_warnx("%s: reading %s: %s", __func__, E.conf->prefix,
+		    res->error);
+		read_later(RETRY_MS);
+		return;
+	}
+	/* Tombstones and all: the read replaces the view... */
+	old_vips = dup_array(E.vips, E.nvips, sizeof(*E.vips));
+	old_nodes = dup_array(E.nodes, E.nnodes, sizeof(*E.nodes));
+	old_refs = dup_array(E.refs, E.nrefs, sizeof(*E.refs));
+	nold_vips = E.nvips;
+	nold_nodes = E.nnodes;
+	nold_refs = E.nrefs;
+	E.nnodes = 0;
+	E.nvips = 0;
+	E.nrefs = 0;
+	for (i = 0; i < res->range.n_kvs; i++)
+		view_apply(&res->range.kvs[i], 1,
+		    res->range.kvs[i].mod_revision, 1);
+	if (E.nvips > 1)
+		qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
+	if (E.nrefs > 1)
+		qsort(E.refs, E.nrefs, sizeof(*E.refs), vref_cmp);
+	/* ...except what we learned after it was served. */
+	view_keep_newer(old_vips, nold_vips, old_nodes, nold_nodes,
+	    res->revision);
+	refs_keep_newer(old_refs, nold_refs, res->revision);
+	free(old_vips);
+	free(old_nodes);
+	free(old_refs);
+	for (i = 0; i < E.nvips; i++) {
+		char	 key[ETCD_MAX_KEY];
+		int	 len;
+
+		if (!E.vips[i].marked || E.vips[i].in_pool)
+			continue;
+		len = snprintf(key, sizeof(key), "%sips/%s%s",
+		    E.conf->prefix, ntop(&E.vips[i].addr), KEYS_MARK_SUFFIX);
+		warn_key(key, (size_t)len, "a mark without its pool key (held "
+		    "by %s) does not put %s in the pool",
+		    E.vips[i].holder_ok ? E.vips[i].holder : "?",
+		    ntop(&E.vips[i].addr));
+	}
+	E.view_rev = res->revision;
+	E.have_view = 1;
+	log_debug("%s: read %zu keys at revision %" PRId64, __func__,
+	    res->range.n_kvs, res->revision);
+	if (E.nstate == N_DUPLICATE || E.nstate == N_IN) {
+		struct vnode	*n = vnode_get(E.conf->nodename);
+
+		/* Gone: the other one left, or ours was deleted. */
+		if (n == NULL || !n->present || (E.nstate == N_IN &&
+		    n->lease != E.lease))
+			E.nstate = N_OUT;
+	}
+	watch_start();
+	round_run();
+	/* Parent and we must not drift: the full set after every read. */
+	parent_sync();
+	if (E.reread) {
+		E.reread = 0;
+		read_later(0);
+	}
+	kick();
+}
+
+void
+read_now(void)
+{
+	if (E.client == NULL || E.released)
+		return;
+	if (E.range_req != NULL) {
+		E.reread = 1;
+		return;
+	}
+	E.range_req = etcd_range(E.client, E.conf->prefix, 1, 0, range_done,
+	    NULL);
+	if (E.range_req == NULL) {
+		log_warn("%s: etcd_range", __func__);
+		read_later(RETRY_MS);
+	}
+}
+
+void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	read_now();
+}
+
+/* Read after ms; an earlier pending read wins. */
+void
+read_later(uint64_t ms)
+{
+	struct timeval	 tv;
+
+	if (evtimer_pending(E.read_ev, &tv)) {
+		struct timeval	 now, left;
+
+		event_base_gettimeofday_cached(E.base, &now);
+		timersub(&tv, &now, &left);
+		if ((uint64_t)left.tv_sec * 1000 + left.tv_usec / 1000 <= ms)
+			return;
+	}
+	arm(E.read_ev, ms);
+}
+
+void
+interval_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	read_now();
+	arm(E.interval_ev, E.conf->interval_ms);
+}
+
+static void
+watch_events(const struct etcd_event *ev, size_t n, int64_t revision,
+    void *arg)
+{
+	size_t	 i;
+	int	 changed = 0, node_deleted = 0;
+
+	(void)arg;
+	for (i = 0; i < n; i++) {
+		struct key_info	 ki;
+
+		changed |= view_apply(&ev[i].kv, ev[i].type == ETCD_EVENT_PUT,
+		    ev[i].kv.mod_revision, 0);
+		if (ev[i].type == ETCD_EVENT_DELETE &&
+		    keys_parse(E.conf->prefix, ev[i].kv.key, ev[i].kv.key_len,
+		    &ki) == KEY_NODE && strcmp(ki.node,
+		    E.conf->nodename) == 0)
+			node_deleted = 1;
+	}
+	if (revision > E.view_rev)
+		E.view_rev = revision;
+	if (node_deleted && E.nstate == N_DUPLICATE) {
+		log_info("the node key of %s is gone; joining again",
+		    E.conf->nodename);
+		E.nstate = N_OUT;
+	} else if (node_deleted && E.nstate == N_IN && E.lstate == L_ACTIVE) {
+		log_warnx("our node key %snodes/%s was deleted by someone "
+		    "else; writing it again", E.conf->prefix,
+		    E.conf->nodename);
+		E.nstate = N_OUT;
+	}
+	if (changed || node_deleted)
+		kick();
+}
+
+static void
+watch_status(const struct etcd_result *res, void *arg)
+{
+	(void)arg;
+	switch (res->status) {
+	case ETCD_OK:
+		log_debug("%s: watching %s from revision %" PRId64 " on %s",
+		    __func__, E.conf->prefix, E.view_rev + 1, res->endpoint);
+		return;
+	case ETCD_COMPACTED:
+		log_info("%s: watch start revision compacted (at %" PRId64
+		    "); reading again", __func__, res->compact_revision);
+		E.watch = NULL;
+		read_later(0);
+		return;
+	default:
+		log_warnx("%s: watch %s: %s", __func__,
+		    etcd_status_name(res->status), res->error);
+		E.watch = NULL;
+		read_later(WATCH_RETRY_MS);
+		return;
+	}
+}
+
+static void
+watch_start(void)
+{
+	struct etcd_watch_opts	 o;
+
+	etcd_watch_stop(E.watch);
+	memset(&o, 0, sizeof(o));
+	o.key = E.conf->prefix;
+	o.prefix = 1;
+	o.start_revision = E.view_rev + 1;
+	E.watch = etcd_watch_start(E.client, &o, watch_events, watch_status,
+	    NULL);
+	if (E.watch == NULL) {
+		log_warn("%s: etcd_watch_start", __func__);
+		read_later(RETRY_MS);
+	}
+}
+
+void
+endpoint_changed(const char *endpoint, void *arg)
+{
+	(void)arg;
+	log_info("etcd endpoint is now %s; reading again", endpoint);
+	read_later(0);
+}

@@ -1,0 +1,55 @@
+/*
+ * The parent's rules for hold deadlines from dcs (parent/fence.h).  Pure:
+ * the timer and the address removal live in parent/parent.c.
+ */
+#include <stdint.h>
+
+#include "parent/fence.h"
+
+uint64_t
+fence_hold_max(uint32_t ttl_ms, uint32_t margin_ms)
+{
+	/* dcs asks etcd for whole seconds, rounded up (dcs/engine.c). */
+	uint64_t	 ttl = ((uint64_t)ttl_ms + 999) / 1000 * 1000;
+	uint64_t	 margin = margin_ms < ttl / 2 ? margin_ms : ttl / 2;
+
+	return ttl - margin;
+}
+
+enum hold_verdict
+fence_hold_check(uint64_t now, uint64_t max, uint64_t asked, uint64_t *until)
+{
+	if (asked <= now) {
+		*until = 0;
+		return HOLD_END;
+	}
+	/* asked - now cannot wrap; now + max could only in theory */
+	if (asked - now > max) {
+		*until = now + max;
+		return HOLD_CLAMP;
+	}
+	*until = asked;
+	return HOLD_ACCEPT;
+}
+
+uint64_t
+fence_hold_reload(uint64_t cur, uint64_t next, uint64_t *pending)
+{
+	if (next >= cur) {
+		*pending = 0;
+		return next;
+	}
+	*pending = next;
+	return cur;
+}
+
+uint64_t
+fence_hold_ended(uint64_t cur, uint64_t *pending)
+{
+	uint64_t	 next = *pending;
+
+	if (next == 0)
+		return cur;
+	*pending = 0;
+	return next;
+}

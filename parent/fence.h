@@ -1,0 +1,44 @@
+/*
+ * The parent's side of fencing (DESIGN.md section 5, "The parent enforces
+ * the deadline"): the pure rules for the hold deadlines dcs sends in
+ * IMSG_HOLD_UNTIL.  No I/O, no clock: the caller passes CLOCK_MONOTONIC
+ * milliseconds (mono_ms), the clock dcs computes its deadlines on.
+ */
+#ifndef YAIM_PARENT_FENCE_H
+#define YAIM_PARENT_FENCE_H
+
+#include <stdint.h>
+
+enum hold_verdict {
+	HOLD_ACCEPT = 0,	/* *until is the deadline asked for */
+	HOLD_CLAMP,		/* asked beyond policy: *until is now + max */
+	HOLD_END		/* 0 or already past: hold nothing, *until = 0 */
+};
+
+/*
+ * The longest a deadline may lie ahead of the moment the parent reads
+ * it: what dcs itself allows after a keepalive sent at that moment, with
+ * the lease TTL it asks etcd for (ttl_ms rounded up to seconds) and the
+ * fence margin as dcs caps it (at most half the TTL).
+ */
+uint64_t		fence_hold_max(uint32_t ttl_ms, uint32_t margin_ms);
+
+/*
+ * Judge a deadline asked for at now under the bound max (fence_hold_max).
+ * A fresh message replaces the deadline in force, up or down; only a
+ * fresh message can raise it, and never past now + max.
+ */
+enum hold_verdict	fence_hold_check(uint64_t now, uint64_t max,
+			    uint64_t asked, uint64_t *until);
+
+/*
+ * The bound to use after a reload from cur to next: a larger bound holds
+ * at once; a smaller one only from the next lease (dcs keeps the TTL of
+ * the lease it has), so *pending keeps it until fence_hold_ended().
+ */
+uint64_t		fence_hold_reload(uint64_t cur, uint64_t next,
+			    uint64_t *pending);
+/* Holding ended (deadline passed or 0): the pending bound, if any. */
+uint64_t		fence_hold_ended(uint64_t cur, uint64_t *pending);
+
+#endif

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Fencing enforced by the parent (DESIGN.md section 5, "The parent
+# enforces the deadline"): while dcs renews its lease the parent keeps the
+# addresses; with the dcs child stopped (SIGSTOP: frozen, or stopped by a
+# compromised process) the parent drops every address itself by dcs's last
+# hold deadline, logs it and keeps running; with dcs resumed (SIGCONT) the
+# node fences, takes a new lease and holds its addresses again.
+. "$(dirname "$0")/../lib.sh" || exit 1
+need_root
+need_cmd ip python3
+setup_user
+ns=$(netns_add fstop)
+ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
+ip -n "$ns" link set vip0 up
+ip -n "$ns" link set vip1 up
+ip -n "$ns" addr add 198.18.0.254/24 dev vip0
+start_etcd fstop "$ns"
+P=/service/yaim/
+TTL=3000
+MARGIN=500
+
+ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
+track_pid $!
+wait_until 5 test -s "$T/port" || fail "tcp listener"
+cat >"$T/y.yml" <<EOT
+dcs-clustername: yaim
+dcs-namespace: service
+dcs-endpoints: [ '$ETCD_ENDPOINT' ]
+interface: vip0
+nodename: s1
+ttl: $TTL
+fence-margin: $MARGIN
+interval: 2000
+checker-type: tcp
+tcp-host: 127.0.0.1
+tcp-port: $(cat "$T/port")
+check-interval: 200
+rise: 1
+fall: 1
+allowed-networks: [198.18.0.0/24]
+EOT
+for i in 1 2 3; do etcdctl_ put "${P}ips/198.18.0.$i" x >/dev/null; done
+
+nup() { ip -n "$ns" -4 addr show dev vip0 | grep -c 'inet 198.18.0.[123]/'; }
+up_is() { [ "$(nup)" -eq "$1" ]; }
+lease_of_node() {
+	etcdctl_ get -w json "${P}nodes/s1" | python3 -c '
+import json, sys
+kvs = json.load(sys.stdin).get("kvs") or [{}]
+print("%x" % kvs[0].get("lease", 0))'
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+ip netns exec "$ns" "$YAIMD" -dvv -f "$T/y.yml" >"$T/yaimd.log" 2>&1 &
+Y=$!
+track_pid "$Y"
+wait_until 15 up_is 3 || { cat "$T/yaimd.log"; fail "addresses not up"; }
+lease1=$(lease_of_node)
+
+log "dcs renews: the parent keeps the addresses past several TTLs"
+sleep $(( 2 * TTL / 1000 + 1 ))
+up_is 3 || { tail -n 40 "$T/yaimd.log"; fail "addresses lost while dcs renews"; }
+grep -q "fencing:" "$T/yaimd.log" &&
+    { grep "fencing:" "$T/yaimd.log"; fail "the parent fenced a live dcs"; }
+grep -q "dcs may hold addresses for" "$T/yaimd.log" ||
+    fail "no hold deadline from dcs logged"
+
+# the dcs child: the parent's child whose title is "yaimd: dcs"
+dcs=
+for c in $(child_pids "$Y"); do
+	tr '\0' ' ' <"/proc/$c/cmdline" | grep -q '^yaimd: dcs' && dcs=$c
+done
+[ -n "$dcs" ] || fail "no dcs child of $Y"
+
+log "SIGSTOP dcs (pid $dcs)"
+kill -STOP "$dcs"
+cleanup_add "kill -CONT $dcs"
+t0=$(now_ms)
+# the last hold deadline is at most TTL - margin after the stop
+wait_until $(( TTL / 1000 + 3 )) up_is 0 ||
+    { kill -CONT "$dcs"; tail -n 40 "$T/yaimd.log"; fail "addresses kept with dcs stopped"; }
+gone=$(( $(now_ms) - t0 ))
+log "addresses gone $gone ms after the SIGSTOP (TTL $TTL, margin $MARGIN)"
+[ "$gone" -le $(( TTL - MARGIN + 500 )) ] ||
+    fail "addresses gone only $gone ms after the stop: past the deadline"
+# the last keepalive was sent at most TTL/3 (+ its round trip) before the
+# stop, so its deadline lies at least TTL - MARGIN - TTL/3 after it
+[ "$gone" -ge $(( TTL - MARGIN - TTL / 3 - 300 )) ] ||
+    fail "addresses gone $gone ms after the stop: before any deadline"
+grep -q "fencing: dcs gave no new hold deadline; dropping 3 addresses" \
+    "$T/yaimd.log" || { tail -n 20 "$T/yaimd.log"; fail "the parent did not log the fencing"; }
+kill -0 "$Y" 2>/dev/null || fail "the parent exited"
+[ "$(proc_status "$dcs" State)" = T ] || fail "dcs is not stopped"
+sleep 1
+up_is 0 || fail "addresses came back while dcs is stopped"
+
+log "SIGCONT dcs: the node fences, takes a new lease and its addresses"
+kill -CONT "$dcs"
+wait_until 20 up_is 3 || { tail -n 40 "$T/yaimd.log"; fail "addresses not back"; }
+lease2=$(lease_of_node)
+[ "$lease2" != 0 ] && [ "$lease2" != "$lease1" ] || fail "no new lease ($lease1, $lease2)"
+child_pids "$Y" | tr ' ' '\n' | grep -qx "$dcs" ||
+    fail "the same dcs child does not run any more"
+n=$(grep -c "fencing: dcs gave no new hold deadline" "$T/yaimd.log")
+[ "$n" -eq 1 ] || fail "the parent fenced $n times"
+
+cp "$T/yaimd.log" /tmp/fence_sigstop.last.log 2>/dev/null
+log "SIGTERM: addresses removed, clean exit"
+kill -TERM "$Y"
+wait_until 10 bash -c "! kill -0 $Y 2>/dev/null" || fail "yaimd did not exit"
+wait "$Y"; rc=$?
+[ "$rc" -eq 0 ] || { tail -n 20 "$T/yaimd.log"; fail "yaimd exited $rc"; }
+up_is 0 || fail "addresses left"
+log "ok"
