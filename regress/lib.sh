@@ -187,3 +187,21 @@ proc_status() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 # child_pids PID: direct children of PID.
 child_pids() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
+
+# vip_netns NAME: a namespace ${NSPREFIX}NAME with a veth pair vip0/vip1
+# up (vip0 has 198.18.0.254/24), etcd started in it, and a TCP listener
+# for a tcp check.  Sets ns, LPID (the listener) and LPORT (its port).
+vip_netns() {
+	ns=$(netns_add "$1")
+	ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
+	ip -n "$ns" link set vip0 up
+	ip -n "$ns" link set vip1 up
+	ip -n "$ns" addr add 198.18.0.254/24 dev vip0
+	start_etcd "$1" "$ns"
+	ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" \
+	    "$T/port" &
+	LPID=$!
+	track_pid "$LPID"
+	wait_until 20 test -s "$T/port" || fail "tcp listener"
+	LPORT=$(cat "$T/port")
+}

@@ -10,18 +10,8 @@
 need_root
 need_cmd ip python3
 setup_user
-ns=$(netns_add dcsy)
-ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
-ip -n "$ns" link set vip0 up
-ip -n "$ns" link set vip1 up
-ip -n "$ns" addr add 198.18.0.254/24 dev vip0
-start_etcd dcsy "$ns"
+vip_netns dcsy
 P=/service/yaim/
-
-ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
-LPID=$!
-track_pid "$LPID"
-wait_until 5 test -s "$T/port" || fail "tcp listener"
 cat >"$T/y.yml" <<EOT
 dcs-clustername: yaim
 dcs-namespace: service
@@ -32,7 +22,7 @@ ttl: 3000
 interval: 2000
 checker-type: tcp
 tcp-host: 127.0.0.1
-tcp-port: $(cat "$T/port")
+tcp-port: $LPORT
 check-interval: 200
 rise: 1
 fall: 1

@@ -9,16 +9,8 @@
 need_root
 need_cmd ip python3
 setup_user
-ns=$(netns_add sdn)
-ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
-ip -n "$ns" link set vip0 up
-ip -n "$ns" link set vip1 up
-ip -n "$ns" addr add 198.18.0.254/24 dev vip0
-start_etcd sdn "$ns"
+vip_netns sdn
 P=/service/yaim/
-ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" "$T/port" &
-track_pid $!
-wait_until 20 test -s "$T/port" || fail "tcp listener"
 cat >"$T/y.yml" <<EOT
 dcs-clustername: yaim
 dcs-namespace: service
@@ -28,7 +20,7 @@ nodename: n1
 ttl: 3000
 checker-type: tcp
 tcp-host: 127.0.0.1
-tcp-port: $(cat "$T/port")
+tcp-port: $LPORT
 check-interval: 200
 rise: 1
 fall: 1
