@@ -137,8 +137,10 @@ C=$!
 track_pid "$C"
 wait_until 15 grep -q "pcd0 has no address to tell the other nodes; set peer-address" \
     "$T/c.log" || { cat "$T/c.log"; fail "no warning for an interface without address"; }
-wait_until 5 test -n "$(holder "$nb" "%pcd0:7406\$")" ||
-    fail "pc: no socket on pcd0"
+# (polled: holder is empty while the socket is in flight to dcs)
+held() { test -n "$(holder "$@")"; }
+wait_until 15 held "$nb" "%pcd0:7406\$" ||
+    { ip netns exec "$nb" ss -uanp; cat "$T/c.log"; fail "pc: no socket on pcd0"; }
 kill -TERM "$C"
 wait_until 10 sh -c "! kill -0 $C 2>/dev/null" || fail "pc did not exit"
 

@@ -30,6 +30,8 @@ etcdctl_ put "${P}ips/198.18.0.1" x >/dev/null
 up() { ip -n "$ns" -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/'; }
 msgs() { cat "$T/notify" 2>/dev/null; }
 nmsgs() { msgs | wc -l; }
+# nmsgs_at_least N: polled by wait_until (a $(nmsgs) argument would be read once)
+nmsgs_at_least() { [ "$(nmsgs)" -ge "$1" ]; }
 
 # run_one SOCKET-NAME [OPTION]: the whole life of one yaimd under a
 # stand-in manager
@@ -65,7 +67,7 @@ run_one() {
 	wait_until 15 up || fail "198.18.0.1 not held"
 
 	kill -HUP "$y"
-	wait_until 5 test "$(nmsgs)" -ge 3 || fail "reload: $(msgs)"
+	wait_until 5 nmsgs_at_least 3 || fail "reload: $(msgs)"
 	msgs | sed -n 2p | grep -qx "RELOADING=1|STATUS=reloading $T/y.yml" ||
 	    fail "reload began with: $(msgs | sed -n 2p)"
 	msgs | sed -n 3p | grep -qx 'READY=1|STATUS=node n1 on vip0, etcd prefix /service/yaim/; configuration reloaded' ||
@@ -75,7 +77,7 @@ run_one() {
 	cp "$T/y.yml" "$T/y.good"
 	cp "$T/y2.yml" "$T/y.yml"
 	kill -HUP "$y"
-	wait_until 5 test "$(nmsgs)" -ge 5 || fail "failed reload: $(msgs)"
+	wait_until 5 nmsgs_at_least 5 || fail "failed reload: $(msgs)"
 	msgs | sed -n 5p | grep -qx 'READY=1|STATUS=reload failed, keeping the old configuration: nodename cannot change while running; restart yaimd' ||
 	    fail "failed reload ended with: $(msgs | sed -n 5p)"
 	cp "$T/y.good" "$T/y.yml"
