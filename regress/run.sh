@@ -99,7 +99,10 @@ tier_fuzz() {
 		# regress/fuzz/NAME.options: more libFuzzer flags (-max_len)
 		local opts=
 		[ -f "regress/fuzz/$n.options" ] && opts=$(cat "regress/fuzz/$n.options")
+		# libFuzzer's own error exit code is 77, our "skip": a crash
+		# must fail the item, and its input lands in the log directory
 		run_item "fuzz/$n" "$fb/$n" -max_total_time="$secs" \
+		    -error_exitcode=1 -artifact_prefix="$logdir/$n-" \
 		    -print_final_stats=1 $opts "$fb/corpus/$n" $seeds
 	done
 }

@@ -11,6 +11,9 @@
 
 #include "parent/fence.h"
 
+/* ttl as the config allows it: 1000 to 3600000 ms (common/config.c) */
+#define TTL_SPAN	(3600000 - 1000 + 1)
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static uint64_t
@@ -33,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint32_t	 ttl, margin;
 
 	now = take(&data, &len, 4);
-	ttl = 1000 + (uint32_t)(take(&data, &len, 3) % 3600000);
+	ttl = 1000 + (uint32_t)(take(&data, &len, 3) % TTL_SPAN);
 	margin = (uint32_t)take(&data, &len, 2);
 	top = max = fence_hold_max(ttl, margin);
 	if (max == 0 || max > 3600000)
