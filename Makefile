@@ -43,9 +43,15 @@ DCS_LIBS     := $(shell pkg-config --libs $(DCS_PKGS) 2>/dev/null)
 AS_NEEDED    = -Wl,--as-needed
 HELPERS	 = $(BUILD)/yaimd-checker $(BUILD)/yaimd-dcs
 
-LIB_SRCS := $(sort $(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c))
+# Each process's main() lives in its own directory (yaimd/main.c,
+# checker/main.c, dcs/main.c) and stays out of libyaim.a.
+MAIN_SRCS := yaimd/main.c checker/main.c dcs/main.c
+LIB_SRCS := $(sort $(filter-out $(MAIN_SRCS), \
+	$(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/main.o
+CHECKER_MAIN_OBJ := $(BUILD)/checker/main.o
+DCS_MAIN_OBJ := $(BUILD)/dcs/main.o
 UNIT_SRCS := $(sort $(wildcard regress/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 TOOL_SRCS := $(sort $(wildcard regress/tools/*.c))
@@ -80,10 +86,10 @@ $(BUILD)/parent/helper.o: CPPFLAGS += -DYAIM_SBINDIR='"$(SBINDIR)"' \
 $(BUILD)/yaimd: $(MAIN_OBJ) $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(PARENT_LIBS)
 
-$(BUILD)/yaimd-checker: $(BUILD)/libexec/yaimd-checker.o $(BUILD)/libyaim.a
+$(BUILD)/yaimd-checker: $(CHECKER_MAIN_OBJ) $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(CHECKER_LIBS)
 
-$(BUILD)/yaimd-dcs: $(BUILD)/libexec/yaimd-dcs.o $(BUILD)/libyaim.a
+$(BUILD)/yaimd-dcs: $(DCS_MAIN_OBJ) $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(DCS_LIBS)
 
 $(BUILD)/regress/%: $(BUILD)/regress/%.o $(BUILD)/libyaim.a

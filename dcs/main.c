@@ -2,7 +2,7 @@
  * yaimd-dcs: the dcs child as an executable of its own, so that the
  * parent never maps libcurl or cJSON (DESIGN.md section 1).
  */
-#include "libexec/helper_main.h"
+#include "helper_main.h"
 
 void	dcs_main(int debug, int verbose) __attribute__((noreturn));
 

@@ -2,7 +2,7 @@
  * yaimd-checker: the checker child as an executable of its own, so that
  * the parent never maps libcurl or libpq (DESIGN.md section 1).
  */
-#include "libexec/helper_main.h"
+#include "helper_main.h"
 
 void	checker_main(int debug, int verbose) __attribute__((noreturn));
 
