@@ -2,6 +2,9 @@
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+# the child executables; compiled into yaimd: build and install with the
+# same PREFIX/SBINDIR/LIBEXECDIR (DESIGN.md section 1)
+LIBEXECDIR ?= $(PREFIX)/libexec/yaim
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
@@ -29,10 +32,26 @@ CFLAGS	?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Icommon -I. $(PKG_CFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS	+= $(PKG_LIBS)
+# Each executable links only what it uses (DESIGN.md section 1): the root
+# parent maps neither libcurl, its TLS libraries, libpq nor cJSON.
+PARENT_PKGS  = libevent yaml-0.1 libmnl libcap-ng
+CHECKER_PKGS = libevent libcurl yaml-0.1 libcap-ng libpq
+DCS_PKGS     = libevent libcurl yaml-0.1 libcjson libcap-ng libcrypto
+PARENT_LIBS  := $(shell pkg-config --libs $(PARENT_PKGS) 2>/dev/null)
+CHECKER_LIBS := $(shell pkg-config --libs $(CHECKER_PKGS) 2>/dev/null)
+DCS_LIBS     := $(shell pkg-config --libs $(DCS_PKGS) 2>/dev/null)
+AS_NEEDED    = -Wl,--as-needed
+HELPERS	 = $(BUILD)/yaimd-checker $(BUILD)/yaimd-dcs
 
-LIB_SRCS := $(sort $(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c))
+# Each process's main() lives in its own directory (yaimd/main.c,
+# checker/main.c, dcs/main.c) and stays out of libyaim.a.
+MAIN_SRCS := yaimd/main.c checker/main.c dcs/main.c
+LIB_SRCS := $(sort $(filter-out $(MAIN_SRCS), \
+	$(wildcard common/*.c parent/*.c checker/*.c dcs/*.c netif/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/main.o
+CHECKER_MAIN_OBJ := $(BUILD)/checker/main.o
+DCS_MAIN_OBJ := $(BUILD)/dcs/main.o
 UNIT_SRCS := $(sort $(wildcard regress/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 TOOL_SRCS := $(sort $(wildcard regress/tools/*.c))
@@ -44,7 +63,7 @@ MANS	 = yaimd.8 yaim.yml.5
 	lint check-systemd deb check-deb \
 	demo bench tests
 
-all: tests $(BUILD)/yaimd
+all: tests $(BUILD)/yaimd $(HELPERS)
 
 tests: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -61,8 +80,17 @@ $(BUILD)/libyaim.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(BUILD)/parent/helper.o: CPPFLAGS += -DYAIM_SBINDIR='"$(SBINDIR)"' \
+	-DYAIM_LIBEXECDIR='"$(LIBEXECDIR)"'
+
 $(BUILD)/yaimd: $(MAIN_OBJ) $(BUILD)/libyaim.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(PARENT_LIBS)
+
+$(BUILD)/yaimd-checker: $(CHECKER_MAIN_OBJ) $(BUILD)/libyaim.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(CHECKER_LIBS)
+
+$(BUILD)/yaimd-dcs: $(DCS_MAIN_OBJ) $(BUILD)/libyaim.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(DCS_LIBS)
 
 $(BUILD)/regress/%: $(BUILD)/regress/%.o $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -136,13 +164,18 @@ INSTALL_PATHS = sed -e 's|/usr/sbin/yaimd|$(SBINDIR)/yaimd|g' \
 	    -e 's|/etc/yaim/yaim.yml|$(YAIM_CONF)|g' \
 	    -e 's|/etc/default/yaimd|$(DEFAULTDIR)/yaimd|g'
 
-install: $(SBIN_PROGS:%=$(BUILD)/%)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+install: $(SBIN_PROGS:%=$(BUILD)/%) $(HELPERS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) \
 	    $(DESTDIR)$(INITDIR) $(DESTDIR)$(DEFAULTDIR) \
 	    $(DESTDIR)$(dir $(YAIM_CONF))
 	for p in $(SBIN_PROGS); do \
 		install -m 0755 $(INSTALL_STRIP) $(BUILD)/$$p \
 		    $(DESTDIR)$(SBINDIR)/$$p || exit 1; \
+	done
+	for p in $(HELPERS); do \
+		install -m 0755 $(INSTALL_STRIP) $$p $(DESTDIR)$(LIBEXECDIR)/ || \
+		    exit 1; \
 	done
 	for m in $(MANS); do \
 		install -d $(DESTDIR)$(MANDIR)/man$${m##*.} && \

@@ -15,6 +15,9 @@
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
+#include "sandbox.h"
+
+static enum sandbox_role	 child_role;
 
 struct event_base *
 child_setup(const char *name, int debug, int verbose)
@@ -28,6 +31,7 @@ child_setup(const char *name, int debug, int verbose)
 	log_procinit(name);
 	snprintf(title, sizeof(title), "yaimd: %s", name);
 	proctitle_set(title);
+	child_role = strcmp(name, "dcs") == 0 ? SANDBOX_DCS : SANDBOX_CHECKER;
 	if (fstat(PRIVSEP_CHILD_FD, &st) == -1 || !S_ISSOCK(st.st_mode))
 		fatalx("%s: the %s process is started by yaimd itself",
 		    __func__, name);
@@ -88,6 +92,7 @@ cfg_done(struct child_cfg *cfg, struct imsgev *iev, struct imsg *imsg)
 		fatalx("%s: IMSG_CFG_DONE without IMSG_CFG_MAIN", __func__);
 	if (!cfg->privs_dropped) {
 		privsep_drop(cfg->pending);
+		sandbox_enter(child_role);
 		cfg->privs_dropped = 1;
 		log_debug("%s: running as uid %u in %s", __func__,
 		    (unsigned int)getuid(), cfg->pending->chroot);

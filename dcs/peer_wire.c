@@ -1,7 +1,6 @@
 /*
  * The bytes of the peer channel.  Pure; see peer_wire.h for the layout.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -257,42 +256,4 @@ peer_bucket_take(struct peer_bucket *b, uint64_t now_ms, uint32_t rate,
 		return 0;
 	b->millitokens -= 1000;
 	return 1;
-}
-
-int
-peer_key_parse(const char *text, size_t len, uint8_t key[PEER_KEY_MAX],
-    char *err, size_t errlen)
-{
-	char	 buf[(PEER_KEY_MAX + 2) / 3 * 4 + 1];
-	char	 out[sizeof(buf) / 4 * 3 + 1];
-	long	 n;
-
-	while (len > 0 && isspace((unsigned char)*text)) {
-		text++;
-		len--;
-	}
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		len--;
-	if (len >= sizeof(buf)) {
-		snprintf(err, errlen, "the key is longer than %d bytes",
-		    PEER_KEY_MAX);
-		return -1;
-	}
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	n = etcd_base64_decode(buf, len, out);
-	explicit_bzero(buf, sizeof(buf));
-	if (n < 0) {
-		snprintf(err, errlen, "the key is not base64");
-		return -1;
-	}
-	if (n < PEER_KEY_MIN || n > PEER_KEY_MAX) {
-		explicit_bzero(out, sizeof(out));
-		snprintf(err, errlen, "the key has %ld bytes, not %d..%d", n,
-		    PEER_KEY_MIN, PEER_KEY_MAX);
-		return -1;
-	}
-	memcpy(key, out, (size_t)n);
-	explicit_bzero(out, sizeof(out));
-	return (int)n;
 }

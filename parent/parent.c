@@ -32,6 +32,7 @@
 #include "netif/netif.h"
 #include "parent/exec.h"
 #include "parent/fence.h"
+#include "parent/helper.h"
 #include "parent/parent.h"
 #include "parent/peersock.h"
 #include "parent/resolve.h"
@@ -48,6 +49,7 @@ enum child_id {
 
 struct child {
 	const char	*name;
+	int		 exefd;		/* yaimd-<name>, opened at start-up */
 	pid_t		 pid;
 	int		 running;
 	struct imsgev	 iev;
@@ -60,7 +62,6 @@ static struct parent_state {
 	struct yaim_config	*conf;
 	struct yaim_blobs	 blobs;
 	struct child		 children[CHILD_COUNT];
-	int			 exefd;
 	int			 shutting_down;
 	int			 exit_code;	/* once shutting down */
 	struct event		*shutdown_timer;
@@ -121,7 +122,7 @@ free_config(struct yaim_config *conf)
 	free(conf);
 }
 
-/* Exec the same binary (through the fd opened at start-up) as a child. */
+/* Exec the child's executable through the fd opened at start-up. */
 static void
 start_child(struct child *c)
 {
@@ -157,7 +158,7 @@ start_child(struct child *c)
 	/* Lift both fds clear of 3 and 4 first, so neither dup2 clobbers
 	 * the other. */
 	sock = fcntl(sp[1], F_DUPFD, 10);
-	exe = fcntl(p.exefd, F_DUPFD, 10);
+	exe = fcntl(c->exefd, F_DUPFD, 10);
 	if (sock == -1 || exe == -1 || dup2(sock, PRIVSEP_CHILD_FD) == -1 ||
 	    dup2(exe, 4) == -1)
 		_exit(127);
@@ -168,8 +169,6 @@ start_child(struct child *c)
 	fcntl(4, F_SETFD, FD_CLOEXEC);
 	snprintf(title, sizeof(title), "yaimd: %s", c->name);
 	argv[argc++] = title;
-	argv[argc++] = (char *)"-P";
-	argv[argc++] = (char *)c->name;
 	if (p.opts->debug)
 		argv[argc++] = (char *)"-d";
 	if (p.opts->verbose > 0)
@@ -251,6 +250,9 @@ describe_status(int status, char *buf, size_t len)
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exited with status %d",
 		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "was killed by SIGSYS (seccomp: a system "
+		    "call outside its allow-list)");
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "was killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -956,9 +958,11 @@ parent_main(const struct parent_opts *opts)
 	}
 	/* It will hold etcd_password and the TLS keys: no core, no ptrace. */
 	privsep_parent_nodump();
-	/* Children are exec'd from this fd, so an upgrade cannot mix. */
-	if ((p.exefd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "yaimd: /proc/self/exe: %s\n", strerror(errno));
+	/* Children are exec'd from these fds, so an upgrade cannot mix. */
+	if ((p.children[CHILD_CHECKER].exefd = helper_open("checker", err,
+	    sizeof(err))) == -1 || (p.children[CHILD_DCS].exefd =
+	    helper_open("dcs", err, sizeof(err))) == -1) {
+		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
 	if ((p.conf = parent_load_config(opts->config, err,

@@ -9,11 +9,10 @@
 #include <netinet/in.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <curl/curl.h>
 
 #include "parent/resolve.h"
 
@@ -86,42 +85,61 @@ resolve_one(const char *at, const char *what, const struct check_conf *c,
 	return 0;
 }
 
-/* Split an http(s) URL into host (without brackets) and port. */
+/*
+ * Split an http(s) URL into host (without brackets) and port.  config.c
+ * has already checked the form scheme://host[:port][/...] with host a
+ * name or [IPv6]; this parser is our own rather than libcurl's so that
+ * the parent need not map libcurl (DESIGN.md section 1).
+ */
 static int
 url_host_port(const char *url, char *host, size_t hostlen, long *port,
     char *why, size_t whylen)
 {
-	CURLU		*u;
-	char		*h = NULL, *p = NULL;
+	const char	*auth, *aend, *h, *rest;
+	char		*e;
 	size_t		 n;
-	int		 rc = -1;
 
-	if ((u = curl_url()) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
+	*port = strncmp(url, "https://", 8) == 0 ? 443 : 80;
+	if ((auth = strstr(url, "://")) == NULL)
+		goto bad;
+	auth += 3;
+	aend = auth + strcspn(auth, "/?#");
+	/* user:password@ goes before the host */
+	for (h = aend; h > auth; h--)
+		if (h[-1] == '@') {
+			auth = h;
+			break;
+		}
+	if (*auth == '[') {
+		h = auth + 1;
+		if ((rest = memchr(h, ']', (size_t)(aend - h))) == NULL)
+			goto bad;
+		n = (size_t)(rest - h);
+		rest++;
+	} else {
+		h = auth;
+		rest = memchr(h, ':', (size_t)(aend - h));
+		if (rest == NULL)
+			rest = aend;
+		n = (size_t)(rest - h);
 	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
-		snprintf(why, whylen, "cannot parse the URL");
-		goto out;
+	if (n == 0 || n >= hostlen || (rest < aend && *rest != ':'))
+		goto bad;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (rest < aend && rest + 1 < aend) {
+		errno = 0;
+		*port = strtol(rest + 1, &e, 10);
+		if (errno != 0 || e != aend || *port < 1 || *port > 65535)
+			goto bad;
 	}
-	n = strlen(h);
-	if (n >= 2 && h[0] == '[' && h[n - 1] == ']')
-		snprintf(host, hostlen, "%.*s", (int)(n - 2), h + 1);
-	else
-		snprintf(host, hostlen, "%s", h);
 	/* host names are case-insensitive; one spelling for libcurl */
 	for (n = 0; host[n] != '\0'; n++)
 		host[n] = (char)tolower((unsigned char)host[n]);
-	*port = strtol(p, NULL, 10);
-	rc = 0;
-out:
-	curl_free(h);
-	curl_free(p);
-	curl_url_cleanup(u);
-	return rc;
+	return 0;
+bad:
+	snprintf(why, whylen, "cannot parse the URL");
+	return -1;
 }
 
 /*

@@ -15,9 +15,6 @@
 #include "privsep.h"
 #include "parent/parent.h"
 
-void	checker_main(int debug, int verbose);
-void	dcs_main(int debug, int verbose);
-
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -33,13 +30,12 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL,	0 }
 	};
 	struct parent_opts	 opts;
-	const char		*child = NULL;
 	char			*config = NULL;
 	int			 ch, rc;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.config = YAIM_DEFAULT_CONFIG;
-	while ((ch = getopt_long(argc, argv, "df:nvP:", longopts,
+	while ((ch = getopt_long(argc, argv, "df:nv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -58,9 +54,6 @@ main(int argc, char *argv[])
 		case 'v':
 			opts.verbose++;
 			break;
-		case 'P':
-			child = optarg;
-			break;
 		default:
 			usage();
 		}
@@ -69,13 +62,6 @@ main(int argc, char *argv[])
 		usage();
 
 	proctitle_init(argc, argv);
-	if (child != NULL) {
-		if (strcmp(child, "checker") == 0)
-			checker_main(opts.debug, opts.verbose);
-		else if (strcmp(child, "dcs") == 0)
-			dcs_main(opts.debug, opts.verbose);
-		usage();
-	}
 	rc = parent_main(&opts);
 	free(config);
 	return rc;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Process and privilege model (DESIGN.md section 1), read from /proc:
-# three processes with their titles; unprivileged, chrooted, capability-less
-# children with no_new_privs; a parent with exactly NET_ADMIN|NET_RAW; a
-# dead child ends the parent within 1 s; SIGTERM ends everything cleanly.
+# three processes with their titles; a parent that maps none of the
+# children's libraries; unprivileged, chrooted, capability-less children
+# with no_new_privs and a seccomp filter; a parent with exactly
+# NET_ADMIN|NET_RAW; a dead child ends the parent within 1 s; SIGTERM
+# ends everything cleanly.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd ip
@@ -73,6 +75,7 @@ for c in "$CHK" "$DCS"; do
 	[ "$(proc_status "$c" CapBnd)" = 0000000000000000 ] || fail "child $c CapBnd $(proc_status "$c" CapBnd)"
 	[ "$(proc_status "$c" CapAmb)" = 0000000000000000 ] || fail "child $c CapAmb"
 	[ "$(proc_status "$c" NoNewPrivs)" = 1 ] || fail "child $c NoNewPrivs"
+	[ "$(proc_status "$c" Seccomp)" = 2 ] || fail "child $c Seccomp $(proc_status "$c" Seccomp)"
 	[ "$(readlink "/proc/$c/root")" = "$YAIM_CHROOT" ] || fail "child $c root is $(readlink "/proc/$c/root")"
 	# fd 3 is the socket to the parent; nothing else names a file
 	case $(readlink "/proc/$c/fd/3") in socket:*) ;; *) fail "child $c fd 3 is not a socket" ;; esac
@@ -105,6 +108,11 @@ for pair in "$CHK:$DCS" "$DCS:$CHK"; do
 	    cat "/proc/$to/environ" 2>&1) && fail "uid of $from may trace $to"
 	echo "$out" | grep -qi 'permission denied' || fail "environ of $to from $from: $out"
 done
+# the root parent maps none of the children's libraries (DESIGN.md 1)
+bad=$(grep -Eo '/[^ ]*lib(curl|ssl|crypto|gnutls|pq|cjson)[^ /]*\.so[^ ]*' \
+    "/proc/$YPID/maps" | sort -u)
+[ -z "$bad" ] || fail "the parent maps $bad"
+grep -q libcurl "/proc/$DCS/maps" || fail "dcs does not map libcurl: wrong test"
 log "privileges as designed: parent $YPID, checker $CHK, dcs $DCS"
 
 # kill -9 of either child ends the parent within 1 s, saying which and how

@@ -16,10 +16,11 @@
  *   -D dbname -q query -e expected -M max-output -w user
  *   -i interval-ms -T timeout-ms -r rise -F fall -n retry-num
  *   -a retry-after-ms
- * -R dir: after loading (as the parent does), chroot to dir and drop to
+ * -R dir: after loading (as the parent does), chroot to dir, drop to
  *   the checker user (-w names the base: _yaimd gives _yaimd-checker) with
- *   no capabilities, as the checker
- *   child does, to show that the checks need no file.  Not with exec.
+ *   no capabilities and install the checker's seccomp filter, as the
+ *   checker child does, to show that the checks need no file and no call
+ *   outside the filter.  Not with exec.
  */
 #include <sys/prctl.h>
 #include <sys/time.h>
@@ -45,6 +46,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "checker/checks.h"
 #include "parent/exec.h"
 #include "parent/resolve.h"
@@ -338,6 +340,7 @@ main(int argc, char *argv[])
 		if (has_exec)
 			fatalx("-R and exec checks do not mix");
 		drop_to_chroot(root, &conf);
+		sandbox_enter(SANDBOX_CHECKER);
 	}
 	sigchld = evsignal_new(base, SIGCHLD, on_sigchld, NULL);
 	end = evtimer_new(base, on_end, base);
