@@ -28,7 +28,7 @@
 #include "parent/resolve.h"
 #include "parent/resolver.h"
 
-static struct {
+static struct resolver_state {
 	struct event_base	*base;
 	struct yaim_config	**confp;
 	void			(*changed)(void);
