@@ -19,6 +19,7 @@ SBIN_PROGS = yaimd
 # stripped like a package's binaries, unless NOSTRIP is set or
 # DEB_BUILD_OPTIONS has nostrip (dh_strip then does it, keeping -dbgsym)
 INSTALL_STRIP = $(if $(NOSTRIP)$(filter nostrip,$(DEB_BUILD_OPTIONS)),,-s)
+VERSION	?= 0.1
 
 BUILD	?= build
 CC	?= cc
@@ -59,7 +60,7 @@ TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard regress/fuzz/fuzz_*.c))
 MANS	 = yaimd.8 yaim.yml.5
 
-.PHONY: all deps check check-cluster sanitize fuzz fuzz-build install clean \
+.PHONY: all deps check check-fresh check-cluster sanitize fuzz fuzz-build install clean \
 	lint check-systemd deb check-deb \
 	demo bench tests
 
@@ -72,6 +73,14 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # the binary is $(BUILD)/yaimd, so its main cannot live in $(BUILD)/yaimd/
+# yaimd -V: the version, the build's libmnl and libcap-ng (neither has a
+# version call), and the build's libraries of the children
+$(MAIN_OBJ): CPPFLAGS += -DYAIM_VERSION='"$(VERSION)"' \
+	-DYAIM_LIBMNL_VERSION='"$(shell pkg-config --modversion libmnl 2>/dev/null)"' \
+	-DYAIM_LIBCAPNG_VERSION='"$(shell pkg-config --modversion libcap-ng 2>/dev/null)"' \
+	-DYAIM_LIBCURL_VERSION='"$(shell pkg-config --modversion libcurl 2>/dev/null)"' \
+	-DYAIM_LIBPQ_VERSION='"$(shell pkg-config --modversion libpq 2>/dev/null)"' \
+	-DYAIM_CJSON_VERSION='"$(shell pkg-config --modversion libcjson 2>/dev/null)"'
 $(MAIN_OBJ): yaimd/main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -103,6 +112,10 @@ deps:
 check: deps
 	$(MAKE) all fuzz-build
 	BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) bash regress/run.sh
+
+# make check in a fresh Debian 12 root (mmdebstrap), as a new user would
+check-fresh:
+	sh regress/fresh-root.sh
 
 check-cluster: deps
 	$(MAKE) all

@@ -39,6 +39,35 @@ request_exec(const struct imsg_exec_run *run, void *arg)
 		fatal("%s: compose", __func__);
 }
 
+/* New addresses for the checks' host names: the next runs use them. */
+static void
+checker_resolved(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_resolved	*m;
+	struct check_conf	*c;
+	char			 err[256];
+	uint32_t		 i;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	if (imsg_get_exact(iev, imsg, m, sizeof(*m)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED size", __func__);
+	if (cfg.active == NULL ||
+	    imsg_resolved_check(m, cfg.active, err, sizeof(err)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED: %s", __func__,
+		    cfg.active ? err : "before the config");
+	for (i = 0; i < m->n_checks; i++) {
+		c = &cfg.active->checks[i];
+		c->n_addr = m->check[i].n_addr;
+		memcpy(c->addr, m->check[i].addr, sizeof(c->addr));
+		memcpy(c->http_resolve, m->check[i].http_resolve,
+		    sizeof(c->http_resolve));
+	}
+	if (running)
+		checks_resolved(cfg.active);
+	free(m);
+}
+
 static void
 checker_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
@@ -62,6 +91,9 @@ checker_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		break;
 	}
 	switch (imsg->hdr.type) {
+	case IMSG_RESOLVED:
+		checker_resolved(iev, imsg);
+		break;
 	case IMSG_EXEC_RESULT:
 		if (imsg_get_exact(iev, imsg, &res, sizeof(res)) == -1)
 			fatalx("%s: bad IMSG_EXEC_RESULT", __func__);

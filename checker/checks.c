@@ -278,6 +278,24 @@ checks_exec_result(const struct imsg_exec_result *res)
 	}
 }
 
+void
+checks_resolved(const struct yaim_config *conf)
+{
+	struct check_conf	*c;
+	uint32_t		 i;
+
+	if (!eng.active || conf->n_checks != eng.n)
+		return;
+	/* a run in progress keeps its own copy of what it tries */
+	for (i = 0; i < eng.n; i++) {
+		c = &eng.runs[i].conf;
+		c->n_addr = conf->checks[i].n_addr;
+		memcpy(c->addr, conf->checks[i].addr, sizeof(c->addr));
+		memcpy(c->http_resolve, conf->checks[i].http_resolve,
+		    sizeof(c->http_resolve));
+	}
+}
+
 static int
 run_setup(struct check_run *r, uint32_t i, const struct yaim_config *conf,
     const struct yaim_blobs *blobs)

@@ -30,6 +30,11 @@ int	checks_start(struct event_base *, const struct yaim_config *,
 	    const struct yaim_blobs *, const struct checker_ops *);
 /* An answer from the parent.  Untrusted: index and seq are validated. */
 void	checks_exec_result(const struct imsg_exec_result *);
+/*
+ * conf (the one running) has new addresses for its host names: the runs
+ * that start from now on use them.
+ */
+void	checks_resolved(const struct yaim_config *conf);
 /* Cancel everything (reload, shutdown); checks_start may follow. */
 void	checks_stop(void);
 

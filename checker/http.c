@@ -196,10 +196,13 @@ http_verdict(struct check_run *r, struct http_run *h, CURLcode rc)
 	uint32_t		 want = c->http_expected_code ?
 				    c->http_expected_code : 200;
 	size_t			 max = h->max;
-	char			 err[CURL_ERROR_SIZE];
+	char			 err[CURL_ERROR_SIZE], *ip = NULL;
 
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (code != 0 && curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_IP,
+	    &ip) == CURLE_OK && ip != NULL)
+		log_debug("check %s: status %ld from %s", c->name, code, ip);
 	snprintf(err, sizeof(err), "%s", h->errbuf[0] ? h->errbuf :
 	    curl_easy_strerror(rc));
 	if (code != 0 && (rc == CURLE_OK || h->too_large ||

@@ -5,12 +5,16 @@
  * field of the first row is compared with the expected text.
  *
  * A failed connection attempt is retried retry_num times, retry_after
- * apart, as etcd requests are; each attempt has the check's timeout.  A query that ran and gave the wrong answer is not
- * retried.
+ * apart, as etcd requests are; each attempt has the check's timeout.  A
+ * query that ran and gave the wrong answer is not retried.  Within an
+ * attempt, the addresses of a host name are tried in the parent's
+ * (getaddrinfo's) order, each but the last for its share of the time
+ * left, as tcp checks do.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <libpq-fe.h>
@@ -40,6 +44,10 @@ struct pg_run {
 	struct event	*timer;		/* attempt timeout, or retry wait */
 	enum pg_phase	 phase;
 	uint32_t	 attempt;
+	struct timespec	 attempt_start;	/* CLOCK_MONOTONIC */
+	uint32_t	 cur;		/* index into addr[] */
+	uint32_t	 n_addr;	/* copied: a new resolution may come */
+	struct yaim_addr addr[CFG_MAX_RESOLVED];
 	int		 waiting_retry;
 	int		 have_result;
 	uint32_t	 rows;		/* single-row results seen */
@@ -49,6 +57,7 @@ struct pg_run {
 };
 
 static void	pg_attempt(struct check_run *);
+static void	pg_connect_addr(struct check_run *);
 static void	pg_socket_event(evutil_socket_t, short, void *);
 
 static void
@@ -139,6 +148,26 @@ pg_attempt_failed(struct check_run *r, uint32_t reason, const char *why)
 		check_done(r, HR_REFUSED, 0, "connect refused");
 	else
 		check_done(r, reason, 0, "%s", why);
+}
+
+/* This address failed: the next one of the attempt, or the attempt fails. */
+static void
+pg_addr_failed(struct check_run *r, uint32_t reason, const char *why)
+{
+	struct pg_run	*p = r->kstate;
+	char		 a[YAIM_ADDRSTRLEN];
+
+	if (p->cur + 1 >= p->n_addr) {
+		pg_attempt_failed(r, reason, why);
+		return;
+	}
+	log_debug("check %s: %s port %u: %s; trying the next address",
+	    r->conf.name, yaim_addr_ntop(&p->addr[p->cur], a, sizeof(a)),
+	    (unsigned int)(r->conf.pg_port ? r->conf.pg_port : 5432), why);
+	pg_close(p);
+	evtimer_del(p->timer);
+	p->cur++;
+	pg_connect_addr(r);
 }
 
 static void
@@ -254,7 +283,11 @@ static void
 pg_connected(struct check_run *r)
 {
 	struct pg_run	*p = r->kstate;
+	char		 a[YAIM_ADDRSTRLEN];
 
+	log_debug("check %s: connected to %s port %u", r->conf.name,
+	    yaim_addr_ntop(&p->addr[p->cur], a, sizeof(a)),
+	    (unsigned int)(r->conf.pg_port ? r->conf.pg_port : 5432));
 	/* the attempt timer now bounds the query */
 	evtimer_del(p->timer);
 	pg_timer_add(p, r->conf.timeout_ms);
@@ -294,7 +327,7 @@ pg_poll(struct check_run *r)
 		break;
 	}
 	pg_errtext(p->conn, why, sizeof(why));
-	pg_attempt_failed(r, strstr(why, "Connection refused") ?
+	pg_addr_failed(r, strstr(why, "Connection refused") ?
 	    HR_REFUSED : HR_CONNECT, why);
 }
 
@@ -337,7 +370,7 @@ pg_timer_event(evutil_socket_t fd, short what, void *arg)
 		p->waiting_retry = 0;
 		pg_attempt(r);
 	} else if (p->phase == PG_CONNECTING)
-		pg_attempt_failed(r, HR_TIMEOUT, "connect timeout");
+		pg_addr_failed(r, HR_TIMEOUT, "connect timeout");
 	else {
 		p->have_result = 1;
 		p->reason = HR_TIMEOUT;
@@ -345,20 +378,39 @@ pg_timer_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Milliseconds left of the attempt's timeout (at least 1). */
+static uint32_t
+pg_attempt_left(const struct check_run *r)
+{
+	const struct pg_run	*p = r->kstate;
+	struct timespec		 now;
+	int64_t			 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - p->attempt_start.tv_sec) * 1000 +
+	    (now.tv_nsec - p->attempt_start.tv_nsec) / 1000000;
+	if (ms < 0)
+		ms = 0;
+	return ms >= r->conf.timeout_ms ? 1 :
+	    r->conf.timeout_ms - (uint32_t)ms;
+}
+
 static void
-pg_attempt(struct check_run *r)
+pg_connect_addr(struct check_run *r)
 {
 	const struct check_conf	*c = &r->conf;
 	struct pg_run		*p = r->kstate;
 	const char		*kw[12], *val[12];
-	char			 port[8], why[96];
+	char			 port[8], why[96], addr[YAIM_ADDRSTRLEN];
+	uint32_t		 left = pg_attempt_left(r);
 	int			 n = 0;
 
-	snprintf(port, sizeof(port), "%u", (unsigned int)(c->pg_port ? c->pg_port : 5432));
-	kw[n] = "hostaddr"; val[n++] = c->pg_hostaddr[0] ? c->pg_hostaddr :
-	    c->pg_host;
+	snprintf(port, sizeof(port), "%u",
+	    (unsigned int)(c->pg_port ? c->pg_port : 5432));
+	yaim_addr_ntop(&p->addr[p->cur], addr, sizeof(addr));
+	kw[n] = "hostaddr"; val[n++] = addr;
 	kw[n] = "port"; val[n++] = port;
-	if (c->pg_host[0] && strcmp(c->pg_host, c->pg_hostaddr) != 0) {
+	if (c->pg_host[0] && strcmp(c->pg_host, addr) != 0) {
 		/* for TLS server name checks only; no lookup happens */
 		kw[n] = "host"; val[n++] = c->pg_host;
 	}
@@ -376,19 +428,31 @@ pg_attempt(struct check_run *r)
 	kw[n] = "application_name"; val[n++] = "yaimd";
 	kw[n] = NULL; val[n] = NULL;
 
-	p->attempt++;
 	p->phase = PG_CONNECTING;
 	p->have_result = 0;
-	pg_timer_add(p, c->timeout_ms);
+	/* every address but the last gets its share of the time left */
+	pg_timer_add(p, p->cur + 1 < p->n_addr ?
+	    left / (p->n_addr - p->cur) + 1 : left);
 	p->conn = PQconnectStartParams(kw, val, 0);
 	if (p->conn == NULL || PQstatus(p->conn) == CONNECTION_BAD) {
 		pg_errtext(p->conn, why, sizeof(why));
-		pg_attempt_failed(r, HR_CONNECT, why);
+		pg_addr_failed(r, HR_CONNECT, why);
 		return;
 	}
 	/* as if PQconnectPoll had said "writing" */
 	if (pg_wait(r, EV_WRITE) == -1)
-		pg_attempt_failed(r, HR_CONNECT, "no socket");
+		pg_addr_failed(r, HR_CONNECT, "no socket");
+}
+
+static void
+pg_attempt(struct check_run *r)
+{
+	struct pg_run	*p = r->kstate;
+
+	p->attempt++;
+	p->cur = 0;
+	clock_gettime(CLOCK_MONOTONIC, &p->attempt_start);
+	pg_connect_addr(r);
 }
 
 static int
@@ -396,8 +460,15 @@ pg_start(struct check_run *r)
 {
 	struct pg_run	*p;
 
+	if (r->conf.n_addr == 0 || r->conf.n_addr > CFG_MAX_RESOLVED) {
+		log_warnx("%s: check %s: \"%s\" has no resolved address",
+		    __func__, r->conf.name, r->conf.pg_host);
+		return -1;
+	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
+	p->n_addr = r->conf.n_addr;
+	memcpy(p->addr, r->conf.addr, sizeof(p->addr));
 	if ((p->timer = evtimer_new(r->base, pg_timer_event, r)) == NULL) {
 		free(p);
 		return -1;

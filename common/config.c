@@ -132,6 +132,8 @@ static const struct keydef keys[] = {
 				    valid_path) },
 	{ "etcd-timeout",	C_UINT(etcd_timeout_ms, 0, 100, 60000, MS) },
 	{ "fence-margin",	C_UINT(fence_margin_ms, 0, 250, 60000, MS) },
+	{ "resolve-interval",	C_UINT(resolve_interval_ms, 0, 1000, 3600000,
+				    MS) },
 	{ "nodename",		C_STR(nodename, F_CONF, NULL), NAME("._-") },
 	{ "user",		C_STR(user, F_CONF, valid_username) },
 	{ "chroot",		C_STR(chroot, F_CONF, valid_path) },
@@ -981,6 +983,7 @@ conf_defaults(struct yaim_config *conf)
 	conf->retry_num = 3;
 	conf->retry_after_ms = 250;
 	conf->etcd_timeout_ms = 2000;
+	conf->resolve_interval_ms = 30000;
 	conf->fence_margin_ms = 500;
 	strcpy(conf->user, YAIM_DEFAULT_USER);
 	strcpy(conf->chroot, YAIM_DEFAULT_CHROOT);

@@ -28,6 +28,15 @@
 #define CFG_PATH_MAX		512
 #define CFG_IFNAME_MAX		16	/* IFNAMSIZ */
 #define CFG_LABEL_MAX		16	/* "<iface>:<label>" incl. NUL */
+/*
+ * Addresses kept for one resolved host name: the first ones in
+ * getaddrinfo's order.  A CURLOPT_RESOLVE entry carries as many; its
+ * room: a host name, the port and CFG_MAX_RESOLVED bracketed IPv6
+ * addresses with their commas.
+ */
+#define CFG_MAX_RESOLVED	8
+#define CFG_RESOLVE_MAX		(CFG_STR_MAX + 8 + \
+				    CFG_MAX_RESOLVED * (YAIM_ADDRSTRLEN + 3))
 
 /*
  * Where a value stands in the file (1-based, libyaml's start mark); 0:0
@@ -67,16 +76,14 @@ struct check_conf {
 	uint32_t	http_tls_verify;		/* default 1 */
 	uint32_t	http_max_body;			/* bytes */
 	/* "host:port:addr[,addr...]" for CURLOPT_RESOLVE, filled by parent */
-	char		http_resolve[CFG_STR_MAX * 2];
+	char		http_resolve[CFG_RESOLVE_MAX];
 
 	/* tcp */
 	char		tcp_host[CFG_STR_MAX];
 	uint16_t	tcp_port;
-	char		tcp_addr[YAIM_ADDRSTRLEN];	/* resolved by parent */
 
 	/* postgres: always TCP, the chroot has no socket directory */
 	char		pg_host[CFG_STR_MAX];
-	char		pg_hostaddr[YAIM_ADDRSTRLEN];	/* resolved by parent */
 	uint16_t	pg_port;
 	char		pg_user[CFG_NAME_MAX];
 	char		pg_password[CFG_STR_MAX];	/* secret */
@@ -88,6 +95,13 @@ struct check_conf {
 	uint32_t	exec_argc;
 	char		exec_argv[CFG_MAX_ARGS][CFG_STR_MAX];
 	uint32_t	exec_max_output;		/* bytes */
+
+	/*
+	 * tcp and postgres: tcp-host or postgres-host resolved by the
+	 * parent, in getaddrinfo's order (a literal: itself); tried in turn.
+	 */
+	uint32_t	n_addr;
+	struct yaim_addr addr[CFG_MAX_RESOLVED];
 
 	/* the http-url, tcp-host or postgres-host value */
 	struct cfg_pos	host_pos;
@@ -115,8 +129,10 @@ struct yaim_config {
 	uint32_t	etcd_timeout_ms;		/* per request */
 	/* "host:port:addr[,addr...]" for CURLOPT_RESOLVE, filled by parent */
 	uint32_t	n_etcd_resolve;
-	char		etcd_resolve[CFG_MAX_ENDPOINTS][CFG_STR_MAX];
+	char		etcd_resolve[CFG_MAX_ENDPOINTS][CFG_RESOLVE_MAX];
 	uint32_t	fence_margin_ms;
+	/* how often the parent resolves the host names again */
+	uint32_t	resolve_interval_ms;
 
 	/* node identity and privileges */
 	char		nodename[CFG_NAME_MAX];		/* default: hostname */

@@ -165,6 +165,7 @@ config_print(FILE *fp, const struct yaim_config *conf)
 	print_str(fp, "", "etcd-key-file", conf->etcd_key_file);
 	fprintf(fp, "etcd-timeout: %u\nfence-margin: %u\n",
 	    conf->etcd_timeout_ms, conf->fence_margin_ms);
+	fprintf(fp, "resolve-interval: %u\n", conf->resolve_interval_ms);
 	print_str(fp, "", "nodename", conf->nodename);
 	print_str(fp, "", "user", conf->user);
 	print_str(fp, "", "chroot", conf->chroot);

@@ -17,6 +17,7 @@ imsg_type_name(uint32_t type)
 	case IMSG_CFG_MAIN:	return "IMSG_CFG_MAIN";
 	case IMSG_CFG_BLOB:	return "IMSG_CFG_BLOB";
 	case IMSG_CFG_DONE:	return "IMSG_CFG_DONE";
+	case IMSG_RESOLVED:	return "IMSG_RESOLVED";
 	case IMSG_HEALTH:	return "IMSG_HEALTH";
 	case IMSG_EXEC_RUN:	return "IMSG_EXEC_RUN";
 	case IMSG_EXEC_RESULT:	return "IMSG_EXEC_RESULT";
@@ -108,5 +109,82 @@ imsg_networks_check(const struct imsg_networks *nw, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The "host:port:" of a CURLOPT_RESOLVE entry: up to its second colon. */
+static size_t
+resolve_prefix_len(const char *entry)
+{
+	const char	*c;
+
+	if ((c = strchr(entry, ':')) == NULL ||
+	    (c = strchr(c + 1, ':')) == NULL)
+		return 0;
+	return (size_t)(c - entry) + 1;
+}
+
+/* new must name the same host:port as old (both "" for a literal). */
+static int
+resolve_entry_check(const char *new, size_t size, const char *old,
+    const char *what, uint32_t i, char *err, size_t errlen)
+{
+	size_t	 n;
+
+	if (memchr(new, '\0', size) == NULL) {
+		snprintf(err, errlen, "%s %u: not NUL-terminated", what, i);
+		return -1;
+	}
+	n = resolve_prefix_len(old);
+	if ((old[0] == '\0') != (new[0] == '\0') ||
+	    (n > 0 && (strncmp(new, old, n) != 0 || new[n] == '\0'))) {
+		snprintf(err, errlen, "%s %u: \"%.80s\" does not fit \"%.80s\"",
+		    what, i, new, old);
+		return -1;
+	}
+	return 0;
+}
+
+int
+imsg_resolved_check(const struct imsg_resolved *m,
+    const struct yaim_config *conf, char *err, size_t errlen)
+{
+	const struct imsg_resolved_check	*c;
+	uint32_t				 i, j, kind;
+
+	if (m->n_checks != conf->n_checks ||
+	    m->n_etcd_resolve != conf->n_etcd_resolve ||
+	    m->n_checks > CFG_MAX_CHECKS ||
+	    m->n_etcd_resolve > CFG_MAX_ENDPOINTS) {
+		snprintf(err, errlen, "%u checks and %u endpoints, not %u and "
+		    "%u", m->n_checks, m->n_etcd_resolve, conf->n_checks,
+		    conf->n_etcd_resolve);
+		return -1;
+	}
+	for (i = 0; i < m->n_checks; i++) {
+		c = &m->check[i];
+		kind = conf->checks[i].kind;
+		if (c->n_addr > CFG_MAX_RESOLVED || ((kind == CHECK_TCP ||
+		    kind == CHECK_POSTGRES) && c->n_addr == 0)) {
+			snprintf(err, errlen, "check %u: %u addresses", i,
+			    c->n_addr);
+			return -1;
+		}
+		for (j = 0; j < c->n_addr; j++)
+			if (!yaim_addr_valid(&c->addr[j])) {
+				snprintf(err, errlen, "check %u: address %u "
+				    "is not valid", i, j);
+				return -1;
+			}
+		if (resolve_entry_check(c->http_resolve,
+		    sizeof(c->http_resolve), conf->checks[i].http_resolve,
+		    "check", i, err, errlen) == -1)
+			return -1;
+	}
+	for (i = 0; i < m->n_etcd_resolve; i++)
+		if (resolve_entry_check(m->etcd_resolve[i],
+		    sizeof(m->etcd_resolve[i]), conf->etcd_resolve[i],
+		    "etcd endpoint", i, err, errlen) == -1)
+			return -1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "config.h"
 
 enum imsg_type {
 	IMSG_NONE = 0,
@@ -21,6 +22,7 @@ enum imsg_type {
 	IMSG_CFG_MAIN = 100,	/* struct yaim_config, secrets scrubbed */
 	IMSG_CFG_BLOB,		/* struct imsg_blob_hdr + bytes (TLS material) */
 	IMSG_CFG_DONE,		/* empty: config complete, start working */
+	IMSG_RESOLVED,		/* struct imsg_resolved: names resolved again */
 
 	/* checker -> parent, relayed parent -> dcs */
 	IMSG_HEALTH = 200,	/* struct imsg_health */
@@ -186,11 +188,35 @@ struct imsg_peer_socket {
 					   interface, 0: to addr */
 };
 
+/*
+ * The host names of the config resolved again (every resolve-interval,
+ * sent when an address changed): the fields of the same names in the
+ * receiver's config, for the config it has now.
+ */
+struct imsg_resolved_check {
+	uint32_t	 n_addr;
+	uint32_t	 pad;
+	struct yaim_addr addr[CFG_MAX_RESOLVED];
+	char		 http_resolve[CFG_RESOLVE_MAX];
+};
+struct imsg_resolved {
+	uint32_t	 n_checks;
+	uint32_t	 n_etcd_resolve;
+	struct imsg_resolved_check check[CFG_MAX_CHECKS];
+	char		 etcd_resolve[CFG_MAX_ENDPOINTS][CFG_RESOLVE_MAX];
+};
+
 const char	*imsg_type_name(uint32_t);
 const char	*health_reason_name(uint32_t);
 const char	*addr_refusal_name(uint32_t);
 /* 0 if an IMSG_NETWORKS payload is well-formed, else -1 and why in err. */
 int		 imsg_networks_check(const struct imsg_networks *, char *err,
 		    size_t errlen);
+/*
+ * 0 if an IMSG_RESOLVED payload fits conf (the same checks, endpoints and
+ * host names, addresses well-formed), else -1 and why in err.
+ */
+int		 imsg_resolved_check(const struct imsg_resolved *,
+		    const struct yaim_config *conf, char *err, size_t errlen);
 
 #endif

@@ -123,6 +123,30 @@ send_hold_until(uint64_t until_ms, void *arg)
 		fatal("%s: compose", __func__);
 }
 
+/* New addresses for the etcd endpoints given by name. */
+static void
+dcs_resolved(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_resolved	*m;
+	char			 err[256];
+	uint32_t		 i;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	if (imsg_get_exact(iev, imsg, m, sizeof(*m)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED size", __func__);
+	if (cfg.active == NULL ||
+	    imsg_resolved_check(m, cfg.active, err, sizeof(err)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED: %s", __func__,
+		    cfg.active ? err : "before the config");
+	for (i = 0; i < m->n_etcd_resolve; i++)
+		memcpy(cfg.active->etcd_resolve[i], m->etcd_resolve[i],
+		    sizeof(cfg.active->etcd_resolve[i]));
+	if (running)
+		engine_resolved(m);
+	free(m);
+}
+
 static void
 dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
@@ -158,6 +182,9 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_PEER_SOCKET:
 		peer_socket(iev, imsg);
+		break;
+	case IMSG_RESOLVED:
+		dcs_resolved(iev, imsg);
 		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)

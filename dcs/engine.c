@@ -282,6 +282,21 @@ engine_start(const struct yaim_config *conf, const struct yaim_blobs *blobs)
 }
 
 void
+engine_resolved(const struct imsg_resolved *m)
+{
+	uint32_t	 i;
+
+	if (E.conf == NULL)
+		return;
+	for (i = 0; i < m->n_etcd_resolve && i < CFG_MAX_ENDPOINTS; i++)
+		memcpy(E.conf->etcd_resolve[i], m->etcd_resolve[i],
+		    sizeof(E.conf->etcd_resolve[i]));
+	if (E.client != NULL && etcd_client_set_resolve(E.client) == -1)
+		fatal("%s", __func__);
+	log_debug("dcs: etcd endpoints resolved again");
+}
+
+void
 engine_reconfigure(const struct yaim_config *conf,
     const struct yaim_blobs *blobs)
 {

@@ -45,6 +45,8 @@ void	engine_link_state(const struct imsg_link_state *);
  * carries the refusals they imply.
  */
 void	engine_networks(const struct imsg_networks *);
+/* The etcd endpoints' names resolved again (checked by the caller). */
+void	engine_resolved(const struct imsg_resolved *);
 /* Leave the cluster: addresses down, revoke the lease, ops->released. */
 void	engine_shutdown(void);
 

@@ -889,6 +889,50 @@ client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The CURLOPT_RESOLVE list of conf into *out (NULL when every endpoint
+ * is a literal address).  -1 when out of memory.
+ */
+static int
+resolve_list(const struct yaim_config *conf, struct curl_slist **out)
+{
+	struct curl_slist	*list = NULL, *l;
+	uint32_t		 i;
+
+	*out = NULL;
+	for (i = 0; i < conf->n_etcd_resolve; i++) {
+		if (conf->etcd_resolve[i][0] == '\0')
+			continue;	/* a literal address */
+		if ((l = curl_slist_append(list, conf->etcd_resolve[i])) ==
+		    NULL) {
+			curl_slist_free_all(list);
+			return -1;
+		}
+		list = l;
+	}
+	*out = list;
+	return 0;
+}
+
+/*
+ * conf->etcd_resolve changed.  Requests made from now on connect to the
+ * new addresses (an entry replaces the cached one for its host:port).
+ * The list before stays allocated until the next change, because
+ * requests already started still point at it.
+ */
+int
+etcd_client_set_resolve(struct etcd_client *c)
+{
+	struct curl_slist	*list;
+
+	if (resolve_list(c->conf, &list) == -1)
+		return -1;
+	curl_slist_free_all(c->resolve_old);
+	c->resolve_old = c->resolve;
+	c->resolve = list;
+	return 0;
+}
+
 static int
 client_setup_multi(struct etcd_client *c)
 {
@@ -903,8 +947,6 @@ etcd_client_new(struct event_base *base, const struct yaim_config *conf,
     const struct yaim_blobs *blobs, uint32_t seed, char *err, size_t errlen)
 {
 	struct etcd_client	*c;
-	struct curl_slist	*l;
-	uint32_t		 i;
 
 	if (client_check_conf(conf, err, errlen) == -1)
 		return NULL;
@@ -924,12 +966,8 @@ etcd_client_new(struct event_base *base, const struct yaim_config *conf,
 		msgf(c->password, sizeof(c->password), "%s",
 		    conf->etcd_password);
 	}
-	for (i = 0; i < conf->n_etcd_resolve; i++) {
-		l = curl_slist_append(c->resolve, conf->etcd_resolve[i]);
-		if (l == NULL)
-			goto nomem;
-		c->resolve = l;
-	}
+	if (resolve_list(conf, &c->resolve) == -1)
+		goto nomem;
 	if (copy_blob(blobs, BLOB_ETCD_CA, &c->ca, &c->has_ca) == -1 ||
 	    copy_blob(blobs, BLOB_ETCD_CERT, &c->cert, &c->has_cert) == -1 ||
 	    copy_blob(blobs, BLOB_ETCD_KEY, &c->key, &c->has_key) == -1 ||
@@ -955,6 +993,7 @@ etcd_client_free(struct etcd_client *c)
 	if (c->ep_ev != NULL)
 		event_free(c->ep_ev);
 	curl_slist_free_all(c->resolve);
+	curl_slist_free_all(c->resolve_old);
 	wipe_blob(&c->ca, c->has_ca);
 	wipe_blob(&c->cert, c->has_cert);
 	wipe_blob(&c->key, c->has_key);

@@ -189,6 +189,11 @@ struct etcd_watch;
 struct etcd_client *etcd_client_new(struct event_base *,
 	    const struct yaim_config *conf, const struct yaim_blobs *blobs,
 	    uint32_t seed, char *err, size_t errlen);
+/*
+ * conf->etcd_resolve (same endpoints, new addresses) changed in place:
+ * take it for the requests to come.  -1 when out of memory.
+ */
+int	etcd_client_set_resolve(struct etcd_client *);
 
 /*
  * Cancel every pending request and watch without calling their callbacks,

@@ -92,6 +92,7 @@ struct etcd_client {
 	struct curl_blob		 ca, cert, key;
 	int				 has_ca, has_cert, has_key;
 	struct curl_slist		*resolve;
+	struct curl_slist		*resolve_old;	/* see set_resolve */
 	size_t				 n_ep;
 	size_t				 cur_ep;
 	char				 user[CFG_NAME_MAX];

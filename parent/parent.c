@@ -36,6 +36,7 @@
 #include "parent/parent.h"
 #include "parent/peersock.h"
 #include "parent/resolve.h"
+#include "parent/resolver.h"
 #include "parent/sdnotify.h"
 
 /* After a child's death, how long dcs gets to leave the cluster in order. */
@@ -339,7 +340,8 @@ reap_children(void)
 				dcs_gone_while_leaving(status);
 			break;
 		}
-		if (i == CHILD_COUNT && !exec_child_exited(pid, status))
+		if (i == CHILD_COUNT && !exec_child_exited(pid, status) &&
+		    !resolver_child_exited(pid, status))
 			log_debug("%s: reaped unknown pid %d", __func__,
 			    (int)pid);
 	}
@@ -396,6 +398,38 @@ relay_health(struct imsgev *iev, struct imsg *imsg)
 	    imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_HEALTH, 0, -1,
 	    &h, sizeof(h)) == -1)
 		fatal("%s: compose", __func__);
+	/* the service may have moved to another address */
+	if (!h.healthy)
+		resolver_kick();
+}
+
+/* In the resolver helper: it needs host names, not passwords or keys. */
+static void
+resolver_wipe(void)
+{
+	config_wipe(p.conf);
+	blobs_free(&p.blobs);
+}
+
+/* The resolver changed addresses in p.conf: both children follow. */
+static void
+resolved_changed(void)
+{
+	struct imsg_resolved	*m;
+	int			 i;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	resolve_to_imsg(p.conf, m);
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &p.children[i];
+
+		if (c->running && c->iev.rbuf != NULL &&
+		    imsgev_compose(&c->iev, IMSG_RESOLVED, 0, -1, m,
+		    sizeof(*m)) == -1)
+			fatal("%s: compose", __func__);
+	}
+	free(m);
 }
 
 static void
@@ -696,6 +730,7 @@ parent_finish(int code)
 	p.shutting_down = 1;
 	netif_shutdown();
 	exec_shutdown();
+	resolver_shutdown();
 	for (i = 0; i < CHILD_COUNT; i++) {
 		struct child	*c = &p.children[i];
 
@@ -848,6 +883,7 @@ reload_config(char *err, size_t errlen)
 		if (p.children[i].running)
 			send_config(&p.children[i]);
 	forget_secrets();
+	resolver_reconfigure();
 	return 0;
 }
 
@@ -1021,6 +1057,9 @@ parent_main(const struct parent_opts *opts)
 	forget_secrets();
 	send_interface_state();
 	send_peer_socket();
+	if (resolver_init(p.base, &p.conf, resolved_changed,
+	    resolver_wipe) == -1)
+		fatalx("cannot set up the resolver");
 	privsep_parent_trim(conf_has_exec(p.conf));
 	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s",
 	    p.conf->nodename, p.conf->interface, p.conf->prefix);

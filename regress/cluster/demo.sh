@@ -32,11 +32,17 @@ step() {
 	fi
 }
 
-# not_yet WHY: the daemon cannot run the demo yet; clean up and say so.
-not_yet() {
-	echo "demo: not yet (yaimd does not hold IPs yet)"
-	echo "demo: $*"
-	exit 0
+# demo_failed WHY: the demo could not show what it should; clean up, say
+# why (with the nodes' last log lines) and exit 1, so that make demo fails.
+demo_failed() {
+	local i
+	echo "demo: FAILED: $*"
+	for i in 1 2 3; do
+		[ -f "$LAB_DIR/node$i.log" ] || continue
+		echo "==== node$i: the last lines of its log"
+		tail -n 15 "$LAB_DIR/node$i.log"
+	done
+	exit 1
 }
 
 # show_table SECONDS: the live assignment table, once a second.
@@ -88,7 +94,7 @@ etcdctl_ get --prefix "${LAB_PREFIX}ips/" --keys-only | grep .
 if [ "$DEMO_SIM" = 1 ]; then
 	step "simulated holders (DEMO_SIM=1): the script plays the daemons"
 else
-	reason=$(lab_yaimd_ready) || not_yet "$reason"
+	reason=$(lab_yaimd_ready) || demo_failed "$reason"
 	step "starting yaimd on node1, node2, node3"
 fi
 lab_monitor_start
@@ -101,7 +107,7 @@ for i in 1 2 3; do
 	fi
 done
 wait_until "$DEMO_BOUND" lab_all_held ||
-    not_yet "after ${DEMO_BOUND}s the pool is not held: $(lab_holders | tr '\n' ' ')"
+    demo_failed "after ${DEMO_BOUND}s the pool is not held: $(lab_holders | tr '\n' ' ')"
 wait_until "$DEMO_BOUND" lab_balanced $NODES ||
     lab_fail "not balanced after ${DEMO_BOUND}s: $(lab_counts $NODES | tr '\n' ' ')"
 lab_counts $NODES | sed 's/^/  /'

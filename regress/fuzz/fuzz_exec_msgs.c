@@ -64,7 +64,8 @@ setup(void)
 		conf.checks[i].rise = 1 + i % 2;
 		conf.checks[i].fall = 1;
 	}
-	strcpy(conf.checks[2].tcp_addr, "127.0.0.1");
+	conf.checks[2].n_addr = 1;
+	yaim_addr_parse("127.0.0.1", &conf.checks[2].addr[0], 0);
 	conf.checks[2].tcp_port = 9;
 	conf.checks[2].interval_ms = 3600000;
 	strcpy(conf.user, YAIM_DEFAULT_USER);

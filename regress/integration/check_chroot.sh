@@ -44,14 +44,16 @@ if [ -x "$PGBIN/initdb" ] && getent passwd postgres >/dev/null; then
 	cp "$T/pki/srv.pem" "$T/pki/srv.key" "$T/pg/"
 	chmod 0600 "$T/pg/srv.key"
 	chown -R postgres "$T/pg"
-	runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg/data" -U postgres \
-	    -A trust --auth-host=scram-sha-256 --pwfile="$T/pg/pw" \
-	    >"$T/pg/initdb.log" 2>&1 || { cat "$T/pg/initdb.log"; fail initdb; }
+	# from /, which the postgres user can read
+	(cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$T/pg/data" \
+	    -U postgres -A trust --auth-host=scram-sha-256 \
+	    --pwfile="$T/pg/pw") >"$T/pg/initdb.log" 2>&1 ||
+	    { cat "$T/pg/initdb.log"; fail initdb; }
 	PGPORT_=$(free_port)
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" \
-	    -w -t 30 -o "-p $PGPORT_ -k $T/pg/sock -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$T/pg/srv.pem -c ssl_key_file=$T/pg/srv.key" \
-	    start >/dev/null || { cat "$T/pg/log"; fail "pg_ctl start"; }
-	cleanup_add "runuser -u postgres -- $PGBIN/pg_ctl -D $T/pg/data -m immediate stop"
+	(cd / && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg/data" \
+	    -l "$T/pg/log" -w -t 30 -o "-p $PGPORT_ -k $T/pg/sock -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$T/pg/srv.pem -c ssl_key_file=$T/pg/srv.key" \
+	    start) >/dev/null || { cat "$T/pg/log"; fail "pg_ctl start"; }
+	cleanup_add "(cd / && runuser -u postgres -- $PGBIN/pg_ctl -D $T/pg/data -m immediate stop)"
 	pgcheck="  - type: postgres
     postgres-host: web.yaim.test
     postgres-port: $PGPORT_

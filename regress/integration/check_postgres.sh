@@ -21,7 +21,8 @@ PG=$T/pg
 mkdir -p "$PG/sock"
 echo secret >"$PG/pw"
 chown -R postgres "$PG"
-asp() { runuser -u postgres -- "$@"; }
+# from /, which the postgres user can read (not the caller's directory)
+asp() { (cd / && runuser -u postgres -- "$@"); }
 
 asp "$PGBIN/initdb" -D "$PG/data" -U postgres -A trust \
     --auth-host=scram-sha-256 --pwfile="$PG/pw" >"$PG/initdb.log" 2>&1 ||
@@ -35,7 +36,7 @@ pg_start() {
 }
 pg_stop() { asp "$PGBIN/pg_ctl" -D "$1" -m immediate -w stop >/dev/null 2>&1; }
 pg_start "$PG/data" "$PORT"
-cleanup_add "runuser -u postgres -- $PGBIN/pg_ctl -D $PG/data -m immediate stop"
+cleanup_add "(cd / && runuser -u postgres -- $PGBIN/pg_ctl -D $PG/data -m immediate stop)"
 
 pg=(-k postgres -h 127.0.0.1 -p "$PORT" -U postgres -P secret -D postgres)
 common=(-i 300 -T 1000 -r 1 -F 1)
@@ -110,7 +111,7 @@ SPORT=$(free_port)
 if PGPASSWORD=secret asp "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" \
     -U postgres -D "$PG/standby" -R -X stream >"$PG/basebackup.log" 2>&1; then
 	pg_start "$PG/standby" "$SPORT"
-	cleanup_add "runuser -u postgres -- $PGBIN/pg_ctl -D $PG/standby -m immediate stop"
+	cleanup_add "(cd / && runuser -u postgres -- $PGBIN/pg_ctl -D $PG/standby -m immediate stop)"
 	checkrun "$T/standby" -k postgres -h 127.0.0.1 -p "$SPORT" -U postgres \
 	    -P secret -D postgres -q 'SELECT pg_is_in_recovery()' -e f \
 	    "${common[@]}" -t 1

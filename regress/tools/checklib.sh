@@ -16,7 +16,8 @@ start_httpd() {
 	    --control "$T/$name.json" --log "$T/$name.log" "$@" \
 	    >"$T/$name.out" 2>&1 &
 	track_pid $!
-	wait_until 10 test -s "$T/$name.port" ||
+	# python3 alone may take 10 s to start on a loaded 2-core machine
+	wait_until 30 test -s "$T/$name.port" ||
 	    { cat "$T/$name.out"; fail "httpd $name did not start"; }
 	HTTPD_PORT=$(cat "$T/$name.port")
 }
