@@ -324,7 +324,11 @@ control_etcd_gone(void)
 
 		if (!c->used || c->req == NULL)
 			continue;
-		/* The request goes with the client, its callback uncalled. */
+		/*
+		 * Cancelled now, while its client still exists (a released
+		 * engine keeps the client, and the callback would come).
+		 */
+		etcd_req_cancel(c->req);
 		c->req = NULL;
 		pool_result(c, 0, "interrupted by a reload; try again");
 		while (c->next < c->n_ips)
