@@ -15,7 +15,7 @@ DESTDIR	?=
 YAIM_USER ?= _yaimd
 YAIM_CHROOT ?= /var/empty/yaimd
 # what "make install" puts in SBINDIR (more programs join this list)
-SBIN_PROGS = yaimd
+SBIN_PROGS = yaimd yaimctl
 # stripped like a package's binaries, unless NOSTRIP is set or
 # DEB_BUILD_OPTIONS has nostrip (dh_strip then does it, keeping -dbgsym)
 INSTALL_STRIP = $(if $(NOSTRIP)$(filter nostrip,$(DEB_BUILD_OPTIONS)),,-s)
@@ -58,13 +58,17 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 TOOL_SRCS := $(sort $(wildcard regress/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard regress/fuzz/fuzz_*.c))
-MANS	 = yaimd.8 yaim.yml.5
+MANS	 = yaimd.8 yaimctl.8 yaim.yml.5
+# yaimctl: libc and yaimd's pure message code, nothing else
+CTL_OBJ	:= $(BUILD)/yaimctl.o
+CTL_LIB	 = $(BUILD)/common/ctl.o $(BUILD)/common/imsg_wire.o \
+	   $(BUILD)/common/proto.o $(BUILD)/common/addr.o
 
 .PHONY: all deps check check-fresh check-cluster sanitize fuzz fuzz-build install clean \
 	lint check-systemd deb check-deb \
 	demo bench tests
 
-all: tests $(BUILD)/yaimd $(HELPERS)
+all: tests $(BUILD)/yaimd $(HELPERS) $(BUILD)/yaimctl
 
 tests: $(UNIT_BINS) $(TOOL_BINS)
 
@@ -100,6 +104,14 @@ $(BUILD)/yaimd-checker: $(CHECKER_MAIN_OBJ) $(BUILD)/libyaim.a
 
 $(BUILD)/yaimd-dcs: $(DCS_MAIN_OBJ) $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(DCS_LIBS)
+
+# like main.o: the binary is $(BUILD)/yaimctl
+$(CTL_OBJ): yaimctl/yaimctl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/yaimctl: $(CTL_OBJ) $(CTL_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/regress/%: $(BUILD)/regress/%.o $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -108,6 +108,19 @@ cfg_done(struct child_cfg *cfg, struct imsgev *iev, struct imsg *imsg)
 	memset(&cfg->pending_blobs, 0, sizeof(cfg->pending_blobs));
 }
 
+/* yaimctl log verbose|brief, through the parent. */
+static void
+log_verbose(struct imsgev *iev, struct imsg *imsg)
+{
+	struct ctl_log	 cl;
+
+	if (imsg_get_exact(iev, imsg, &cl, sizeof(cl)) == -1 ||
+	    cl.verbose > 1)
+		fatalx("%s: bad IMSG_LOG_VERBOSE", __func__);
+	log_setverbose((int)cl.verbose);
+	log_info("log level now %s", cl.verbose ? "verbose" : "brief");
+}
+
 int
 child_cfg_dispatch(struct child_cfg *cfg, struct imsgev *iev,
     struct imsg *imsg)
@@ -122,6 +135,9 @@ child_cfg_dispatch(struct child_cfg *cfg, struct imsgev *iev,
 	case IMSG_CFG_DONE:
 		cfg_done(cfg, iev, imsg);
 		return 1;
+	case IMSG_LOG_VERBOSE:
+		log_verbose(iev, imsg);
+		return 0;
 	default:
 		return -1;
 	}

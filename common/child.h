@@ -21,9 +21,9 @@ struct child_cfg {
 /* Logging, process title, fd 3 sanity, signals; returns the event base. */
 struct event_base *child_setup(const char *name, int debug, int verbose);
 /*
- * Handle the IMSG_CFG_* messages.  Returns 1 when IMSG_CFG_DONE completed
- * a config (now in cfg->active, privileges dropped), 0 for other CFG
- * messages, -1 if the message is not a CFG message.
+ * Handle the IMSG_CFG_* messages and IMSG_LOG_VERBOSE.  Returns 1 when
+ * IMSG_CFG_DONE completed a config (now in cfg->active, privileges
+ * dropped), 0 for the others, -1 if the message is none of them.
  */
 int	child_cfg_dispatch(struct child_cfg *, struct imsgev *, struct imsg *);
 /* EOF from the parent: it is gone, so are we. */

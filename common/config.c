@@ -137,6 +137,10 @@ static const struct keydef keys[] = {
 	{ "nodename",		C_STR(nodename, F_CONF, NULL), NAME("._-") },
 	{ "user",		C_STR(user, F_CONF, valid_username) },
 	{ "chroot",		C_STR(chroot, F_CONF, valid_path) },
+	{ "control-socket",	C_STR(control_socket, F_CONF | F_OPT,
+				    valid_control_socket) },
+	{ "control-group",	C_STR(control_group, F_CONF | F_OPT,
+				    valid_username), C_POS(control_group_pos) },
 	{ "interface",		C_STR(interface, F_CONF | F_REQ,
 				    valid_interface), C_POS(interface_pos) },
 	{ "label",		C_STR(label, F_CONF | F_OPT, NULL), NAME("._-"),
@@ -987,6 +991,7 @@ conf_defaults(struct yaim_config *conf)
 	conf->fence_margin_ms = 500;
 	strcpy(conf->user, YAIM_DEFAULT_USER);
 	strcpy(conf->chroot, YAIM_DEFAULT_CHROOT);
+	strcpy(conf->control_socket, YAIM_DEFAULT_CONTROL_SOCKET);
 	conf->netmask = 32;
 	conf->netmask6 = 128;
 	conf->garp_count = 3;
@@ -1134,6 +1139,9 @@ cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 		    "(%u milliseconds)", ttl->spelled, conf->ttl_ms,
 		    conf->fence_margin_ms);
 	}
+	/* "none" and an empty value both mean: no control socket */
+	if (strcmp(conf->control_socket, "none") == 0)
+		conf->control_socket[0] = '\0';
 	label = &s->it[lookup("label", F_CONF)];
 	if (conf->label[0] != '\0' &&
 	    strlen(conf->interface) + 1 + strlen(conf->label) > 15)

@@ -17,6 +17,8 @@
 #define YAIM_DEFAULT_USER	"_yaimd"
 #define YAIM_DEFAULT_CHROOT	"/var/empty/yaimd"
 #define YAIM_DEFAULT_PEER_PORT	7405	/* see yaim.yml(5) */
+#define YAIM_DEFAULT_CONTROL_SOCKET	"/run/yaimd.sock"
+#define CFG_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
 
 #define CFG_MAX_ENDPOINTS	16
 #define CFG_MAX_CHECKS		8
@@ -148,6 +150,11 @@ struct yaim_config {
 	uint32_t	role_uid[3];
 	uint32_t	role_gid[3];
 
+	/* the control socket (DESIGN.md section 13); "" = none */
+	char		control_socket[CFG_SUN_PATH_MAX];
+	char		control_group[CFG_NAME_MAX];	/* "" = root only */
+	uint32_t	control_gid;			/* filled by parent */
+
 	/* interface */
 	char		interface[CFG_IFNAME_MAX];
 	char		label[CFG_LABEL_MAX];		/* "" = no label */
@@ -179,6 +186,7 @@ struct yaim_config {
 	struct cfg_pos	netmask_pos;
 	struct cfg_pos	netmask6_pos;
 	struct cfg_pos	peer_key_file_pos;
+	struct cfg_pos	control_group_pos;
 };
 
 /*

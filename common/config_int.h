@@ -45,6 +45,7 @@ const char	*check_hostport(const char *, size_t, int need_port);
 /* The length of "http://" or "https://" at the start of u, else 0. */
 int		 url_scheme(const char *u);
 const char	*valid_path(const char *, size_t);
+const char	*valid_control_socket(const char *, size_t);
 const char	*valid_dcs_type(const char *, size_t);
 const char	*valid_username(const char *, size_t);
 const char	*valid_interface(const char *, size_t);

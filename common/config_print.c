@@ -169,6 +169,9 @@ config_print(FILE *fp, const struct yaim_config *conf)
 	print_str(fp, "", "nodename", conf->nodename);
 	print_str(fp, "", "user", conf->user);
 	print_str(fp, "", "chroot", conf->chroot);
+	print_str(fp, "", "control-socket", conf->control_socket[0] == '\0' ?
+	    "none" : conf->control_socket);
+	print_str(fp, "", "control-group", conf->control_group);
 	print_str(fp, "", "interface", conf->interface);
 	print_str(fp, "", "label", conf->label);
 	fprintf(fp, "netmask: %u\nnetmask6: %u\n", conf->netmask,

@@ -29,6 +29,21 @@ valid_path(const char *s, size_t size)
 	return NULL;
 }
 
+/* "none", or an absolute path that fits sun_path, naming no directory */
+const char *
+valid_control_socket(const char *s, size_t size)
+{
+	if (*s == '\0' || strcmp(s, "none") == 0)
+		return NULL;
+	if (*s != '/')
+		return "is not an absolute path or none";
+	if (strlen(s) >= size)
+		return "is longer than 107 bytes (the limit of a socket path)";
+	if (s[strlen(s) - 1] == '/')
+		return "names a directory, not a socket";
+	return NULL;
+}
+
 const char *
 valid_dcs_type(const char *s, size_t size)
 {
@@ -48,6 +63,7 @@ valid_username(const char *s, size_t size)
 }
 
 _Static_assert(CFG_IFNAME_MAX == 16, "the message says 15 characters");
+_Static_assert(CFG_SUN_PATH_MAX == 108, "the message says 107 bytes");
 
 const char *
 valid_interface(const char *s, size_t size)

@@ -31,6 +31,22 @@ imsg_type_name(uint32_t type)
 	case IMSG_PEER_SOCKET:	return "IMSG_PEER_SOCKET";
 	case IMSG_DCS_RELEASED:	return "IMSG_DCS_RELEASED";
 	case IMSG_HOLD_UNTIL:	return "IMSG_HOLD_UNTIL";
+	case IMSG_LOG_VERBOSE:	return "IMSG_LOG_VERBOSE";
+	case IMSG_CTL_SOCKET:	return "IMSG_CTL_SOCKET";
+	case IMSG_CTL_DONE:	return "IMSG_CTL_DONE";
+	case IMSG_CTL_RELOAD:	return "IMSG_CTL_RELOAD";
+	case IMSG_CTL_LOG:	return "IMSG_CTL_LOG";
+	case IMSG_CTL_REQ_STATUS: return "IMSG_CTL_REQ_STATUS";
+	case IMSG_CTL_REQ_POOL_ADD: return "IMSG_CTL_REQ_POOL_ADD";
+	case IMSG_CTL_REQ_POOL_DEL: return "IMSG_CTL_REQ_POOL_DEL";
+	case IMSG_CTL_REQ_DRAIN: return "IMSG_CTL_REQ_DRAIN";
+	case IMSG_CTL_REQ_UNDRAIN: return "IMSG_CTL_REQ_UNDRAIN";
+	case IMSG_CTL_REQ_RELOAD: return "IMSG_CTL_REQ_RELOAD";
+	case IMSG_CTL_REQ_LOG:	return "IMSG_CTL_REQ_LOG";
+	case IMSG_CTL_NODE:	return "IMSG_CTL_NODE";
+	case IMSG_CTL_IP:	return "IMSG_CTL_IP";
+	case IMSG_CTL_RESULT:	return "IMSG_CTL_RESULT";
+	case IMSG_CTL_END:	return "IMSG_CTL_END";
 	default:
 		snprintf(buf, sizeof(buf), "unknown type %u", type);
 		return buf;

@@ -23,6 +23,7 @@ enum imsg_type {
 	IMSG_CFG_BLOB,		/* struct imsg_blob_hdr + bytes (TLS material) */
 	IMSG_CFG_DONE,		/* empty: config complete, start working */
 	IMSG_RESOLVED,		/* struct imsg_resolved: names resolved again */
+	IMSG_LOG_VERBOSE,	/* struct ctl_log: yaimctl log verbose|brief */
 
 	/* checker -> parent, relayed parent -> dcs */
 	IMSG_HEALTH = 200,	/* struct imsg_health */
@@ -42,10 +43,33 @@ enum imsg_type {
 	IMSG_SHUTDOWN,		/* empty: release everything, then exit */
 	IMSG_NETWORKS,		/* struct imsg_networks */
 	IMSG_PEER_SOCKET,	/* struct imsg_peer_socket + the UDP fd */
+	IMSG_CTL_SOCKET,	/* empty + the control socket's listening fd */
+	IMSG_CTL_DONE,		/* struct ctl_end: answers CTL_RELOAD/LOG */
 
 	/* dcs -> parent */
 	IMSG_DCS_RELEASED = 600, /* empty: lease revoked after SHUTDOWN */
-	IMSG_HOLD_UNTIL		/* struct imsg_hold_until */
+	IMSG_HOLD_UNTIL,	/* struct imsg_hold_until */
+	IMSG_CTL_RELOAD,	/* empty: yaimctl reload, as SIGHUP */
+	IMSG_CTL_LOG,		/* struct ctl_log: yaimctl log */
+
+	/*
+	 * yaimctl -> dcs, on the control socket (untrusted: a bad one closes
+	 * that client, see common/ctl.h).  Every request is answered with
+	 * zero or more of the messages below, then IMSG_CTL_END.
+	 */
+	IMSG_CTL_REQ_STATUS = 700, /* empty */
+	IMSG_CTL_REQ_POOL_ADD,	/* n * struct ctl_ip, 1 <= n <= CTL_POOL_MAX */
+	IMSG_CTL_REQ_POOL_DEL,	/* n * struct ctl_ip, 1 <= n <= CTL_POOL_MAX */
+	IMSG_CTL_REQ_DRAIN,	/* empty */
+	IMSG_CTL_REQ_UNDRAIN,	/* empty */
+	IMSG_CTL_REQ_RELOAD,	/* empty */
+	IMSG_CTL_REQ_LOG,	/* struct ctl_log */
+
+	/* dcs -> yaimctl */
+	IMSG_CTL_NODE = 800,	/* struct ctl_node: status, this node */
+	IMSG_CTL_IP,		/* struct ctl_pool_ip: status, one pool IP */
+	IMSG_CTL_RESULT,	/* struct ctl_result: pool, one IP's outcome */
+	IMSG_CTL_END		/* struct ctl_end: the reply is complete */
 };
 
 #define IMSG_ADDR_SYNC_MAX	10000	/* addresses in one IMSG_ADDR_SYNC */
@@ -204,6 +228,67 @@ struct imsg_resolved {
 	uint32_t	 n_etcd_resolve;
 	struct imsg_resolved_check check[CFG_MAX_CHECKS];
 	char		 etcd_resolve[CFG_MAX_ENDPOINTS][CFG_RESOLVE_MAX];
+};
+
+/*
+ * The control socket (DESIGN.md section 13).  Strings in these payloads
+ * are NUL-terminated within their fields; receivers check that.
+ */
+#define CTL_POOL_MAX		256	/* IPs in one pool request */
+#define CTL_REQUEST_MAX		(64 * 1024)	/* one request, header incl. */
+#define CTL_CLIENTS_MAX		8	/* connected at once */
+#define CTL_TIMEOUT_MS		10000	/* a client's silence, a reply's wait */
+#define CTL_TEXT_MAX		1024
+#define CTL_MSG_MAX		2048	/* any reply payload */
+
+struct ctl_ip {
+	char		 text[48];	/* as the operator typed it */
+};
+
+struct ctl_log {
+	uint32_t	 verbose;	/* 0 brief, 1 verbose */
+};
+
+/* The node's own state, as dcs sees it. */
+struct ctl_node {
+	char		 nodename[64];
+	char		 prefix[520];	/* the config's prefix */
+	char		 endpoint[512];	/* etcd endpoint in use, "" none */
+	char		 state[16];	/* "in", "out", "joining", "leaving" */
+	char		 health_text[128];	/* the last reason */
+	uint32_t	 healthy;
+	uint32_t	 health_reason;	/* enum health_reason */
+	uint32_t	 drained;
+	uint32_t	 link_up;
+	int64_t		 lease;		/* 0: none */
+	int64_t		 lease_ttl_s;	/* as granted */
+	int64_t		 ttl_left_ms;	/* at least; -1: no lease */
+	int64_t		 fence_left_ms;	/* until the fence; -1: no lease */
+	uint32_t	 n_pool;
+	uint32_t	 n_held;
+};
+
+/* One pool IP (or a mark without its pool key), as dcs sees it. */
+struct ctl_pool_ip {
+	char		 ip[48];
+	char		 holder[64];	/* the mark's node, "" unmarked */
+	char		 local[16];	/* here: "up", "adding", ... or "" */
+	char		 refused_by[160]; /* node names, comma-separated */
+	uint32_t	 in_pool;
+	uint32_t	 n_refused;
+	int64_t		 mark_lease;	/* 0: unmarked */
+	int64_t		 held_ms;	/* mark seen for; -1: unmarked */
+};
+
+struct ctl_result {
+	char		 ip[48];
+	uint32_t	 ok;		/* 0 or 1 */
+	char		 text[200];	/* why not, or what was done */
+};
+
+struct ctl_end {
+	uint32_t	 ok;		/* 0 or 1 */
+	char		 text[CTL_TEXT_MAX];	/* for ok 0: the error */
 };
 
 const char	*imsg_type_name(uint32_t);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
+#include "dcs/control.h"
 #include "dcs/engine.h"
 #include "dcs/peer_net.h"
 
@@ -147,6 +148,41 @@ dcs_resolved(struct imsgev *iev, struct imsg *imsg)
 	free(m);
 }
 
+/* The listening control socket, made by the parent (DESIGN.md 13). */
+static void
+ctl_socket(struct imsgev *iev, struct imsg *imsg)
+{
+	if (imsg->fd == -1)
+		fatalx("%s: IMSG_CTL_SOCKET without a socket", __func__);
+	if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+		fatalx("%s: bad IMSG_CTL_SOCKET", __func__);
+	if (control_running() || cfg.active == NULL)
+		fatalx("%s: IMSG_CTL_SOCKET again, or before the config",
+		    __func__);
+	control_start(imsg->fd, cfg.active);
+	imsg->fd = -1;
+}
+
+static void
+ctl_done(struct imsgev *iev, struct imsg *imsg)
+{
+	struct ctl_end	 end;
+
+	if (imsg_get_exact(iev, imsg, &end, sizeof(end)) == -1 ||
+	    end.ok > 1 || memchr(end.text, '\0', sizeof(end.text)) == NULL)
+		fatalx("%s: bad IMSG_CTL_DONE", __func__);
+	control_parent_done(&end);
+}
+
+static void
+ctl_to_parent(uint32_t type, const void *data, size_t len)
+{
+	if (type != IMSG_CTL_RELOAD && type != IMSG_CTL_LOG)
+		fatalx("%s: bad type %u", __func__, type);
+	if (imsgev_compose(&parent_iev, type, 0, -1, data, len) == -1)
+		fatal("%s: compose", __func__);
+}
+
 static void
 dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 {
@@ -186,6 +222,12 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_RESOLVED:
 		dcs_resolved(iev, imsg);
 		break;
+	case IMSG_CTL_SOCKET:
+		ctl_socket(iev, imsg);
+		break;
+	case IMSG_CTL_DONE:
+		ctl_done(iev, imsg);
+		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
 			fatalx("%s: bad IMSG_SHUTDOWN", __func__);
@@ -204,15 +246,19 @@ static void
 dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	(void)arg;
-	/* Only the peer socket comes with a descriptor. */
-	if (imsg->fd != -1 && imsg->hdr.type != IMSG_PEER_SOCKET)
+	/* Only the peer and control sockets come with a descriptor. */
+	if (imsg->fd != -1 && imsg->hdr.type != IMSG_PEER_SOCKET &&
+	    imsg->hdr.type != IMSG_CTL_SOCKET)
 		fatalx("%s: %s from the parent came with a file descriptor",
 		    __func__, imsg_type_name(imsg->hdr.type));
 	switch (child_cfg_dispatch(&cfg, iev, imsg)) {
 	case 1:
 		peer_key_from_config();
-		if (running)
+		if (running) {
+			/* The engine's etcd client goes: so do requests on it. */
+			control_etcd_gone();
 			engine_reconfigure(cfg.active, &cfg.blobs);
+		}
 		else if (engine_start(cfg.active, &cfg.blobs) == -1)
 			fatalx("%s: cannot start the dcs engine", __func__);
 		running = 1;
@@ -236,7 +282,8 @@ dcs_main(int debug, int verbose)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("%s: curl_global_init", __func__);
 	engine_init(base, &ops);
-	/* fds: the peer socket (IMSG_PEER_SOCKET), nothing else */
+	control_init(base, ctl_to_parent);
+	/* fds: the peer and control sockets (IMSG_*_SOCKET), nothing else */
 	if (imsgev_init(&parent_iev, base, PRIVSEP_CHILD_FD, 1, "parent",
 	    dcs_dispatch, child_parent_eof, NULL) == -1)
 		fatal("%s: imsgev_init", __func__);

@@ -90,7 +90,7 @@ txn_if(const char *key, enum etcd_cmp_target target, int64_t number,
 static int
 member_wanted(void)
 {
-	return E.healthy && E.link_up && !E.shutdown;
+	return E.healthy && E.link_up && !E.shutdown && !E.drained;
 }
 
 /*
@@ -249,6 +249,8 @@ engine_init(struct event_base *base, const struct engine_ops *ops)
 	E.link_up = 1;		/* until the parent says otherwise */
 	E.ref_txn_max = REF_TXN_OPS;
 	E.window = MARK_INFLIGHT_MAX;
+	E.health.reason = HR_STARTUP;
+	snprintf(E.health.text, sizeof(E.health.text), "no result yet");
 	if ((E.kick_ev = event_new(base, -1, 0, kick_cb, NULL)) == NULL ||
 	    (E.ka_ev = evtimer_new(base, keepalive_cb, NULL)) == NULL ||
 	    (E.fence_ev = evtimer_new(base, fence_cb, NULL)) == NULL ||
@@ -363,6 +365,7 @@ engine_health(const struct imsg_health *h)
 {
 	int	 healthy = h->healthy != 0;
 
+	E.health = *h;
 	if (healthy == E.healthy)
 		return;
 	E.healthy = healthy;

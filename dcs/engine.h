@@ -50,4 +50,20 @@ void	engine_resolved(const struct imsg_resolved *);
 /* Leave the cluster: addresses down, revoke the lease, ops->released. */
 void	engine_shutdown(void);
 
+/*
+ * For yaimctl (dcs/engine_ctl.c).  Drain: leave as when unhealthy and
+ * stay out, across reloads, until undrained.
+ */
+struct etcd_client;
+void	engine_drain(int on);
+int	engine_drained(void);
+/* 1 once the node holds no lease (drained and gone, or never in). */
+int	engine_out(void);
+/* The client for pool changes; NULL before the config or once released. */
+struct etcd_client *engine_etcd(void);
+const struct yaim_config *engine_config(void);
+void	engine_node_status(struct ctl_node *);
+/* Pool entry i of the view (sorted by address): 1, or 0 past the end. */
+int	engine_pool_status(size_t i, struct ctl_pool_ip *);
+
 #endif

@@ -112,6 +112,8 @@ struct vip {
 	char		 holder[CFG_NAME_MAX];
 	int64_t		 mark_lease;
 	int64_t		 mark_rev;
+	int64_t		 mark_create;	/* its create_revision: one mark */
+	uint64_t	 mark_seen_ms;	/* mono_ms we first saw it */
 };
 
 /* A refusal key as seen in etcd. */
@@ -164,6 +166,8 @@ struct engine_state {
 	int			 link_up;
 	int			 shutdown;
 	int			 released;
+	int			 drained;	/* yaimctl drain */
+	struct imsg_health	 health;	/* the last report */
 
 	enum lease_state	 lstate;
 	int64_t			 lease;

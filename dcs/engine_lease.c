@@ -293,7 +293,7 @@ leave(void)
 	size_t	 i;
 
 	log_info("leaving the cluster (%s)", E.shutdown ? "shutdown" :
-	    !E.link_up ? "link down" : "unhealthy");
+	    !E.link_up ? "link down" : E.drained ? "drained" : "unhealthy");
 	for (i = 0; i < E.nheld; i++)
 		if (E.held[i]->req != NULL) {
 			held_cancel(E.held[i]);

@@ -227,6 +227,8 @@ claim_done(const struct etcd_result *res, void *arg)
 			v->marked = 1;
 			v->mark_rev = res->revision;
 			v->mark_lease = E.lease;
+			v->mark_create = res->revision;
+			v->mark_seen_ms = mono_ms();
 			v->holder_ok = 1;
 			snprintf(v->holder, sizeof(v->holder), "%s",
 			    E.conf->nodename);

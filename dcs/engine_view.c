@@ -195,6 +195,32 @@ networks_name(void)
 	    "the interface's networks";
 }
 
+/* Since when a mark is there, for yaimctl status: one create, one mark. */
+static void
+mark_seen(struct vip *v, int64_t create)
+{
+	if (create != 0 && create == v->mark_create)
+		return;
+	v->mark_create = create;
+	v->mark_seen_ms = create != 0 ? mono_ms() : 0;
+}
+
+/* A full read made the view afresh: the marks it found again are old. */
+static void
+marks_seen_before(const struct vip *ov, size_t nov)
+{
+	struct vip	*v;
+	size_t		 i;
+
+	for (i = 0; i < nov; i++) {
+		if (ov[i].mark_create == 0 ||
+		    (v = vip_get(&ov[i].addr)) == NULL ||
+		    v->mark_create != ov[i].mark_create)
+			continue;
+		v->mark_seen_ms = ov[i].mark_seen_ms;
+	}
+}
+
 /*
  * Apply one key (put: kv with value; delete: put == 0) at revision rev.
  * Returns 1 if the view changed.  full: part of a full read (no revision
@@ -235,6 +261,7 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		v = vip_upsert(&ki.addr);
 		if (!full && rev <= v->mark_rev)
 			return 0;
+		mark_seen(v, put ? kv->create_revision : 0);
 		v->mark_rev = rev;
 		v->marked = put;
 		v->mark_lease = put ? kv->lease : 0;
@@ -315,6 +342,8 @@ view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
 			v->marked = ov[i].marked;
 			v->mark_rev = ov[i].mark_rev;
 			v->mark_lease = ov[i].mark_lease;
+			v->mark_create = ov[i].mark_create;
+			v->mark_seen_ms = ov[i].mark_seen_ms;
 			v->holder_ok = ov[i].holder_ok;
 			memcpy(v->holder, ov[i].holder, sizeof(v->holder));
 		}
@@ -375,6 +404,7 @@ range_done(const struct etcd_result *res, void *arg)
 		qsort(E.vips, E.nvips, sizeof(*E.vips), vip_cmp);
 	if (E.nrefs > 1)
 		qsort(E.refs, E.nrefs, sizeof(*E.refs), vref_cmp);
+	marks_seen_before(old_vips, nold_vips);
 	/* ...except what we learned after it was served. */
 	view_keep_newer(old_vips, nold_vips, old_nodes, nold_nodes,
 	    res->revision);

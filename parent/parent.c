@@ -30,6 +30,7 @@
 #include "privsep.h"
 #include "proto.h"
 #include "netif/netif.h"
+#include "parent/ctlsock.h"
 #include "parent/exec.h"
 #include "parent/fence.h"
 #include "parent/helper.h"
@@ -73,6 +74,8 @@ static struct parent_state {
 	struct event		*hold_ev;
 	int			 peer_fd;	/* until sent to dcs */
 	struct imsg_peer_socket	 peer_info;
+	int			 ctl_fd;	/* until sent to dcs */
+	int			 netif_up;
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -81,6 +84,8 @@ static void	parent_child_eof(struct imsgev *, void *);
 static void	parent_finish(int) __attribute__((noreturn));
 static void	parent_shutdown(int, uint32_t);
 static void	to_dcs(uint32_t, const void *, size_t);
+static void	ctl_reload(void);
+static void	ctl_log(struct imsgev *, struct imsg *);
 
 static int
 conf_has_exec(const struct yaim_config *conf)
@@ -105,7 +110,8 @@ parent_load_config(const char *path, char *err, size_t errlen)
 	}
 	if (config_load(path, conf, err, errlen) == -1 ||
 	    resolve_config(conf, err, errlen) == -1 ||
-	    netif_check_config(conf, err, errlen) == -1) {
+	    netif_check_config(conf, err, errlen) == -1 ||
+	    ctlsock_check_config(conf, err, errlen) == -1) {
 		config_wipe(conf);
 		free(conf);
 		return NULL;
@@ -605,6 +611,14 @@ parent_dispatch_dcs(struct imsgev *iev, struct imsg *imsg, void *arg)
 	case IMSG_HOLD_UNTIL:
 		handle_hold_until(iev, imsg);
 		break;
+	case IMSG_CTL_RELOAD:
+		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+			fatalx("%s: bad IMSG_CTL_RELOAD from dcs", __func__);
+		ctl_reload();
+		break;
+	case IMSG_CTL_LOG:
+		ctl_log(iev, imsg);
+		break;
 	case IMSG_DCS_RELEASED:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
 			fatalx("%s: bad IMSG_DCS_RELEASED", __func__);
@@ -698,6 +712,26 @@ open_peer_socket(void)
 }
 
 static void
+send_ctl_socket(void)
+{
+	if (p.ctl_fd == -1)
+		return;
+	if (imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_CTL_SOCKET, 0,
+	    p.ctl_fd, NULL, 0) == -1)
+		fatal("%s: compose", __func__);
+	p.ctl_fd = -1;
+}
+
+/* Whatever ends us: no address outlives us, nor our control socket. */
+static void
+parent_fatal_hook(void)
+{
+	if (p.netif_up)
+		netif_release_all();
+	ctlsock_unlink();
+}
+
+static void
 send_peer_socket(void)
 {
 	if (p.peer_fd == -1)
@@ -752,6 +786,7 @@ parent_finish(int code)
 	}
 	free_config(p.conf);
 	blobs_free(&p.blobs);
+	ctlsock_unlink();
 	log_info("parent exiting");
 	exit(code);
 }
@@ -816,6 +851,12 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 		return "peer-address";
 	if (a->peer_port != b->peer_port)
 		return "peer-port";
+	/* The control socket is made once, as root, before the children. */
+	if (strcmp(a->control_socket, b->control_socket) != 0)
+		return "control-socket";
+	if (strcmp(a->control_group, b->control_group) != 0 ||
+	    a->control_gid != b->control_gid)
+		return "control-group";
 	return NULL;
 }
 
@@ -887,29 +928,84 @@ reload_config(char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGHUP; the service manager sees the reload begin and end. */
-static void
-parent_reload(void)
+/*
+ * SIGHUP and yaimctl reload; the service manager sees the reload begin
+ * and end.  -1 and why in err if the old configuration stays.
+ */
+static int
+parent_reload(char *err, size_t errlen)
 {
-	char	 err[1024];
-
 	sdnotify("RELOADING=1\nSTATUS=reloading %s", p.opts->config);
-	if (reload_config(err, sizeof(err)) == -1) {
+	if (reload_config(err, errlen) == -1) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    err);
 		sdnotify("READY=1\nSTATUS=reload failed, keeping the old "
 		    "configuration: %s", err);
-		return;
+		return -1;
 	}
 	log_info("configuration reloaded");
 	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s; "
 	    "configuration reloaded", p.conf->nodename, p.conf->interface,
 	    p.conf->prefix);
+	return 0;
+}
+
+/*
+ * yaimctl reload, relayed by dcs (which never sees the file): the answer
+ * follows the new config on the same socket.
+ */
+static void
+ctl_reload(void)
+{
+	struct ctl_end	 end;
+
+	memset(&end, 0, sizeof(end));
+	if (p.shutting_down)
+		snprintf(end.text, sizeof(end.text), "yaimd is shutting "
+		    "down");
+	else if (parent_reload(end.text, sizeof(end.text)) == 0) {
+		end.ok = 1;
+		snprintf(end.text, sizeof(end.text), "configuration "
+		    "reloaded");
+	}
+	end.text[sizeof(end.text) - 1] = '\0';
+	to_dcs(IMSG_CTL_DONE, &end, sizeof(end));
+}
+
+/* yaimctl log verbose|brief: every process, then the answer. */
+static void
+ctl_log(struct imsgev *iev, struct imsg *imsg)
+{
+	struct ctl_log	 cl;
+	struct ctl_end	 end;
+	int		 i;
+
+	if (imsg_get_exact(iev, imsg, &cl, sizeof(cl)) == -1 ||
+	    cl.verbose > 1)
+		fatalx("%s: bad IMSG_CTL_LOG from dcs", __func__);
+	log_setverbose((int)cl.verbose);
+	log_info("log level now %s (yaimctl)", cl.verbose ? "verbose" :
+	    "brief");
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &p.children[i];
+
+		if (c->running && c->iev.rbuf != NULL &&
+		    imsgev_compose(&c->iev, IMSG_LOG_VERBOSE, 0, -1, &cl,
+		    sizeof(cl)) == -1)
+			fatal("%s: compose", __func__);
+	}
+	memset(&end, 0, sizeof(end));
+	end.ok = 1;
+	snprintf(end.text, sizeof(end.text), "log level %s",
+	    cl.verbose ? "verbose" : "brief");
+	to_dcs(IMSG_CTL_DONE, &end, sizeof(end));
 }
 
 static void
 parent_signal(int sig, short ev, void *arg)
 {
+	char	 err[1024];
+
 	(void)ev; (void)arg;
 	switch (sig) {
 	case SIGTERM:
@@ -918,7 +1014,7 @@ parent_signal(int sig, short ev, void *arg)
 		break;
 	case SIGHUP:
 		if (!p.shutting_down)
-			parent_reload();
+			parent_reload(err, sizeof(err));
 		break;
 	case SIGCHLD:
 		reap_children();
@@ -986,6 +1082,7 @@ parent_main(const struct parent_opts *opts)
 	memset(&p, 0, sizeof(p));
 	p.opts = opts;
 	p.peer_fd = -1;
+	p.ctl_fd = -1;
 	p.children[CHILD_CHECKER].name = "checker";
 	p.children[CHILD_DCS].name = "dcs";
 	if (geteuid() != 0) {
@@ -1018,6 +1115,13 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
+	/* Another yaimd on the same socket: said here, before daemon(). */
+	if (p.conf->control_socket[0] != '\0' && (p.ctl_fd =
+	    ctlsock_open(p.conf, err, sizeof(err))) == -1) {
+		fprintf(stderr, "yaimd: %s\n", err);
+		return 1;
+	}
+	log_set_fatal_hook(parent_fatal_hook);
 
 	log_init(opts->debug, LOG_DAEMON);
 	log_setverbose(opts->verbose);
@@ -1043,7 +1147,7 @@ parent_main(const struct parent_opts *opts)
 	if (netif_init(p.base, p.conf, &ops) == -1)
 		fatalx("cannot set up interface %s", p.conf->interface);
 	/* Whatever ends us, our addresses must not outlive us. */
-	log_set_fatal_hook(netif_release_all);
+	p.netif_up = 1;
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
 
@@ -1060,6 +1164,7 @@ parent_main(const struct parent_opts *opts)
 	if (resolver_init(p.base, &p.conf, resolved_changed,
 	    resolver_wipe) == -1)
 		fatalx("cannot set up the resolver");
+	send_ctl_socket();
 	privsep_parent_trim(conf_has_exec(p.conf));
 	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s",
 	    p.conf->nodename, p.conf->interface, p.conf->prefix);

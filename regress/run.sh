@@ -49,7 +49,7 @@ run_item() {
 
 tier_lint() {
 	local m
-	for m in yaimd.8 yaim.yml.5; do
+	for m in yaimd.8 yaimctl.8 yaim.yml.5; do
 		run_item "lint/$m" sh -c "command -v mandoc >/dev/null || { echo 'SKIP: mandoc missing'; exit 77; }; out=\$(mandoc -Tlint -Wwarning $m 2>&1); [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
 	done
 	run_item "lint/cppcheck" bash regress/cppcheck.sh

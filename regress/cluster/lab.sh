@@ -499,6 +499,7 @@ nodename: node$i
 interface: $(lab_if "$i")
 user: ${YAIM_USER:-_yaimd}
 chroot: $LAB_DIR/node$i/chroot
+control-socket: $(lab_ctl_socket "$i")
 $(_lab_networks "$i")
 garp-count: 2
 garp-interval: 100
@@ -507,6 +508,15 @@ http-url: http://127.0.0.1:$LAB_HEALTH_PORT/health
 http-expected-code: 200
 EOF
 	[ -z "${LAB_EXTRA_CONFIG:-}" ] || printf '%s\n' "$LAB_EXTRA_CONFIG"
+}
+
+# lab_ctl_socket I: node I's control socket (one per node: they share the
+# host's file system).  lab_yaimctl I ARGS: yaimctl for node I.
+lab_ctl_socket() { echo "$LAB_DIR/node$1/yaimd.sock"; }
+lab_yaimctl() {
+	local i=$1
+	shift
+	"${YAIMCTL:-$BUILD/yaimctl}" -s "$(lab_ctl_socket "$i")" "$@"
 }
 
 # _lab_networks I: node I's allowed-networks: LAB_NODE_NETWORKS[I] (a

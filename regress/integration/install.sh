@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make install with DESTDIR and PREFIX: the stripped binaries (unstripped
-# with NOSTRIP=1), the children's
-# executables in libexec, both man pages, the systemd unit and the init script
+# make install with DESTDIR and PREFIX: the stripped binaries, yaimd and
+# yaimctl (unstripped with NOSTRIP=1), the children's executables in
+# libexec, the three man pages, the systemd unit and the init script
 # (naming SBINDIR and the config), /etc/default/yaimd, the config (0600,
 # never overwritten) and the empty root-owned chroot directory land under
 # DESTDIR; the users (_yaimd-checker, _yaimd-dcs, _yaimd-exec) are created
@@ -12,7 +12,7 @@ need_cmd make
 dest=$T/dest
 # -o: install the binary under test, never rebuild it (a sanitizer build
 # relinked by a plain make would be broken for the tests after this one)
-make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" \
+make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" -o "$BUILD/yaimctl" \
     -o "$BUILD/yaimd-checker" -o "$BUILD/yaimd-dcs" DESTDIR="$dest" \
     PREFIX=/usr install >"$T/install.log" 2>&1 ||
     { cat "$T/install.log"; fail "make install"; }
@@ -28,6 +28,10 @@ for h in yaimd-checker yaimd-dcs; do
 	[ "$(stat -c '%u %a' "$f")" = "0 755" ] || fail "$f is $(stat -c '%u %a' "$f")"
 done
 [ -f "$dest/usr/share/man/man8/yaimd.8" ] || fail "no yaimd.8"
+[ -x "$dest/usr/sbin/yaimctl" ] || fail "no $dest/usr/sbin/yaimctl"
+strip -o "$T/stripped-ctl" "$BUILD/yaimctl" || fail "strip yaimctl"
+cmp -s "$dest/usr/sbin/yaimctl" "$T/stripped-ctl" || fail "installed yaimctl is not the stripped build"
+[ -f "$dest/usr/share/man/man8/yaimctl.8" ] || fail "no yaimctl.8"
 [ -f "$dest/usr/share/man/man5/yaim.yml.5" ] || fail "no yaim.yml.5"
 unit=$dest/lib/systemd/system/yaimd.service
 [ "$(stat -c %a "$unit" 2>/dev/null)" = 644 ] || fail "no $unit, mode 0644"
@@ -47,17 +51,18 @@ d=$dest/var/empty/yaimd
 [ "$(stat -c '%u %a' "$d")" = "0 755" ] || fail "chroot directory is $(stat -c '%u %a' "$d")"
 [ -z "$(ls -A "$d")" ] || fail "chroot directory is not empty"
 # idempotent: a second install changes nothing and succeeds
-make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" \
+make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" -o "$BUILD/yaimctl" \
     -o "$BUILD/yaimd-checker" -o "$BUILD/yaimd-dcs" DESTDIR="$dest" \
     PREFIX=/usr install >>"$T/install.log" 2>&1 || fail "second make install"
 tail -n1 "$conf" | grep -qx '# mine' || fail "make install overwrote the config"
 tail -n1 "$dest/etc/default/yaimd" | grep -qx '# mine' || fail "make install overwrote /etc/default/yaimd"
 # other paths reach the unit and the init script; NOSTRIP keeps symbols
-make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" \
+make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" -o "$BUILD/yaimctl" \
     -o "$BUILD/yaimd-checker" -o "$BUILD/yaimd-dcs" DESTDIR="$T/d2" \
     PREFIX=/opt/y SYSCONFDIR=/opt/etc NOSTRIP=1 install >>"$T/install.log" 2>&1 ||
     fail "make install PREFIX=/opt/y"
 cmp -s "$T/d2/opt/y/sbin/yaimd" "$BUILD/yaimd" || fail "NOSTRIP=1: installed binary differs"
+cmp -s "$T/d2/opt/y/sbin/yaimctl" "$BUILD/yaimctl" || fail "NOSTRIP=1: installed yaimctl differs"
 grep -qx 'ExecStart=/opt/y/sbin/yaimd -f /opt/etc/yaim/yaim.yml' \
     "$T/d2/lib/systemd/system/yaimd.service" || fail "unit does not follow PREFIX, SYSCONFDIR"
 grep -qx 'DAEMON=/opt/y/sbin/yaimd' "$T/d2/opt/etc/init.d/yaimd" &&

@@ -35,6 +35,7 @@ ttl: 3000
 checker-type: exec
 exec-command: /bin/true
 check-interval: 200
+control-socket: $T/$name.sock
 EOT
 	printf '%s\n' "$@"
 }

@@ -40,6 +40,8 @@ for r in checker dcs exec; do
 done
 [ "$(stat -c '%u %a' "$ROOT/var/empty/yaimd")" = "0 755" ] || fail "chroot directory"
 [ -x "$ROOT/usr/sbin/yaimd" ] || fail "no /usr/sbin/yaimd"
+[ -x "$ROOT/usr/sbin/yaimctl" ] || fail "no /usr/sbin/yaimctl"
+[ -f "$ROOT/usr/share/man/man8/yaimctl.8.gz" ] || fail "no yaimctl.8"
 [ ! -e "$ROOT/etc/yaim/yaim.yml" ] || fail "the package installed a config"
 [ -f "$ROOT/usr/share/doc/yaimd/examples/yaim.yml" ] || fail "no example config"
 [ -L "$ROOT/etc/systemd/system/multi-user.target.wants/yaimd.service" ] ||
