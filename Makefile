@@ -106,6 +106,7 @@ $(BUILD)/yaimd-dcs: $(DCS_MAIN_OBJ) $(BUILD)/libyaim.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(AS_NEEDED) -o $@ $^ $(DCS_LIBS)
 
 # like main.o: the binary is $(BUILD)/yaimctl
+$(CTL_OBJ): CPPFLAGS += -DYAIM_VERSION='"$(VERSION)"'
 $(CTL_OBJ): yaimctl/yaimctl.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<

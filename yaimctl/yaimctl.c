@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -42,15 +43,40 @@ struct answer {
 	struct ctl_end		 end;
 };
 
+#ifndef YAIM_VERSION
+#define YAIM_VERSION	"unknown"
+#endif
+
+#define USAGE	"usage: yaimctl [-hjV] [-s socket] command [argument ...]\n" \
+		"commands: status, pool add IP..., pool del IP..., drain, " \
+		"undrain,\n" \
+		"          reload, log verbose|brief\n"
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: yaimctl [-j] [-s socket] command [argument "
-	    "...]\n"
-	    "commands: status, pool add IP..., pool del IP..., drain, "
-	    "undrain,\n"
-	    "          reload, log verbose|brief\n");
+	fputs(USAGE, stderr);
 	exit(1);
+}
+
+static void __attribute__((noreturn))
+help(void)
+{
+	fputs(USAGE, stdout);
+	printf("  -h, --help         print this help and exit\n"
+	    "  -j                 print status as JSON\n"
+	    "  -s socket          talk to the yaimd of socket instead of %s\n"
+	    "  -V, --version      print the version and exit\n"
+	    "See yaimctl(8).\n", YAIM_DEFAULT_CONTROL_SOCKET);
+	exit(0);
+}
+
+/* yaimctl links no library but libc: the version is all there is. */
+static void __attribute__((noreturn))
+version(void)
+{
+	printf("yaimctl %s\n", YAIM_VERSION);
+	exit(0);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -506,6 +532,11 @@ parse_command(int argc, char *argv[], struct request *req)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 }
+	};
 	static struct request	 req;
 	static struct answer	 a;
 	struct opts		 o;
@@ -513,8 +544,13 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.socket = YAIM_DEFAULT_CONTROL_SOCKET;
-	while ((ch = getopt(argc, argv, "js:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "hjs:V", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			help();
+		case 'V':
+			version();
 		case 'j':
 			o.json = 1;
 			break;

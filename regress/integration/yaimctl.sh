@@ -69,6 +69,14 @@ expect 1 "" "$YAIMCTL" -s "$SD/none.sock" status
 [ "$(cat "$T/err")" = "yaimctl: yaimd is not running: $SD/none.sock: No such file or directory" ] ||
     { cat "$T/err"; fail "message for a missing socket"; }
 expect 1 "usage: yaimctl" "$YAIMCTL" frobnicate
+log "-V and -h, as yaimctl.8 says"
+expect 0 "" "$YAIMCTL" -V
+grep -Eqx 'yaimctl [0-9]+\.[0-9]+.*' "$T/out" || fail "yaimctl -V: $(cat "$T/out")"
+"$YAIMCTL" --version | cmp -s - "$T/out" || fail "--version differs from -V"
+expect 0 "" "$YAIMCTL" -h
+head -n 1 "$T/out" | grep -qxF 'usage: yaimctl [-hjV] [-s socket] command [argument ...]' ||
+    fail "yaimctl -h: $(head -n 1 "$T/out")"
+grep -q -- '--version' "$T/out" || fail "yaimctl -h names no --version"
 expect 1 "usage: yaimctl" "$YAIMCTL" log loud
 
 log "start: socket 0600 root:root, status"
