@@ -190,7 +190,7 @@ step(void)
 	if (E.lstate == L_NONE && !evtimer_pending(E.retry_ev, NULL))
 		lease_get();
 	if (E.lstate == L_ACTIVE && E.nstate == N_OUT && E.have_view &&
-	    E.have_pnets)
+	    E.have_pnets && peers_may_join())
 		node_put();
 	round_run();
 }
@@ -257,6 +257,7 @@ engine_init(struct event_base *base, const struct engine_ops *ops)
 	    (E.read_ev = evtimer_new(base, read_cb, NULL)) == NULL ||
 	    (E.retry_ev = evtimer_new(base, retry_cb, NULL)) == NULL)
 		fatal("%s: event_new", __func__);
+	peers_init(base);
 }
 
 int
@@ -301,6 +302,7 @@ engine_reconfigure(const struct yaim_config *conf,
 	E.client = NULL;
 	E.range_req = E.ka_req = E.node_req = E.stale_req = E.ref_req = NULL;
 	E.nref_ops = 0;
+	peers_client_gone();
 	/* The parent may accept them now (say, a new allowed-networks). */
 	if (E.nrefused > 0)
 		log_info("forgetting %zu refusal(s) of the parent; it will "

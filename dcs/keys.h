@@ -8,6 +8,7 @@
  *   <prefix>refused/<nodename>/<ip>	KEY_REFUSED	(see yaimd.8)
  *   <prefix>peers/<nodename>	KEY_PEER	(value "addr:port")
  *   <prefix>peer-key		KEY_PEER_KEY	(the cluster key, base64)
+ *   <prefix>members/<nodename>	KEY_MEMBER	(no lease; DESIGN.md 10.1)
  *
  * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/ or
  * <prefix>peers/ is
@@ -33,12 +34,13 @@ enum key_kind {
 	KEY_REFUSED,
 	KEY_PEER,
 	KEY_PEER_KEY,
+	KEY_MEMBER,
 	KEY_BAD
 };
 
 struct key_info {
 	enum key_kind		 kind;
-	/* KEY_NODE, KEY_REFUSED, KEY_PEER: the node name, NUL-terminated */
+	/* KEY_NODE, KEY_REFUSED, KEY_PEER, KEY_MEMBER: the node name */
 	char			 node[CFG_NAME_MAX];
 	/* KEY_POOL, KEY_MARK, KEY_REFUSED */
 	struct yaim_addr	 addr;
@@ -54,6 +56,7 @@ struct key_info {
 #define KEYS_REFUSED_DIR	"refused/"
 #define KEYS_PEERS_DIR		"peers/"
 #define KEYS_PEER_KEY		"peer-key"
+#define KEYS_MEMBERS_DIR	"members/"
 
 /*
  * Classify key[0 .. len-1] (may hold NULs) under prefix (a C string

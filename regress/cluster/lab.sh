@@ -288,6 +288,51 @@ lab_heal_etcd() {
 	done
 }
 
+# lab_etcd_freeze_all / lab_etcd_thaw_all: SIGSTOP every etcd member the
+# lab started (a frozen etcd: connections stay open, nothing answers);
+# SIGCONT them.
+lab_etcd_freeze_all() {
+	local k
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		[ -z "${LAB_ETCD_PIDS[k]:-}" ] || kill -STOP "${LAB_ETCD_PIDS[k]}"
+	done
+	cleanup_add lab_etcd_thaw_all
+}
+lab_etcd_thaw_all() {
+	local k
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		[ -z "${LAB_ETCD_PIDS[k]:-}" ] ||
+		    kill -CONT "${LAB_ETCD_PIDS[k]}" 2>/dev/null
+	done
+	return 0
+}
+
+# lab_cut_peers I both|in / lab_heal_peers I: nftables inside node I's
+# namespace drops the peer channel's UDP (LAB_PEER_PORT, yaim.yml(5)'s
+# peer-port default): "both": to and from that port, either way; "in":
+# only what arrives (node I still sends, and is heard).
+LAB_PEER_PORT=${LAB_PEER_PORT:-7405}
+lab_cut_peers() {
+	local ns p=$LAB_PEER_PORT out=
+	ns=$(lab_ns "$1")
+	need_cmd nft
+	[ "$2" != both ] || out="udp dport $p counter drop; udp sport $p counter drop;"
+	ip netns exec "$ns" nft "add table inet labcut" &&
+	ip netns exec "$ns" nft "add chain inet labcut in { type filter hook input priority 0; policy accept; udp dport $p counter drop; udp sport $p counter drop; }" &&
+	ip netns exec "$ns" nft "add chain inet labcut out { type filter hook output priority 0; policy accept; $out }" ||
+	    lab_fail "lab_cut_peers $1 $2: nft failed"
+}
+# lab_peer_drops I: how many datagrams lab_cut_peers has dropped on node I.
+lab_peer_drops() {
+	ip netns exec "$(lab_ns "$1")" nft list table inet labcut 2>/dev/null |
+	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
+		END { print n + 0 }'
+}
+lab_heal_peers() {
+	ip netns exec "$(lab_ns "$1")" nft delete table inet labcut 2>/dev/null
+	return 0
+}
+
 #
 # the pool
 #
@@ -490,11 +535,14 @@ EOF
 	for e in $(lab_etcd_endpoints); do
 		echo "  - $e"
 	done
-	cat <<EOF
+	# LAB_DEFAULT_TIMING=1: no timing keys, the documented defaults apply
+	[ -n "${LAB_DEFAULT_TIMING:-}" ] || cat <<EOF
 interval: $LAB_INTERVAL
 ttl: $LAB_TTL
 retry_num: 2
 retry_after: 100
+EOF
+	cat <<EOF
 nodename: node$i
 interface: $(lab_if "$i")
 user: ${YAIM_USER:-_yaimd}
