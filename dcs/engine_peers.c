@@ -39,7 +39,8 @@ struct peer_revoke {
 	struct etcd_req	*req;
 };
 
-static struct {
+/* The peer rule's state in the engine: one per dcs process. */
+static struct engine_peers_state {
 	int			 decided, on;
 	struct prule		 pr;
 	struct event		*hb_ev, *tick_ev, *key_ev;

@@ -10,12 +10,11 @@
  *   <prefix>peer-key		KEY_PEER_KEY	(the cluster key, base64)
  *   <prefix>members/<nodename>	KEY_MEMBER	(no lease; DESIGN.md 10.1)
  *
- * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/ or
- * <prefix>peers/ is
- * KEY_BAD with a reason (and, for an IP written in a non-canonical way,
- * its canonical spelling).  Keys under the prefix but outside those are
- * KEY_OTHER (left for later versions, ignored quietly); keys outside the
- * prefix are KEY_OUTSIDE.
+ * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/,
+ * <prefix>peers/ or <prefix>members/ is KEY_BAD with a reason (and, for
+ * an IP written in a non-canonical way, its canonical spelling).  Keys
+ * under the prefix but outside those are KEY_OTHER (left for later
+ * versions, ignored quietly); keys outside the prefix are KEY_OUTSIDE.
  */
 #ifndef YAIM_DCS_KEYS_H
 #define YAIM_DCS_KEYS_H
