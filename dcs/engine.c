@@ -337,6 +337,7 @@ engine_reconfigure(const struct yaim_config *conf,
 		    __func__);
 	log_info("dcs engine reconfigured: TTL %u ms (from the next lease), "
 	    "interval %u ms", E.conf->ttl_ms, E.conf->interval_ms);
+	peers_reconfigure();
 	if (E.lstate == L_ACTIVE || E.lstate == L_LEAVING)
 		arm(E.ka_ev, 0);
 	arm(E.interval_ev, E.conf->interval_ms);

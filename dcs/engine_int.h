@@ -297,6 +297,7 @@ int	peers_may_claim(void);
 struct held;
 int	peers_may_add(const struct held *h);
 void	peers_client_gone(void);
+void	peers_reconfigure(void);
 void	peers_fence(void);
 
 /* engine_lease.c: the lease, fencing, leaving, the node key */

@@ -423,6 +423,24 @@ peers_client_gone(void)
 		arm(P.key_ev, 0);
 }
 
+/*
+ * After a reload: peer-timeout (when a silent peer is revoked) applies at
+ * once, peer-interval at the next heartbeat.  failsafe also sets how long
+ * a joiner waits for members and a started node waits for promises of its
+ * previous run, so it changes only when dcs starts again.
+ */
+void
+peers_reconfigure(void)
+{
+	if (!P.on)
+		return;
+	P.pr.conf.peer_timeout_ms = E.conf->peer_timeout_ms;
+	if ((E.conf->failsafe != 0) != (P.pr.conf.failsafe != 0))
+		log_warnx("peers: failsafe stays %s until yaimd restarts",
+		    P.pr.conf.failsafe ? "on" : "off");
+	peers_update();
+}
+
 /* The view as the rule needs it: every node, member and peer. */
 static void
 view_sync(uint64_t now)
