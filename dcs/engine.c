@@ -346,6 +346,17 @@ engine_reconfigure(const struct yaim_config *conf,
 	kick();
 }
 
+/*
+ * The peer keys of a view read before the socket came (it is sent right
+ * after the config, so this is rare) went nowhere: read again.
+ */
+void
+engine_peer_socket(void)
+{
+	if (E.have_view)
+		read_later(0);
+}
+
 void
 engine_health(const struct imsg_health *h)
 {

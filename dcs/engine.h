@@ -45,6 +45,8 @@ void	engine_link_state(const struct imsg_link_state *);
  * carries the refusals they imply.
  */
 void	engine_networks(const struct imsg_networks *);
+/* The peer socket is running: tell it the peers of the view. */
+void	engine_peer_socket(void);
 /* Leave the cluster: addresses down, revoke the lease, ops->released. */
 void	engine_shutdown(void);
 

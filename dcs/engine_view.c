@@ -237,10 +237,13 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		n->peer_rev = rev;
 		n->peer = put;
 		n->peer_lease = put ? kv->lease : 0;
-		(void)peer_net_etcd_key(&ki, kv, put);
+		/* Without a peer socket (peers: no) there is no channel. */
+		if (peer_net_running())
+			(void)peer_net_etcd_key(&ki, kv, put);
 		return 1;
 	case KEY_PEER_KEY:
-		(void)peer_net_etcd_key(&ki, kv, put);
+		if (peer_net_running())
+			(void)peer_net_etcd_key(&ki, kv, put);
 		return 0;
 	case KEY_POOL:
 		/* Still in the view: the pool must be the same for all. */
