@@ -109,6 +109,7 @@ struct vnode {
 	int64_t		 peer_rev;
 	size_t		 freed;		/* marks gone with its lease, not
 					   yet told to the peer rule */
+	int		 hb_connected;	/* its last heartbeat: reaches etcd */
 };
 
 /* A pool key and/or a mark, as seen in etcd. */

@@ -48,6 +48,7 @@ static struct engine_peers_state {
 	size_t			 nheld_told;
 	int64_t			 lease_told;
 	int			 could_claim, was_ready;
+	int			 was_connected;
 	struct peer_key_req	*key_req;
 	struct etcd_req		*reg_req;
 	int64_t			 reg_lease;	/* member and peer keys */
@@ -56,6 +57,7 @@ static struct engine_peers_state {
 } P;
 
 static void	peers_send_all(void);
+static void	peers_send_one(const char *name);
 
 /* ---- the heartbeat's payload: struct prule_msg, big-endian ---- */
 
@@ -153,7 +155,9 @@ key_cb(evutil_socket_t fd, short what, void *arg)
 static void
 recv_cb(const struct peer_msg *pm, void *arg)
 {
-	struct prule_msg	 m;
+	struct prule_msg	 m, before, after;
+	struct vnode		*n;
+	int			 lost;
 
 	(void)arg;
 	if (!P.on)
@@ -166,32 +170,55 @@ recv_cb(const struct peer_msg *pm, void *arg)
 			    pm->type, pm->payload_len, pm->sender);
 		return;
 	}
+	prule_send(&P.pr, mono_ms(), pm->sender, &before);
 	if (prule_recv(&P.pr, mono_ms(), pm->sender, &m) == -1) {
 		if (warn_due(pm->sender, strlen(pm->sender), 2))
 			log_warn("peers: a heartbeat from %s", pm->sender);
 		return;
 	}
 	peers_update();
+	/*
+	 * A promise granted now, not on the message before: answer at once
+	 * rather than at the next heartbeat.  With K = 250 ms and etcd lost
+	 * by everyone within one keepalive period, a promise that waits up to
+	 * two heartbeat intervals comes after the asker has fenced.  Only a
+	 * new grant is answered, so two askers do not ping-pong.
+	 */
+	prule_send(&P.pr, mono_ms(), pm->sender, &after);
+	/* The sender just lost etcd too: it can promise now, so ask. */
+	n = vnode_get(pm->sender);
+	lost = n != NULL && n->hb_connected && !m.connected;
+	if (n != NULL)
+		n->hb_connected = m.connected;
+	if ((after.promise_ms > 0 && before.promise_ms == 0) ||
+	    (lost && after.want_promise))
+		peers_send_one(pm->sender);
+}
+
+static void
+peers_send_one(const char *name)
+{
+	struct prule_msg	 m;
+	uint8_t			 b[HB_LEN];
+
+	if (!peer_net_has_key())
+		return;
+	prule_send(&P.pr, mono_ms(), name, &m);
+	hb_encode(&m, b);
+	(void)peer_net_send(name, HB_TYPE, b, sizeof(b));
 }
 
 static void
 peers_send_all(void)
 {
-	struct prule_msg	 m;
-	uint8_t			 b[HB_LEN];
-	uint64_t		 now = mono_ms();
 	size_t			 i;
 
-	if (!peer_net_has_key())
-		return;
 	for (i = 0; i < E.nnodes; i++) {
 		const struct vnode *n = &E.nodes[i];
 
 		if (!n->peer || strcmp(n->name, E.conf->nodename) == 0)
 			continue;
-		prule_send(&P.pr, now, n->name, &m);
-		hb_encode(&m, b);
-		(void)peer_net_send(n->name, HB_TYPE, b, sizeof(b));
+		peers_send_one(n->name);
 	}
 }
 
@@ -505,7 +532,7 @@ peers_update(void)
 {
 	uint64_t	 now = mono_ms(), hold, next;
 	size_t		 nheld;
-	int		 can, ready;
+	int		 can, ready, connected;
 
 	if (!P.on)
 		return;
@@ -537,6 +564,15 @@ peers_update(void)
 	next = prule_next_change(&P.pr, now);
 	arm(P.tick_ev, next == PRULE_NEVER || next - now > TICK_MAX_MS ?
 	    TICK_MAX_MS : next - now + 1);
+	/*
+	 * etcd lost (K/2 without a keepalive answer): ask for promises at
+	 * once, and tell the peers we can promise, instead of waiting for
+	 * the next heartbeat.
+	 */
+	connected = prule_connected(&P.pr, now);
+	if (P.was_connected && !connected)
+		peers_send_all();
+	P.was_connected = connected;
 	can = peers_may_claim();
 	ready = prule_ready(&P.pr, now);
 	if ((can && !P.could_claim) || (ready && !P.was_ready))
