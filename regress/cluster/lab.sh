@@ -286,6 +286,24 @@ lab_heal_etcd() {
 		ip -n "$ns" neigh del "${LAB_ETCD_ADDRS[k]}" \
 		    dev "$(lab_if "$1")" 2>/dev/null
 	done
+	ip netns exec "$ns" nft delete table inet labetcd 2>/dev/null
+	return 0
+}
+# lab_cut_etcd_both I: lab_cut_etcd, and what etcd sends node I is
+# dropped too (nftables): lab_cut_etcd alone lets an open watch stream
+# still deliver etcd's events to the node.  lab_heal_etcd heals both.
+lab_cut_etcd_both() {
+	local ns k
+	ns=$(lab_ns "$1")
+	need_cmd nft
+	lab_cut_etcd "$1"
+	ip netns exec "$ns" nft "add table inet labetcd" &&
+	ip netns exec "$ns" nft "add chain inet labetcd in { type filter hook input priority 0; policy accept; }" ||
+	    lab_fail "lab_cut_etcd_both $1: nft failed"
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		ip netns exec "$ns" nft "add rule inet labetcd in ip saddr ${LAB_ETCD_ADDRS[k]} drop" ||
+		    lab_fail "lab_cut_etcd_both $1: nft rule failed"
+	done
 }
 
 # lab_etcd_freeze_all / lab_etcd_thaw_all: SIGSTOP every etcd member the

@@ -30,8 +30,10 @@ lab_start_node 2
 SCEN_UP_NODES="node1 node2" scen_steady "cold start of node1 and node2"
 
 lab_mark cut
-lab_cut_etcd 1
-lab_cut_etcd 2
+# both ways: a watch stream that still delivered etcd's side would show
+# them their own leases expiring, and they would drop their IPs
+lab_cut_etcd_both 1
+lab_cut_etcd_both 2
 # past the TTL: their leases and marks are gone from etcd
 sleep $(((LAB_TTL + 1999) / 1000 + 1))
 log "node1 and node2 cut from etcd: $(scen_counts)"
