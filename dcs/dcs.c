@@ -109,6 +109,7 @@ peer_socket(struct imsgev *iev, struct imsg *imsg)
 		fatalx("%s: cannot use the peer socket", __func__);
 	imsg->fd = -1;
 	peer_key_from_config();
+	engine_peer_socket();
 }
 
 static void

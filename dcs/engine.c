@@ -190,7 +190,7 @@ step(void)
 	if (E.lstate == L_NONE && !evtimer_pending(E.retry_ev, NULL))
 		lease_get();
 	if (E.lstate == L_ACTIVE && E.nstate == N_OUT && E.have_view &&
-	    E.have_pnets)
+	    E.have_pnets && peers_may_join())
 		node_put();
 	round_run();
 }
@@ -259,6 +259,7 @@ engine_init(struct event_base *base, const struct engine_ops *ops)
 	    (E.read_ev = evtimer_new(base, read_cb, NULL)) == NULL ||
 	    (E.retry_ev = evtimer_new(base, retry_cb, NULL)) == NULL)
 		fatal("%s: event_new", __func__);
+	peers_init(base);
 }
 
 int
@@ -318,6 +319,7 @@ engine_reconfigure(const struct yaim_config *conf,
 	E.client = NULL;
 	E.range_req = E.ka_req = E.node_req = E.stale_req = E.ref_req = NULL;
 	E.nref_ops = 0;
+	peers_client_gone();
 	/* The parent may accept them now (say, a new allowed-networks). */
 	if (E.nrefused > 0)
 		log_info("forgetting %zu refusal(s) of the parent; it will "
@@ -352,12 +354,24 @@ engine_reconfigure(const struct yaim_config *conf,
 		    __func__);
 	log_info("dcs engine reconfigured: TTL %u ms (from the next lease), "
 	    "interval %u ms", E.conf->ttl_ms, E.conf->interval_ms);
+	peers_reconfigure();
 	if (E.lstate == L_ACTIVE || E.lstate == L_LEAVING)
 		arm(E.ka_ev, 0);
 	arm(E.interval_ev, E.conf->interval_ms);
 	read_later(0);
 	held_gc();
 	kick();
+}
+
+/*
+ * The peer keys of a view read before the socket came (it is sent right
+ * after the config, so this is rare) went nowhere: read again.
+ */
+void
+engine_peer_socket(void)
+{
+	if (E.have_view)
+		read_later(0);
 }
 
 void

@@ -47,6 +47,8 @@ void	engine_link_state(const struct imsg_link_state *);
 void	engine_networks(const struct imsg_networks *);
 /* The etcd endpoints' names resolved again (checked by the caller). */
 void	engine_resolved(const struct imsg_resolved *);
+/* The peer socket is running: tell it the peers of the view. */
+void	engine_peer_socket(void);
 /* Leave the cluster: addresses down, revoke the lease, ops->released. */
 void	engine_shutdown(void);
 

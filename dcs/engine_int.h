@@ -9,6 +9,7 @@
  *   engine_marks.c	held addresses, the parent's messages, claims and deletes
  *   engine_refusals.c	what this node refuses, and the refused/ keys
  *   engine_round.c	the round: reconcile, then balance with assign
+ *   engine_peers.c	the peer rule (DESIGN.md section 10) and the channel
  *
  * The dcs engine (DESIGN.md sections 3-5): one lease per node, the node
  * key, the view of the pool and marks kept by a read plus a watch,
@@ -100,6 +101,15 @@ struct vnode {
 	int64_t		 rev;		/* last change applied */
 	int		 present;
 	int		 healthy;	/* value is "healthy" */
+	/* members/<name> and peers/<name> (DESIGN.md section 10) */
+	int		 member;
+	int64_t		 member_rev;
+	int		 peer;
+	int64_t		 peer_lease;
+	int64_t		 peer_rev;
+	size_t		 freed;		/* marks gone with its lease, not
+					   yet told to the peer rule */
+	int		 hb_connected;	/* its last heartbeat: reaches etcd */
 };
 
 /* A pool key and/or a mark, as seen in etcd. */
@@ -277,8 +287,27 @@ void	window_adapt(uint64_t sent_ms);
 /* engine_round.c: the round */
 void	round_run(void);
 
+/* engine_peers.c: the peer rule and the peer channel */
+void	peers_init(struct event_base *base);
+void	peers_start(void);
+int	peers_on(void);
+void	peers_decide(void);
+uint64_t	peers_keepalive_ms(void);
+void	peers_etcd_ok(int64_t lease, uint64_t sent_ms, int granted);
+void	peers_lease_lost(void);
+void	peers_full_read(void);
+void	peers_update(void);
+int	peers_may_join(void);
+int	peers_may_claim(void);
+struct held;
+int	peers_may_add(const struct held *h);
+void	peers_client_gone(void);
+void	peers_reconfigure(void);
+void	peers_fence(void);
+
 /* engine_lease.c: the lease, fencing, leaving, the node key */
 void	fence_cb(evutil_socket_t fd, short what, void *arg);
+void	fence_arm(void);
 uint64_t	fence_margin(void);
 void	keepalive_cb(evutil_socket_t fd, short what, void *arg);
 void	lease_get(void);

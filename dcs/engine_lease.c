@@ -16,6 +16,12 @@
 #include "log.h"
 #include "dcs/engine_int.h"
 
+/*
+ * We fence this long before the deadline we give the parent, so that the
+ * parent's own fencing (and its warning) marks a dcs that did not act.
+ */
+#define FENCE_LEAD_MS	20
+
 /* ---- the lease ---- */
 
 uint64_t
@@ -28,13 +34,18 @@ fence_margin(void)
 	return ttl_ms / 2;
 }
 
-static void
+void
 fence_arm(void)
 {
 	uint64_t	 deadline, now = mono_ms();
 
+	if (peers_on()) {
+		peers_update();		/* the peer rule's deadline */
+		return;
+	}
 	deadline = E.t_sent + (uint64_t)E.ttl * 1000 - fence_margin();
-	arm(E.fence_ev, deadline > now ? deadline - now : 0);
+	arm(E.fence_ev, deadline > now + FENCE_LEAD_MS ?
+	    deadline - FENCE_LEAD_MS - now : 0);
 	parent_hold_until(deadline);
 }
 
@@ -46,10 +57,15 @@ fence_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	if (E.lstate != L_ACTIVE && E.lstate != L_LEAVING)
 		return;
+	if (peers_on()) {
+		peers_fence();
+		return;
+	}
 	log_warnx("FENCING: no keepalive of lease %" PRIx64 " succeeded "
-	    "for %" PRIu64 " ms (TTL %" PRId64 " s, margin %" PRIu64 " ms); "
-	    "dropping every address and taking the lease as lost",
-	    (uint64_t)E.lease, mono_ms() - E.t_sent, E.ttl, fence_margin());
+	    "for %" PRIu64 " ms (TTL %" PRId64 " s, margin %" PRIu64
+	    " ms); dropping every address and taking the lease as "
+	    "lost", (uint64_t)E.lease, mono_ms() - E.t_sent, E.ttl,
+	    fence_margin());
 	parent_drop_all();
 	E.stale_lease = E.lease;
 	lease_gone();
@@ -70,8 +86,9 @@ keepalive_done(const struct etcd_result *res, void *arg)
 		log_debug("keepalive of lease %" PRIx64 " ok, sent_ms=%" PRIu64
 		    " ttl=%" PRId64, (uint64_t)E.lease, res->sent_ms,
 		    res->ttl);
+		peers_etcd_ok(E.lease, res->sent_ms, 0);
 		fence_arm();
-		arm(E.ka_ev, (uint64_t)E.ttl * 1000 / 3);
+		arm(E.ka_ev, peers_keepalive_ms());
 		return;
 	}
 	if (res->status == ETCD_NOT_FOUND) {
@@ -145,6 +162,7 @@ lease_gone(void)
 	E.lease = 0;
 	E.lstate = L_NONE;
 	parent_hold_until(0);
+	peers_lease_lost();
 	if (E.nstate != N_DUPLICATE)
 		E.nstate = N_OUT;
 	held_gc();
@@ -185,8 +203,9 @@ grant_done(const struct etcd_result *res, void *arg)
 		arm(E.retry_ev, RETRY_MS);
 		return;
 	}
+	peers_etcd_ok(E.lease, res->sent_ms, 1);
 	fence_arm();
-	arm(E.ka_ev, (uint64_t)E.ttl * 1000 / 3);
+	arm(E.ka_ev, peers_keepalive_ms());
 	kick();
 }
 
@@ -218,6 +237,7 @@ lease_get(void)
 {
 	int64_t	 ttl = (E.conf->ttl_ms + 999) / 1000;
 
+	peers_decide();
 	if (E.stale_lease != 0) {
 		/* Our own earlier lease (fenced): its marks are in the way. */
 		if (E.stale_req == NULL)

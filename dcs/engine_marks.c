@@ -234,7 +234,8 @@ claim_done(const struct etcd_result *res, void *arg)
 			    E.conf->nodename);
 		}
 		log_info("claimed %s", ntop(&h->addr));
-		if (E.lstate == L_ACTIVE)
+		/* With peers, the round adds it once the view caught up. */
+		if (E.lstate == L_ACTIVE && peers_may_add(h))
 			parent_add(h);
 	}
 	held_gc();

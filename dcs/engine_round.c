@@ -132,7 +132,8 @@ run_assign(void)
 			    ntop(&h->addr));
 			release_ip(h);
 		}
-	for (i = 0; i < res.nclaim; i++) {
+	/* The peer rule may hold claims back (DESIGN.md 10.2, item 5). */
+	for (i = 0; i < res.nclaim && peers_may_claim(); i++) {
 		if (E.nheld >= IMSG_ADDR_SYNC_MAX &&
 		    held_get(&pool[claim_idx[i]].addr) == NULL) {
 			/* The parent takes at most this many in one sync. */
@@ -151,7 +152,8 @@ run_assign(void)
 	/* Kept marks whose address is not up (adopted, or re-added). */
 	for (i = 0; i < E.nheld; i++) {
 		h = E.held[i];
-		if (h->mark == M_OURS && !h->release && h->par == P_NONE)
+		if (h->mark == M_OURS && !h->release && h->par == P_NONE &&
+		    peers_may_add(h))
 			parent_add(h);
 	}
 out:
@@ -172,6 +174,7 @@ round_run(void)
 
 	if (!E.have_view)
 		return;
+	peers_update();		/* the rule sees the view first */
 	reconcile_held();
 	if (E.lstate != L_ACTIVE)
 		return;
@@ -193,4 +196,5 @@ round_run(void)
 		run_assign();
 		refusals_sync();
 	}
+	peers_update();
 }

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "dcs/engine_int.h"
+#include "dcs/peer_net.h"
 
 /* ---- the view ---- */
 
@@ -240,11 +241,36 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		if (!full && rev <= n->rev)
 			return 0;
 		n->rev = rev;
+		/* Conservative: a lease end may take marks with it. */
+		if (!put && n->present && n->lease != 0)
+			n->freed++;
 		n->present = put;
 		n->lease = put ? kv->lease : 0;
 		n->healthy = put && kv->value_len == strlen("healthy") &&
 		    memcmp(kv->value, "healthy", kv->value_len) == 0;
 		return 1;
+	case KEY_MEMBER:
+		n = vnode_upsert(ki.node);
+		if (!full && rev <= n->member_rev)
+			return 0;
+		n->member_rev = rev;
+		n->member = put;
+		return 1;
+	case KEY_PEER:
+		n = vnode_upsert(ki.node);
+		if (!full && rev <= n->peer_rev)
+			return 0;
+		n->peer_rev = rev;
+		n->peer = put;
+		n->peer_lease = put ? kv->lease : 0;
+		/* Without a peer socket (peers: no) there is no channel. */
+		if (peer_net_running())
+			(void)peer_net_etcd_key(&ki, kv, put);
+		return 1;
+	case KEY_PEER_KEY:
+		if (peer_net_running())
+			(void)peer_net_etcd_key(&ki, kv, put);
+		return 0;
 	case KEY_POOL:
 		/* Still in the view: the pool must be the same for all. */
 		if (put && !in_networks(&ki.addr))
@@ -353,10 +379,45 @@ view_keep_newer(const struct vip *ov, size_t nov, const struct vnode *on,
 		}
 	}
 	for (i = 0; i < non; i++) {
-		if (on[i].rev <= rev)
+		if (on[i].rev <= rev && on[i].member_rev <= rev &&
+		    on[i].peer_rev <= rev)
 			continue;
 		n = vnode_upsert(on[i].name);
-		*n = on[i];
+		if (on[i].rev > rev) {
+			n->rev = on[i].rev;
+			n->present = on[i].present;
+			n->lease = on[i].lease;
+			n->healthy = on[i].healthy;
+		}
+		if (on[i].member_rev > rev) {
+			n->member_rev = on[i].member_rev;
+			n->member = on[i].member;
+		}
+		if (on[i].peer_rev > rev) {
+			n->peer_rev = on[i].peer_rev;
+			n->peer = on[i].peer;
+			n->peer_lease = on[i].peer_lease;
+		}
+	}
+}
+
+/*
+ * After a full read: a lease that ended unseen counts as a lease end for
+ * the peer rule, and a peer key gone unseen leaves the channel's table.
+ */
+static void
+nodes_gone_unseen(const struct vnode *on, size_t non)
+{
+	struct vnode	*n;
+	size_t		 i;
+
+	for (i = 0; i < non; i++) {
+		n = vnode_get(on[i].name);
+		if (on[i].present && on[i].lease != 0 && (n == NULL ||
+		    !n->present || n->lease != on[i].lease))
+			vnode_upsert(on[i].name)->freed++;
+		if (on[i].peer && (n == NULL || !n->peer))
+			peer_net_peer_del(on[i].name);
 	}
 }
 
@@ -408,6 +469,7 @@ range_done(const struct etcd_result *res, void *arg)
 	/* ...except what we learned after it was served. */
 	view_keep_newer(old_vips, nold_vips, old_nodes, nold_nodes,
 	    res->revision);
+	nodes_gone_unseen(old_nodes, nold_nodes);
 	refs_keep_newer(old_refs, nold_refs, res->revision);
 	free(old_vips);
 	free(old_nodes);
@@ -426,6 +488,13 @@ range_done(const struct etcd_result *res, void *arg)
 	}
 	E.view_rev = res->revision;
 	E.have_view = 1;
+	/*
+	 * Without a watch before this read (the first, or after a broken
+	 * one), lease ends may have gone unseen; with one, the diff above
+	 * (nodes_gone_unseen) shows them.
+	 */
+	if (E.watch == NULL)
+		peers_full_read();
 	log_debug("%s: read %zu keys at revision %" PRId64, __func__,
 	    res->range.n_kvs, res->revision);
 	if (E.nstate == N_DUPLICATE || E.nstate == N_IN) {

@@ -9,6 +9,7 @@
 #define IPS_DIR		KEYS_IPS_DIR
 #define REFUSED_DIR	KEYS_REFUSED_DIR
 #define PEERS_DIR	KEYS_PEERS_DIR
+#define MEMBERS_DIR	KEYS_MEMBERS_DIR
 #define NAME_RULE	"not a node name of 1..63 characters of [A-Za-z0-9._-]"
 
 int
@@ -46,15 +47,16 @@ bad(struct key_info *ki, const char *why)
 	return KEY_BAD;
 }
 
-/* nodes/<nodename> and peers/<nodename> */
+/* nodes/<nodename>, peers/<nodename> and members/<nodename> */
 static enum key_kind
 parse_node(const char *rest, size_t len, enum key_kind kind,
     struct key_info *ki)
 {
 	if (memchr(rest, '/', len) != NULL)
 		return bad(ki, kind == KEY_NODE ?
-		    "unexpected path below a node key" :
-		    "unexpected path below a peer key");
+		    "unexpected path below a node key" : kind == KEY_PEER ?
+		    "unexpected path below a peer key" :
+		    "unexpected path below a member key");
 	if (!keys_valid_nodename(rest, len))
 		return bad(ki, NAME_RULE);
 	memcpy(ki->node, rest, len);
@@ -189,6 +191,9 @@ keys_parse(const char *prefix, const char *key, size_t len,
 	if (has_prefix(key, len, PEERS_DIR))
 		return parse_node(key + strlen(PEERS_DIR),
 		    len - strlen(PEERS_DIR), KEY_PEER, ki);
+	if (has_prefix(key, len, MEMBERS_DIR))
+		return parse_node(key + strlen(MEMBERS_DIR),
+		    len - strlen(MEMBERS_DIR), KEY_MEMBER, ki);
 	if (len == strlen(KEYS_PEER_KEY) &&
 	    memcmp(key, KEYS_PEER_KEY, len) == 0) {
 		ki->kind = KEY_PEER_KEY;

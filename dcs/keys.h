@@ -8,13 +8,13 @@
  *   <prefix>refused/<nodename>/<ip>	KEY_REFUSED	(see yaimd.8)
  *   <prefix>peers/<nodename>	KEY_PEER	(value "addr:port")
  *   <prefix>peer-key		KEY_PEER_KEY	(the cluster key, base64)
+ *   <prefix>members/<nodename>	KEY_MEMBER	(no lease; DESIGN.md 10.1)
  *
- * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/ or
- * <prefix>peers/ is
- * KEY_BAD with a reason (and, for an IP written in a non-canonical way,
- * its canonical spelling).  Keys under the prefix but outside those are
- * KEY_OTHER (left for later versions, ignored quietly); keys outside the
- * prefix are KEY_OUTSIDE.
+ * Anything else under <prefix>ips/, <prefix>nodes/, <prefix>refused/,
+ * <prefix>peers/ or <prefix>members/ is KEY_BAD with a reason (and, for
+ * an IP written in a non-canonical way, its canonical spelling).  Keys
+ * under the prefix but outside those are KEY_OTHER (left for later
+ * versions, ignored quietly); keys outside the prefix are KEY_OUTSIDE.
  */
 #ifndef YAIM_DCS_KEYS_H
 #define YAIM_DCS_KEYS_H
@@ -33,12 +33,13 @@ enum key_kind {
 	KEY_REFUSED,
 	KEY_PEER,
 	KEY_PEER_KEY,
+	KEY_MEMBER,
 	KEY_BAD
 };
 
 struct key_info {
 	enum key_kind		 kind;
-	/* KEY_NODE, KEY_REFUSED, KEY_PEER: the node name, NUL-terminated */
+	/* KEY_NODE, KEY_REFUSED, KEY_PEER, KEY_MEMBER: the node name */
 	char			 node[CFG_NAME_MAX];
 	/* KEY_POOL, KEY_MARK, KEY_REFUSED */
 	struct yaim_addr	 addr;
@@ -54,6 +55,7 @@ struct key_info {
 #define KEYS_REFUSED_DIR	"refused/"
 #define KEYS_PEERS_DIR		"peers/"
 #define KEYS_PEER_KEY		"peer-key"
+#define KEYS_MEMBERS_DIR	"members/"
 
 /*
  * Classify key[0 .. len-1] (may hold NULs) under prefix (a C string

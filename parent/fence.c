@@ -32,24 +32,9 @@ fence_hold_check(uint64_t now, uint64_t max, uint64_t asked, uint64_t *until)
 	return HOLD_ACCEPT;
 }
 
-uint64_t
-fence_hold_reload(uint64_t cur, uint64_t next, uint64_t *pending)
+uint32_t
+fence_hold_ttl(uint32_t cur_ttl, uint32_t new_ttl)
 {
-	if (next >= cur) {
-		*pending = 0;
-		return next;
-	}
-	*pending = next;
-	return cur;
-}
-
-uint64_t
-fence_hold_ended(uint64_t cur, uint64_t *pending)
-{
-	uint64_t	 next = *pending;
-
-	if (next == 0)
-		return cur;
-	*pending = 0;
-	return next;
+	/* fence_hold_max grows with the ttl, whatever the margin */
+	return new_ttl > cur_ttl ? new_ttl : cur_ttl;
 }

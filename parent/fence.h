@@ -32,13 +32,12 @@ enum hold_verdict	fence_hold_check(uint64_t now, uint64_t max,
 			    uint64_t asked, uint64_t *until);
 
 /*
- * The bound to use after a reload from cur to next: a larger bound holds
- * at once; a smaller one only from the next lease (dcs keeps the TTL of
- * the lease it has), so *pending keeps it until fence_hold_ended().
+ * The ttl to bound holding with after a reload from cur_ttl to
+ * new_ttl (ms).  dcs keeps the TTL of the lease it has until its next
+ * lease, but takes a new fence-margin at once: so the larger ttl counts
+ * until holding ends (then the caller takes the configured one), with the
+ * margin configured now.
  */
-uint64_t		fence_hold_reload(uint64_t cur, uint64_t next,
-			    uint64_t *pending);
-/* Holding ended (deadline passed or 0): the pending bound, if any. */
-uint64_t		fence_hold_ended(uint64_t cur, uint64_t *pending);
+uint32_t		fence_hold_ttl(uint32_t cur_ttl, uint32_t new_ttl);
 
 #endif

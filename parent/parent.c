@@ -70,7 +70,8 @@ static struct parent_state {
 	struct event		*sig_ev[5];
 	/* fencing: dcs's hold deadline (mono_ms, 0 = none) and its bound */
 	uint64_t		 hold_until;
-	uint64_t		 hold_max, hold_max_pending;
+	uint64_t		 hold_max;
+	uint32_t		 hold_ttl;	/* ttl_ms of dcs's lease, at most */
 	struct event		*hold_ev;
 	int			 peer_fd;	/* until sent to dcs */
 	struct imsg_peer_socket	 peer_info;
@@ -470,7 +471,9 @@ hold_end(const char *why)
 
 	p.hold_until = 0;
 	evtimer_del(p.hold_ev);
-	p.hold_max = fence_hold_ended(p.hold_max, &p.hold_max_pending);
+	/* dcs's next lease has the configured TTL */
+	p.hold_ttl = p.conf->ttl_ms;
+	p.hold_max = fence_hold_max(p.hold_ttl, p.conf->fence_margin_ms);
 	if (n == 0)
 		return;
 	log_warnx("fencing: %s; dropping %zu addresses", why, n);
@@ -913,8 +916,8 @@ reload_config(char *err, size_t errlen)
 	blobs_free(&p.blobs);
 	p.conf = conf;
 	p.blobs = blobs;
-	p.hold_max = fence_hold_reload(p.hold_max, fence_hold_max(
-	    conf->ttl_ms, conf->fence_margin_ms), &p.hold_max_pending);
+	p.hold_ttl = fence_hold_ttl(p.hold_ttl, conf->ttl_ms);
+	p.hold_max = fence_hold_max(p.hold_ttl, conf->fence_margin_ms);
 	warn_password(p.conf);
 	netif_reconfigure(p.conf);
 	if (exec_init(p.base, p.conf) == -1)
@@ -1141,7 +1144,8 @@ parent_main(const struct parent_opts *opts)
 	if ((p.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	setup_signals();
-	p.hold_max = fence_hold_max(p.conf->ttl_ms, p.conf->fence_margin_ms);
+	p.hold_ttl = p.conf->ttl_ms;
+	p.hold_max = fence_hold_max(p.hold_ttl, p.conf->fence_margin_ms);
 	if ((p.hold_ev = evtimer_new(p.base, hold_timeout, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	if (netif_init(p.base, p.conf, &ops) == -1)

@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libevent-dev libcurl4-openssl-dev libyaml-dev libcjson-dev libmnl-dev
 libcap-ng-dev libpq-dev libssl-dev
 etcd-server etcd-client postgresql python3 openssl iproute2 iputils-ping
-mandoc valgrind procps util-linux mount passwd curl tcpdump cppcheck systemd sysvinit-utils"
+mandoc valgrind procps util-linux mount passwd curl tcpdump cppcheck systemd sysvinit-utils
+nftables"
 # Named targets need more: "deps.sh nspawn" (make check-systemd),
 # "deps.sh deb" (make deb, make check-deb).
 for extra; do

@@ -286,6 +286,69 @@ lab_heal_etcd() {
 		ip -n "$ns" neigh del "${LAB_ETCD_ADDRS[k]}" \
 		    dev "$(lab_if "$1")" 2>/dev/null
 	done
+	ip netns exec "$ns" nft delete table inet labetcd 2>/dev/null
+	return 0
+}
+# lab_cut_etcd_both I: lab_cut_etcd, and what etcd sends node I is
+# dropped too (nftables): lab_cut_etcd alone lets an open watch stream
+# still deliver etcd's events to the node.  lab_heal_etcd heals both.
+lab_cut_etcd_both() {
+	local ns k
+	ns=$(lab_ns "$1")
+	need_cmd nft
+	lab_cut_etcd "$1"
+	ip netns exec "$ns" nft "add table inet labetcd" &&
+	ip netns exec "$ns" nft "add chain inet labetcd in { type filter hook input priority 0; policy accept; }" ||
+	    lab_fail "lab_cut_etcd_both $1: nft failed"
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		ip netns exec "$ns" nft "add rule inet labetcd in ip saddr ${LAB_ETCD_ADDRS[k]} drop" ||
+		    lab_fail "lab_cut_etcd_both $1: nft rule failed"
+	done
+}
+
+# lab_etcd_freeze_all / lab_etcd_thaw_all: SIGSTOP every etcd member the
+# lab started (a frozen etcd: connections stay open, nothing answers);
+# SIGCONT them.
+lab_etcd_freeze_all() {
+	local k
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		[ -z "${LAB_ETCD_PIDS[k]:-}" ] || kill -STOP "${LAB_ETCD_PIDS[k]}"
+	done
+	cleanup_add lab_etcd_thaw_all
+}
+lab_etcd_thaw_all() {
+	local k
+	for ((k = 1; k <= LAB_ETCD_N; k++)); do
+		[ -z "${LAB_ETCD_PIDS[k]:-}" ] ||
+		    kill -CONT "${LAB_ETCD_PIDS[k]}" 2>/dev/null
+	done
+	return 0
+}
+
+# lab_cut_peers I both|in / lab_heal_peers I: nftables inside node I's
+# namespace drops the peer channel's UDP (LAB_PEER_PORT, yaim.yml(5)'s
+# peer-port default): "both": to and from that port, either way; "in":
+# only what arrives (node I still sends, and is heard).
+LAB_PEER_PORT=${LAB_PEER_PORT:-7405}
+lab_cut_peers() {
+	local ns p=$LAB_PEER_PORT out=
+	ns=$(lab_ns "$1")
+	need_cmd nft
+	[ "$2" != both ] || out="udp dport $p counter drop; udp sport $p counter drop;"
+	ip netns exec "$ns" nft "add table inet labcut" &&
+	ip netns exec "$ns" nft "add chain inet labcut in { type filter hook input priority 0; policy accept; udp dport $p counter drop; udp sport $p counter drop; }" &&
+	ip netns exec "$ns" nft "add chain inet labcut out { type filter hook output priority 0; policy accept; $out }" ||
+	    lab_fail "lab_cut_peers $1 $2: nft failed"
+}
+# lab_peer_drops I: how many datagrams lab_cut_peers has dropped on node I.
+lab_peer_drops() {
+	ip netns exec "$(lab_ns "$1")" nft list table inet labcut 2>/dev/null |
+	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) }
+		END { print n + 0 }'
+}
+lab_heal_peers() {
+	ip netns exec "$(lab_ns "$1")" nft delete table inet labcut 2>/dev/null
+	return 0
 }
 
 #
@@ -490,11 +553,14 @@ EOF
 	for e in $(lab_etcd_endpoints); do
 		echo "  - $e"
 	done
-	cat <<EOF
+	# LAB_DEFAULT_TIMING=1: no timing keys, the documented defaults apply
+	[ -n "${LAB_DEFAULT_TIMING:-}" ] || cat <<EOF
 interval: $LAB_INTERVAL
 ttl: $LAB_TTL
 retry_num: 2
 retry_after: 100
+EOF
+	cat <<EOF
 nodename: node$i
 interface: $(lab_if "$i")
 user: ${YAIM_USER:-_yaimd}

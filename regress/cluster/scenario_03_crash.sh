@@ -9,12 +9,15 @@
 # move; the survivors are balanced 4/3.  Then the node reboots (stale
 # addresses gone, yaimd started): it gets its share back, and only IPs
 # moving to it move.
+# This is the crash without peers (`peers: no`): the takeover waits for
+# the lease.  With peers (the default), scenario 16 covers it.
 # Figures: outage_ms of the crashed node's IPs; gap_ms of the rejoin.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
 . "$TOP/regress/cluster/scen.sh"
 
+LAB_EXTRA_CONFIG=${LAB_EXTRA_CONFIG:-peers: no}
 # The lease is granted for ceil(TTL) s; a keepalive every third of it.
 MIN_MS=${MIN_MS:-$((LAB_TTL / 2))}
 MAX_MS=${MAX_MS:-$((LAB_TTL + 3000))}

@@ -8,11 +8,14 @@
 # Figures: fence_ms (stop to the last node dropping its last IP) and
 # outage_ms from the restart (the mark is set before etcd starts; the
 # leases of before the stop survive the restart and must expire first).
+# This is etcd down without peers (`peers: no`): with peers (the default)
+# failsafe keeps the IPs up instead; scenarios 17 and 18 cover that.
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/lib.sh"
 . "$TOP/regress/cluster/lab.sh"
 . "$TOP/regress/cluster/scen.sh"
 
+LAB_EXTRA_CONFIG=${LAB_EXTRA_CONFIG:-peers: no}
 FENCE_MS=${FENCE_MS:-$LAB_TTL}
 UP_MS=${UP_MS:-$((LAB_TTL * 2 + 8000))}
 

@@ -1,9 +1,8 @@
 /*
  * IMSG_HOLD_UNTIL as the parent judges it (parent/fence.c): any sequence
  * of deadlines from a hostile dcs, at any times, under any ttl and
- * fence-margin, with reloads between them, never yields a deadline past
- * now + the bound in force, nor one in the past, nor a bound above the
- * largest configured one.
+ * fence-margin, never yields a deadline past now + the bound, nor one in
+ * the past; and the bound grows with the ttl.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,24 +31,27 @@ take(const uint8_t **p, size_t *len, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	uint64_t	 now, max, pending = 0, until, asked, next, top;
-	uint32_t	 ttl, margin;
+	uint64_t	 now, max, until, asked;
+	uint32_t	 ttl, margin, ttl2;
 
 	now = take(&data, &len, 4);
 	ttl = 1000 + (uint32_t)(take(&data, &len, 3) % TTL_SPAN);
 	margin = (uint32_t)take(&data, &len, 2);
-	top = max = fence_hold_max(ttl, margin);
+	max = fence_hold_max(ttl, margin);
 	if (max == 0 || max > 3600000)
 		abort();
 	while (len > 0) {
 		switch (take(&data, &len, 1) % 3) {
 		case 0:		/* a reload */
-			next = fence_hold_max(1000 + (uint32_t)(take(&data,
-			    &len, 3) % 3600000), (uint32_t)take(&data,
-			    &len, 2));
-			if (next > top)
-				top = next;
-			max = fence_hold_reload(max, next, &pending);
+			ttl2 = 1000 + (uint32_t)(take(&data, &len, 3) %
+			    3600000);
+			if (fence_hold_ttl(ttl, ttl2) < ttl ||
+			    fence_hold_ttl(ttl, ttl2) < ttl2 ||
+			    fence_hold_max(fence_hold_ttl(ttl, ttl2), margin) <
+			    fence_hold_max(ttl, margin))
+				abort();
+			ttl = fence_hold_ttl(ttl, ttl2);
+			max = fence_hold_max(ttl, margin);
 			break;
 		case 1:		/* a deadline, near now or anywhere */
 			now += take(&data, &len, 2);
@@ -60,7 +62,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			case HOLD_END:
 				if (until != 0 || asked > now)
 					abort();
-				max = fence_hold_ended(max, &pending);
 				break;
 			case HOLD_CLAMP:
 				if (until != now + max || asked <= until)
@@ -78,8 +79,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		default:	/* time passes */
 			now += take(&data, &len, 3);
 		}
-		if (max > top || (pending != 0 && pending >= max))
-			abort();
 	}
 	return 0;
 }

@@ -23,7 +23,8 @@ check(const char *prefix, const char *key, size_t len)
 	k = keys_parse(prefix, key, len, &ki);
 	if (k != ki.kind)
 		abort();
-	if ((k == KEY_NODE || k == KEY_PEER) && (strlen(ki.node) == 0 ||
+	if ((k == KEY_NODE || k == KEY_PEER || k == KEY_MEMBER) &&
+	    (strlen(ki.node) == 0 ||
 	    !keys_valid_nodename(ki.node, strlen(ki.node))))
 		abort();
 	if ((k == KEY_POOL || k == KEY_MARK || k == KEY_REFUSED) &&

@@ -85,26 +85,39 @@ test_check(void)
 	expect(UINT64_MAX, 1, UINT64_MAX, HOLD_END, 0);
 }
 
+/*
+ * A lease granted under ttl0, reloads to ttl1 then ttl2 with margin: dcs
+ * keeps its lease's TTL and takes the new margin at once, and its
+ * deadline must not be clamped.
+ */
+static void
+check_reloads(uint32_t ttl0, uint32_t ttl1, uint32_t ttl2, uint32_t margin)
+{
+	uint32_t	 hold_ttl;
+	uint64_t	 until;
+
+	hold_ttl = fence_hold_ttl(fence_hold_ttl(ttl0, ttl1), ttl2);
+	CHECK(fence_hold_check(1000000, fence_hold_max(hold_ttl, margin),
+	    dcs_deadline(1000000, ttl0, margin), &until) == HOLD_ACCEPT,
+	    "lease ttl %u, reloads to %u, %u, margin %u: clamped", ttl0, ttl1,
+	    ttl2, margin);
+}
+
 static void
 test_reload(void)
 {
-	uint64_t	 pending = 0, cur;
+	static const uint32_t	 ttls[] = { 1000, 1500, 2000, 5000, 9000 };
+	static const uint32_t	 margins[] = { 250, 500, 800, 2000, 4000 };
+	size_t			 a, b, c, d;
 
-	cur = fence_hold_reload(4500, 9500, &pending);
-	CHECK(cur == 9500 && pending == 0, "a longer bound holds at once");
-	cur = fence_hold_reload(9500, 2500, &pending);
-	CHECK(cur == 9500 && pending == 2500, "a shorter one waits");
-	cur = fence_hold_reload(cur, 1500, &pending);
-	CHECK(cur == 9500 && pending == 1500, "the newest shorter one waits");
-	cur = fence_hold_ended(cur, &pending);
-	CHECK(cur == 1500 && pending == 0, "and applies when holding ends");
-	cur = fence_hold_ended(cur, &pending);
-	CHECK(cur == 1500 && pending == 0, "nothing pending, nothing changes");
-	cur = fence_hold_reload(cur, 9500, &pending);
-	cur = fence_hold_reload(cur, 4500, &pending);
-	cur = fence_hold_reload(cur, 9500, &pending);
-	CHECK(cur == 9500 && pending == 0, "a longer one cancels a pending "
-	    "shorter one");
+	CHECK(fence_hold_ttl(5000, 9000) == 9000, "a longer ttl at once");
+	CHECK(fence_hold_ttl(9000, 5000) == 9000, "a shorter one waits");
+	for (a = 0; a < 5; a++)
+		for (b = 0; b < 5; b++)
+			for (c = 0; c < 5; c++)
+				for (d = 0; d < 5; d++)
+					check_reloads(ttls[a], ttls[b],
+					    ttls[c], margins[d]);
 }
 
 int

@@ -30,6 +30,7 @@ expect(const char *key, size_t len, enum key_kind kind, const char *detail,
 	switch (ki.kind) {
 	case KEY_NODE:
 	case KEY_PEER:
+	case KEY_MEMBER:
 		got = ki.node;
 		break;
 	case KEY_POOL:
@@ -194,6 +195,12 @@ main(void)
 	E(P "peer-key/", KEY_OTHER, "");
 	E(P "peer-keys", KEY_OTHER, "");
 	E(P "peer", KEY_OTHER, "");
+
+	E(P "members/n1", KEY_MEMBER, "n1");
+	E(P "members/", KEY_BAD, "not a node name of 1..63 characters of "
+	    "[A-Za-z0-9._-]");
+	E(P "members/n1/x", KEY_BAD, "unexpected path below a member key");
+	E(P "membersx/n1", KEY_OTHER, "");
 
 	E(P "config", KEY_OTHER, "");
 	E(P "nodesx", KEY_OTHER, "");
