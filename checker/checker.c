@@ -45,17 +45,9 @@ checker_resolved(struct imsgev *iev, struct imsg *imsg)
 {
 	struct imsg_resolved	*m;
 	struct check_conf	*c;
-	char			 err[256];
 	uint32_t		 i;
 
-	if ((m = malloc(sizeof(*m))) == NULL)
-		fatal("%s", __func__);
-	if (imsg_get_exact(iev, imsg, m, sizeof(*m)) == -1)
-		fatalx("%s: bad IMSG_RESOLVED size", __func__);
-	if (cfg.active == NULL ||
-	    imsg_resolved_check(m, cfg.active, err, sizeof(err)) == -1)
-		fatalx("%s: bad IMSG_RESOLVED: %s", __func__,
-		    cfg.active ? err : "before the config");
+	m = child_resolved_get(&cfg, iev, imsg);
 	for (i = 0; i < m->n_checks; i++) {
 		c = &cfg.active->checks[i];
 		c->n_addr = m->check[i].n_addr;

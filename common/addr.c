@@ -123,3 +123,35 @@ yaim_addr_valid(const struct yaim_addr *a)
 			return 0;
 	return 1;
 }
+
+/*
+ * "010.0.0.07": inet_pton() rejects leading zeros outright, so spell the
+ * decimal reading out (inet_aton() would read them as octal, which is
+ * surely not what an operator meant).  0, or -1 if text is no such thing.
+ */
+int
+yaim_addr_v4_unzero(const char *text, char *out, size_t outlen)
+{
+	size_t	 o = 0, digits = 0;
+	int	 dots = 0;
+
+	for (; *text != '\0'; text++) {
+		if (*text == '.') {
+			if (digits == 0 || ++dots > 3)
+				return -1;
+			digits = 0;
+		} else if (*text >= '0' && *text <= '9') {
+			/* A part's leading zero before a digit adds nothing. */
+			if (*text == '0' && digits == 0 &&
+			    text[1] >= '0' && text[1] <= '9')
+				continue;
+			digits++;
+		} else
+			return -1;
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = *text;
+	}
+	out[o] = '\0';
+	return dots == 3 && digits > 0 ? 0 : -1;
+}

@@ -40,5 +40,11 @@ int		 yaim_addr_in_prefix(const struct yaim_addr *a,
 		    const struct yaim_addr *p);
 /* 1 if the bytes form a well-formed yaim_addr (af, prefixlen, pad). */
 int		 yaim_addr_valid(const struct yaim_addr *);
+/*
+ * "010.0.0.07" as "10.0.0.7" in out, for an error that suggests the
+ * canonical spelling: 0, or -1 if text is no dotted quad.
+ */
+int		 yaim_addr_v4_unzero(const char *text, char *out,
+		    size_t outlen);
 
 #endif

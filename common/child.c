@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -150,4 +151,55 @@ child_parent_eof(struct imsgev *iev, void *arg)
 	log_info("parent closed the connection; exiting");
 	imsgev_clear(iev);
 	exit(0);
+}
+
+struct imsg_resolved *
+child_resolved_get(const struct child_cfg *cfg, struct imsgev *iev,
+    struct imsg *imsg)
+{
+	struct imsg_resolved	*m;
+	char			 err[256];
+
+	/* some 100 KB: not on the stack */
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("%s", __func__);
+	if (imsg_get_exact(iev, imsg, m, sizeof(*m)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED size", __func__);
+	if (cfg->active == NULL ||
+	    imsg_resolved_check(m, cfg->active, err, sizeof(err)) == -1)
+		fatalx("%s: bad IMSG_RESOLVED: %s", __func__,
+		    cfg->active != NULL ? err : "before the config");
+	return m;
+}
+
+/*
+ * The command line of yaimd-checker and yaimd-dcs, which only the parent
+ * starts (DESIGN.md section 1): -d and -v, as the parent got them.
+ */
+void
+child_args(const char *name, int argc, char *argv[], int *debug,
+    int *verbose)
+{
+	int	 ch;
+
+	*debug = *verbose = 0;
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			*debug = 1;
+			break;
+		case 'v':
+			(*verbose)++;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind == argc) {
+		proctitle_init(argc, argv);
+		return;
+	}
+usage:
+	fprintf(stderr, "yaimd-%s is started by yaimd(8) only\n", name);
+	exit(1);
 }

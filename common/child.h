@@ -26,6 +26,15 @@ struct event_base *child_setup(const char *name, int debug, int verbose);
  * dropped), 0 for the others, -1 if the message is none of them.
  */
 int	child_cfg_dispatch(struct child_cfg *, struct imsgev *, struct imsg *);
+/*
+ * IMSG_RESOLVED, checked against the active config: the caller frees it.
+ * A bad one is fatal, as any bad message from the parent.
+ */
+struct imsg_resolved *child_resolved_get(const struct child_cfg *,
+	    struct imsgev *, struct imsg *);
+/* The children's command line (-d, -v); anything else exits 1. */
+void	child_args(const char *name, int argc, char *argv[], int *debug,
+	    int *verbose);
 /* EOF from the parent: it is gone, so are we. */
 void	child_parent_eof(struct imsgev *, void *) __attribute__((noreturn));
 

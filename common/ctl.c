@@ -88,36 +88,6 @@ ctl_request_parse(const struct imsg *m, struct ctl_request *req, char *err,
 	}
 }
 
-/*
- * "010.0.0.07": inet_pton() refuses leading zeros; say what the operator
- * most likely meant (decimal, not inet_aton's octal).  0 or -1.
- */
-static int
-v4_without_zeros(const char *s, char *out, size_t outlen)
-{
-	size_t	 o = 0, digits = 0;
-	int	 dots = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '.') {
-			if (digits == 0 || ++dots > 3)
-				return -1;
-			digits = 0;
-		} else if (*s >= '0' && *s <= '9') {
-			if (*s == '0' && digits == 0 && s[1] >= '0' &&
-			    s[1] <= '9')
-				continue;
-			digits++;
-		} else
-			return -1;
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = *s;
-	}
-	out[o] = '\0';
-	return dots == 3 && digits > 0 ? 0 : -1;
-}
-
 int
 ctl_ip_check(const struct ctl_ip *ip, struct yaim_addr *a, char *why,
     size_t whylen)
@@ -133,7 +103,7 @@ ctl_ip_check(const struct ctl_ip *ip, struct yaim_addr *a, char *why,
 		return 0;
 	if (yaim_addr_parse(ip->text, &b, 0) == 0)
 		yaim_addr_ntop(&b, canon, sizeof(canon));
-	else if (v4_without_zeros(ip->text, canon, sizeof(canon)) == -1 ||
+	else if (yaim_addr_v4_unzero(ip->text, canon, sizeof(canon)) == -1 ||
 	    yaim_addr_parse(canon, &b, 1) == -1) {
 		snprintf(why, whylen, "not an IP address");
 		return -1;

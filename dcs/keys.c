@@ -65,38 +65,6 @@ parse_node(const char *rest, size_t len, enum key_kind kind,
 	return kind;
 }
 
-/*
- * "010.0.0.07": inet_pton() rejects leading zeros outright, so spell the
- * decimal reading out (inet_aton() would read them as octal, which is
- * surely not what an operator meant).  0, or -1 if text is no such thing.
- */
-static int
-ipv4_without_zeros(const char *text, char *out, size_t outlen)
-{
-	size_t	 o = 0, digits = 0;
-	int	 dots = 0;
-
-	for (; *text != '\0'; text++) {
-		if (*text == '.') {
-			if (digits == 0 || ++dots > 3)
-				return -1;
-			digits = 0;
-		} else if (*text >= '0' && *text <= '9') {
-			/* A part's leading zero before a digit adds nothing. */
-			if (*text == '0' && digits == 0 &&
-			    text[1] >= '0' && text[1] <= '9')
-				continue;
-			digits++;
-		} else
-			return -1;
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = *text;
-	}
-	out[o] = '\0';
-	return dots == 3 && digits > 0 ? 0 : -1;
-}
-
 /* The IP part of an ips/ key: canonical, else say why. */
 static enum key_kind
 parse_ip(const char *text, size_t len, enum key_kind kind,
@@ -120,7 +88,7 @@ parse_ip(const char *text, size_t len, enum key_kind kind,
 		yaim_addr_ntop(&a, ki->canonical, sizeof(ki->canonical));
 		return bad(ki, "IP address not in canonical form");
 	}
-	if (ipv4_without_zeros(buf, ki->canonical, sizeof(ki->canonical)) ==
+	if (yaim_addr_v4_unzero(buf, ki->canonical, sizeof(ki->canonical)) ==
 	    0 && yaim_addr_parse(ki->canonical, &a, 1) == 0)
 		return bad(ki, "IP address not in canonical form");
 	ki->canonical[0] = '\0';
