@@ -150,6 +150,7 @@ struct node {
 	int		 leaving;
 	uint64_t	 step_at;	/* local ms of the pending step */
 	uint64_t	 claim_sent[MAXIP], remark_sent[MAXIP];
+	uint64_t	 release_sent[MAXIP];
 	uint64_t	 grant_sent, ka_sent;
 	struct snap	 read_snap;	/* the answer to R_READ */
 	rt_t		 last_watch;
@@ -576,7 +577,12 @@ etcd_process(struct ev *e)
 		if (lease_find(r->lease) == NULL ||
 		    !(E.st.member & (1u << n)))
 			break;
-		if (E.st.mark_lease[ip] == r->lease) {
+		/*
+		 * Only a re-mark succeeds on a mark already ours: the claim
+		 * txn compares create_revision 0 (engine_marks.c claim()),
+		 * which fails on any mark.
+		 */
+		if (r->kind == R_REMARK && E.st.mark_lease[ip] == r->lease) {
 			r->ok = 1;
 			r->result = E.st.mark_rev[ip];
 			break;
@@ -827,7 +833,7 @@ static void
 release(int n, int ip, uint64_t rev)
 {
 	N[n].release_busy[ip] = 1;
-	send_req(n, R_RELEASE, ip, N[n].lease, 0, rev);
+	N[n].release_sent[ip] = send_req(n, R_RELEASE, ip, N[n].lease, 0, rev);
 }
 
 static void
@@ -1101,7 +1107,14 @@ resp(int n, struct ev *e)
 		}
 		break;
 	case R_RELEASE:
-		nd->release_busy[ip] = 0;
+		/*
+		 * Only the answer (or timeout) of the release in flight: a
+		 * late one of an earlier release must not let a claim go
+		 * out while this one may still delete the mark.  dcs ties
+		 * each answer to its own request (held.req, one per IP).
+		 */
+		if (r->sent == nd->release_sent[ip])
+			nd->release_busy[ip] = 0;
 		break;
 	case R_LEAVE:
 		break;
