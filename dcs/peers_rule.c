@@ -332,9 +332,10 @@ want_promises(const struct prule *p, uint64_t now)
  * P, and etcd answered a keepalive of ours sent after that.  Then a
  * promise would only keep a cut node's addresses up (and keep us from
  * claiming) whenever one of our keepalives is late, so we give it none
- * until it says it reaches etcd again.  In an outage for everyone our
- * last success was sent before pp lost etcd (within about K/2 of ours),
- * so this never refuses there.
+ * until it says it reaches etcd again.  In an outage for everyone no
+ * keepalive we send after etcd went away succeeds, so this refuses only
+ * a node that had said "not connected" for P before then (DESIGN.md
+ * 10.2 item 3).  Refusing is always safe.
  */
 static int
 cut_alone(const struct prule *p, const struct prule_peer *pp)
