@@ -327,6 +327,23 @@ want_promises(const struct prule *p, uint64_t now)
 	    now + p->conf.hold_ms / 2 >= p->etcd_until;
 }
 
+/*
+ * Whether pp is cut from etcd alone: it has said so in every message for
+ * P, and etcd answered a keepalive of ours sent after that.  Then a
+ * promise would only keep a cut node's addresses up (and keep us from
+ * claiming) whenever one of our keepalives is late, so we give it none
+ * until it says it reaches etcd again.  In an outage for everyone no
+ * keepalive we send after etcd went away succeeds, so this refuses only
+ * a node that had said "not connected" for P before then (DESIGN.md
+ * 10.2 item 3).  Refusing is always safe.
+ */
+static int
+cut_alone(const struct prule *p, const struct prule_peer *pp)
+{
+	return pp->cut_since != 0 && p->cur_lease != 0 &&
+	    p->cur_ok >= pp->cut_since + p->conf.promise_ms;
+}
+
 static void
 recv_request(struct prule *p, uint64_t now, struct prule_peer *pp,
     const struct prule_msg *m)
@@ -335,8 +352,12 @@ recv_request(struct prule *p, uint64_t now, struct prule_peer *pp,
 
 	if (m->sent <= pp->req_sent)
 		return;		/* older than one answered: reordered */
+	if (m->connected)
+		pp->cut_since = 0;
+	else if (pp->cut_since == 0)
+		pp->cut_since = now;
 	grant = m->want_promise && p->conf.failsafe &&
-	    (!prule_connected(p, now) ||
+	    ((!prule_connected(p, now) && !cut_alone(p, pp)) ||
 	    (p->conf.broken & PRULE_BROKEN_PROMISE_CONNECTED));
 	pp->req_sent = m->sent;
 	pp->req_granted = grant ? p->conf.promise_ms : 0;

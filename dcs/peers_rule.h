@@ -37,6 +37,12 @@
  *				graceful release).  Call it for self too
  *				(member = registered).
  *   prule_recv(from, msg)	an authenticated heartbeat from a peer.
+ *				A request is granted only while we are not
+ *				connected, and not to a peer that has said
+ *				"not connected" in every message for P while
+ *				a keepalive of ours sent after that succeeded
+ *				(cut from etcd alone: our late keepalives
+ *				must not keep it holding; DESIGN.md 10.2).
  *   prule_revoked(name)	our revoke of name's lease succeeded.
  *
  * Output:
@@ -142,6 +148,9 @@ struct prule_peer {
 	uint32_t	req_granted;	/* what we promised on req_sent */
 	uint64_t	promised_until;	/* our promise to it, our clock */
 	uint64_t	promise_valid;	/* its promise to us, our clock */
+	uint64_t	cut_since;	/* our clock at the first of its
+					   messages in a row saying it does
+					   not reach etcd, 0 none */
 	int		acked;		/* it echoed a message of ours sent
 					   with our current lease */
 };

@@ -19,8 +19,11 @@
  *
  * Environment: YAIM_SIM_SECONDS (total simulated seconds, default
  * 1000000), YAIM_SIM_SEED, YAIM_SIM_VARIANTS=0 to skip the self-test
- * that every deliberately broken rule (PRULE_BROKEN_*) is caught.
- * Prints one summary line.  Exit 0 pass, 1 fail.
+ * that every deliberately broken rule (PRULE_BROKEN_*) is caught,
+ * YAIM_SIM_STATE=0x... to replay the one run that started in that state
+ * (printed with the first failure; SIMTRACE's run is then 0).  The runs
+ * in `regressions` (runs that once failed) always run first.
+ * Prints the seed, then one summary line.  Exit 0 pass, 1 fail.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -150,6 +153,7 @@ struct node {
 	int		 leaving;
 	uint64_t	 step_at;	/* local ms of the pending step */
 	uint64_t	 claim_sent[MAXIP], remark_sent[MAXIP];
+	uint64_t	 release_sent[MAXIP];
 	uint64_t	 grant_sent, ka_sent;
 	struct snap	 read_snap;	/* the answer to R_READ */
 	rt_t		 last_watch;
@@ -193,6 +197,7 @@ struct stats {
 };
 
 static struct params	 P;
+static uint64_t		 run_state;	/* rng when the run began */
 static struct node	 N[MAXN];
 static struct etcd	 E;
 static struct stats	 S;
@@ -345,8 +350,9 @@ violation(const char *what, int ip, int a, int b)
 	S.violations++;
 	if (S.first[0] == '\0')
 		snprintf(S.first, sizeof(S.first),
-		    "%s: ip %d nodes %d %d at %.3f s (seed run %" PRIu64 ")",
-		    what, ip, a, b, (double)now_rt / 1e6, S.runs);
+		    "%s: ip %d nodes %d %d at %.3f s (run %" PRIu64
+		    ", YAIM_SIM_STATE=0x%016" PRIx64 ")", what, ip, a, b,
+		    (double)now_rt / 1e6, S.runs, run_state);
 }
 
 static void	wd_arm(int);
@@ -430,10 +436,12 @@ check_live(void)
 		if (S.first[0] == '\0')
 			snprintf(S.first, sizeof(S.first),
 			    "liveness: ip %d has %d holders%s at %.3f s, "
-			    "calm for %.3f s (run %" PRIu64 ")", ip, c,
+			    "calm for %.3f s (run %" PRIu64
+			    ", YAIM_SIM_STATE=0x%016" PRIx64 ")", ip, c,
 			    cut ? " (one cut from etcd)" : "",
 			    (double)now_rt / 1e6,
-			    (double)(now_rt - calm_since) / 1e6, S.runs);
+			    (double)(now_rt - calm_since) / 1e6, S.runs,
+			    run_state);
 		bad_since[ip] = now_rt;		/* one report per stretch */
 		dump_nodes(ip);
 	}
@@ -576,7 +584,12 @@ etcd_process(struct ev *e)
 		if (lease_find(r->lease) == NULL ||
 		    !(E.st.member & (1u << n)))
 			break;
-		if (E.st.mark_lease[ip] == r->lease) {
+		/*
+		 * Only a re-mark succeeds on a mark already ours: the claim
+		 * txn compares create_revision 0 (engine_marks.c claim()),
+		 * which fails on any mark.
+		 */
+		if (r->kind == R_REMARK && E.st.mark_lease[ip] == r->lease) {
 			r->ok = 1;
 			r->result = E.st.mark_rev[ip];
 			break;
@@ -827,7 +840,7 @@ static void
 release(int n, int ip, uint64_t rev)
 {
 	N[n].release_busy[ip] = 1;
-	send_req(n, R_RELEASE, ip, N[n].lease, 0, rev);
+	N[n].release_sent[ip] = send_req(n, R_RELEASE, ip, N[n].lease, 0, rev);
 }
 
 static void
@@ -1101,7 +1114,14 @@ resp(int n, struct ev *e)
 		}
 		break;
 	case R_RELEASE:
-		nd->release_busy[ip] = 0;
+		/*
+		 * Only the answer (or timeout) of the release in flight: a
+		 * late one of an earlier release must not let a claim go
+		 * out while this one may still delete the mark.  dcs ties
+		 * each answer to its own request (held.req, one per IP).
+		 */
+		if (r->sent == nd->release_sent[ip])
+			nd->release_busy[ip] = 0;
 		break;
 	case R_LEAVE:
 		break;
@@ -1469,6 +1489,7 @@ run(double seconds, unsigned broken)
 	rt_t		 end;
 	int		 i, j;
 
+	run_state = rng;
 	params_pick(broken);
 	for (i = 0; i < MAXIP; i++)
 		for (j = 0; j < MAXN; j++)
@@ -1546,6 +1567,47 @@ static const struct {
 	{ BROKEN_STALE_CLAIM, "stale-claim", 400000 },
 };
 
+/*
+ * Runs that once failed, by the rng state they started in (replayed
+ * alone, a run is the same as in its seed's sequence up to the bug):
+ * about 0.1 s of CPU each.
+ */
+static const struct {
+	uint64_t	 state;
+	const char	*what;
+} regressions[] = {
+	/* seed 1796658729 run 10: a late answer of an older release let a
+	   claim go out while a release was in flight: two holders */
+	{ 0x82ce19383b253a7aULL, "release-answer" },
+	/* seed 1796658261 run 348: a promiser whose keepalives were now
+	   and then late kept a node cut from etcd alone holding, and could
+	   not claim: IPs without a holder in calm */
+	{ 0x7b74c569b33458fbULL, "cut-alone" },
+};
+
+static int
+run_regressions(char *res, size_t len)
+{
+	size_t	 i;
+	int	 fail = 0;
+
+	for (i = 0; i < sizeof(regressions) / sizeof(regressions[0]); i++) {
+		memset(&S, 0, sizeof(S));
+		rng = regressions[i].state;
+		run(2000, 0);
+		if (S.violations || S.live_fail) {
+			fail = 1;
+			snprintf(res, len, " regression %s FAIL: %s",
+			    regressions[i].what, S.first);
+			break;
+		}
+	}
+	if (!fail)
+		snprintf(res, len, " %zu regression runs ok;", i);
+	memset(&S, 0, sizeof(S));
+	return fail;
+}
+
 int
 main(void)
 {
@@ -1556,7 +1618,7 @@ main(void)
 	clock_t		 c0 = clock();
 	size_t		 v;
 	int		 fail = 0, do_variants = 1;
-	char		 vres[512] = "";
+	char		 vres[512] = "", rres[400] = "";
 
 	if ((s = getenv("YAIM_SIM_SECONDS")) != NULL)
 		total = strtod(s, NULL);
@@ -1566,6 +1628,20 @@ main(void)
 		do_variants = atoi(s);
 	if ((s = getenv("SIMTRACE")) != NULL)
 		sscanf(s, "%d:%lf:%lf", &trace_run, &trace_from, &trace_to);
+	if ((s = getenv("YAIM_SIM_STATE")) != NULL) {
+		/* one run, from a state a failure printed */
+		rng = strtoull(s, NULL, 0);
+		run(2000, 0);
+		printf("peers_sim: state %s, %" PRIu64 " events, %" PRIu64
+		    " adds, %" PRIu64 " violations, %" PRIu64 " liveness "
+		    "failures\n%s\n", s, S.events, S.adds, S.violations,
+		    S.live_fail, S.first);
+		return S.violations || S.live_fail;
+	}
+	printf("peers_sim: seed %" PRIu64 " (YAIM_SIM_SEED=%" PRIu64
+	    " repeats this test)\n", seed, seed);
+	fflush(stdout);
+	fail = run_regressions(rres, sizeof(rres));
 	rng = seed;
 	if ((s = getenv("YAIM_SIM_BROKEN")) != NULL) {
 		/* one broken variant, for debugging the self-test */
@@ -1598,10 +1674,10 @@ main(void)
 	if (getenv("SIMSTATS"))
 		printf("failsafe holds %" PRIu64 " claims with promises out %"
 		    PRIu64 "\n", S.failsafe_holds, S.promised_claims);
-	printf("peers_sim: seed %" PRIu64 ", %.0f simulated s in %" PRIu64
+	printf("peers_sim: seed %" PRIu64 ",%s %.0f simulated s in %" PRIu64
 	    " runs, %" PRIu64 " events, %" PRIu64 " adds, %" PRIu64
 	    " violations, %" PRIu64 " liveness failures, %.1f cpu s;%s%s%s\n",
-	    seed, good.seconds, good.runs, good.events, good.adds,
+	    seed, rres, good.seconds, good.runs, good.events, good.adds,
 	    good.violations, good.live_fail,
 	    (double)(clock() - c0) / CLOCKS_PER_SEC,
 	    do_variants ? " broken variants:" : "", vres,
