@@ -71,8 +71,9 @@ helper_main(int wfd, const struct yaim_config *conf)
 	uid = conf->role_uid[PRIVSEP_ROLE_EXEC];
 	gid = conf->role_gid[PRIVSEP_ROLE_EXEC];
 	if (uid != 0 && setgroups(1, &gid) == 0 &&
-	    setresgid(gid, gid, gid) == 0)
-		(void)setresuid(uid, uid, uid);
+	    setresgid(gid, gid, gid) == 0 && setresuid(uid, uid, uid) == -1) {
+		/* no CAP_SETUID: uid 0, but without any capability below */
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_apply(CAPNG_SELECT_CAPS) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
