@@ -15,7 +15,7 @@ nftables"
 for extra; do
 	case $extra in
 	nspawn) PKGS="$PKGS mmdebstrap systemd-container" ;;
-	deb) PKGS="$PKGS mmdebstrap debhelper devscripts lintian fakeroot" ;;
+	deb) PKGS="$PKGS mmdebstrap systemd-container debhelper devscripts lintian fakeroot" ;;
 	*) echo "deps: unknown group $extra" >&2; exit 2 ;;
 	esac
 done

@@ -74,7 +74,7 @@ grep -qx "configuration OK" "$T/n.out" || fail "yaimd -n: $(cat "$T/n.out")"
 in_root systemctl start yaimd.service ||
     { in_root journalctl -u yaimd --no-pager | tail -n 20; fail "systemctl start"; }
 wait_until 15 bash -c "ip -n $ns -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/'" ||
-    fail "the packaged yaimd holds no VIP"
+    { in_root journalctl -u yaimd --no-pager | tail -n 30; fail "the packaged yaimd holds no VIP"; }
 in_root systemctl stop yaimd.service || fail "systemctl stop"
 ip -n "$ns" -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/' && fail "VIP left after stop"
 
