@@ -107,6 +107,12 @@ done
 in_root nsenter -t "$main" -m sh -c 'touch /etc/yaim/x' 2>/dev/null &&
     fail "the service's /etc is writable"
 
+log "yaimctl under the unit: the default socket, root only"
+[ "$(in_root stat -c '%U %a %F' /run/yaimd.sock)" = "root 600 socket" ] ||
+    fail "/run/yaimd.sock: $(in_root stat -c '%U %a %F' /run/yaimd.sock 2>&1)"
+in_root yaimctl status >"$T/ctl.out" 2>&1 || { cat "$T/ctl.out"; fail "yaimctl status"; }
+grep -q '198\.18\.0\.1' "$T/ctl.out" || { cat "$T/ctl.out"; fail "yaimctl status shows no 198.18.0.1"; }
+
 log "systemctl reload"
 in_root systemctl reload yaimd.service || fail "systemctl reload"
 wait_until 5 bash -c "nsenter -t $LEADER -a systemctl show -P StatusText yaimd.service | grep -q 'configuration reloaded'" ||
