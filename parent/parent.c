@@ -34,6 +34,7 @@
 #include "parent/exec.h"
 #include "parent/fence.h"
 #include "parent/helper.h"
+#include "parent/notify.h"
 #include "parent/parent.h"
 #include "parent/peersock.h"
 #include "parent/resolve.h"
@@ -77,6 +78,7 @@ static struct parent_state {
 	struct imsg_peer_socket	 peer_info;
 	int			 ctl_fd;	/* until sent to dcs */
 	int			 netif_up;
+	int			 health_known, healthy;	/* as relayed */
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -88,11 +90,14 @@ static void	to_dcs(uint32_t, const void *, size_t);
 static void	ctl_reload(void);
 static void	ctl_log(struct imsgev *, struct imsg *);
 
+/* Anything run as the exec user: exec checks or notify-command. */
 static int
 conf_has_exec(const struct yaim_config *conf)
 {
 	uint32_t	 i;
 
+	if (conf->notify_argc > 0)
+		return 1;
 	for (i = 0; i < conf->n_checks; i++)
 		if (conf->checks[i].kind == CHECK_EXEC)
 			return 1;
@@ -405,6 +410,12 @@ relay_health(struct imsgev *iev, struct imsg *imsg)
 	    imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_HEALTH, 0, -1,
 	    &h, sizeof(h)) == -1)
 		fatal("%s: compose", __func__);
+	if (!p.health_known || (int)h.healthy != p.healthy) {
+		p.health_known = 1;
+		p.healthy = (int)h.healthy;
+		notify_event(h.healthy ? NOTIFY_HEALTHY : NOTIFY_UNHEALTHY,
+		    NULL);
+	}
 	/* the service may have moved to another address */
 	if (!h.healthy)
 		resolver_kick();
@@ -477,6 +488,7 @@ hold_end(const char *why)
 	if (n == 0)
 		return;
 	log_warnx("fencing: %s; dropping %zu addresses", why, n);
+	notify_event(NOTIFY_FENCE, NULL);
 	/* dcs hears ADDR_DOWN for each, so its view stays in step. */
 	netif_sync(NULL, 0);
 }
@@ -654,6 +666,14 @@ netif_addr_state(const struct imsg_addr_state *st, void *arg)
 	to_dcs(IMSG_ADDR_STATE, st, sizeof(*st));
 }
 
+/* An address is held now, or no longer: the hook's take and release. */
+static void
+netif_held(const struct yaim_addr *a, int up, void *arg)
+{
+	(void)arg;
+	notify_event(up ? NOTIFY_TAKE : NOTIFY_RELEASE, a);
+}
+
 static void
 netif_link_state(const struct imsg_link_state *ls, void *arg)
 {
@@ -765,6 +785,7 @@ parent_finish(int code)
 
 	notify_stopping();
 	p.shutting_down = 1;
+	notify_shutdown();	/* what exit removes is not notified */
 	netif_shutdown();
 	exec_shutdown();
 	resolver_shutdown();
@@ -845,7 +866,7 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 	if (strcmp(a->prefix, b->prefix) != 0)
 		return "dcs-namespace or dcs-clustername";
 	if (conf_has_exec(a) != conf_has_exec(b))
-		return "the presence of exec checks";
+		return "the presence of exec checks or notify-command";
 	/* The peer socket is bound once, before the children start. */
 	if (a->peers != b->peers)
 		return "peers";
@@ -923,6 +944,7 @@ reload_config(char *err, size_t errlen)
 	if (exec_init(p.base, p.conf) == -1)
 		log_warnx("%s: exec checks could not be re-initialised",
 		    __func__);
+	notify_init(p.base, p.conf);
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (p.children[i].running)
 			send_config(&p.children[i]);
@@ -1074,7 +1096,7 @@ parent_main(const struct parent_opts *opts)
 {
 	static const struct netif_ops	 ops = {
 		netif_addr_state, netif_link_state, netif_networks_changed,
-		NULL
+		NULL, netif_held
 	};
 	char				 err[1024];
 	int				 managed;
@@ -1154,6 +1176,7 @@ parent_main(const struct parent_opts *opts)
 	p.netif_up = 1;
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
+	notify_init(p.base, p.conf);
 
 	if (p.conf->peers && open_peer_socket() == -1)
 		fatalx("cannot set up the peer channel");
