@@ -81,6 +81,8 @@ static int	h_kind(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_exec(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
+static int	h_notify(struct ctx *, const struct keydef *,
+		    const struct item *, void *);
 static int	h_checks(struct ctx *, const struct keydef *,
 		    const struct item *, void *);
 static int	h_addr(struct ctx *, const struct keydef *,
@@ -162,6 +164,10 @@ static const struct keydef keys[] = {
 				    valid_path), C_POS(peer_key_file_pos) },
 	{ "peer-interval",	C_UINT(peer_interval_ms, 0, 10, 10000, MS) },
 	{ "peer-timeout",	C_UINT(peer_timeout_ms, 0, 20, 60000, MS) },
+	{ "notify-command",	C_FN(notify_argv, F_CONF, h_notify) },
+	{ "notify-timeout",	C_UINT(notify_timeout_ms, 0, 100, 600000, MS) },
+	{ "metrics-listen",	C_STR(metrics_listen, F_CONF | F_OPT,
+				    valid_listen) },
 	{ "checks",		C_FN(checks, F_CONF, h_checks) },
 
 	/* a check: the flat spec form and the items of checks: */
@@ -677,22 +683,22 @@ static int
 exec_arg_add(struct ctx *c, const struct item *it, yaml_node_t *n,
     const char *arg, size_t len)
 {
-	struct check_conf	*chk = c->chk;
+	uint32_t	 *argc = c->argc;
 
-	if (chk->exec_argc == CFG_MAX_ARGS)
+	if (*argc == CFG_MAX_ARGS)
 		return cfg_error(c, n->start_mark,
 		    "%s: more than %d arguments", it->spelled, CFG_MAX_ARGS);
-	if (len >= sizeof(chk->exec_argv[0]))
+	if (len >= CFG_STR_MAX)
 		return cfg_error(c, n->start_mark,
-		    "%s: argument %u is longer than %zu bytes", it->spelled,
-		    chk->exec_argc, sizeof(chk->exec_argv[0]) - 1);
-	if (chk->exec_argc == 0 && *arg != '/')
+		    "%s: argument %u is longer than %d bytes", it->spelled,
+		    *argc, CFG_STR_MAX - 1);
+	if (*argc == 0 && *arg != '/')
 		return cfg_error(c, n->start_mark,
 		    "%s: \"%.*s\" is not an absolute path", it->spelled,
 		    (int)len, arg);
-	memcpy(chk->exec_argv[chk->exec_argc], arg, len);
-	chk->exec_argv[chk->exec_argc][len] = '\0';
-	chk->exec_argc++;
+	memcpy(c->argv[*argc], arg, len);
+	c->argv[*argc][len] = '\0';
+	(*argc)++;
 	return 0;
 }
 
@@ -724,8 +730,22 @@ h_exec(struct ctx *c, const struct keydef *d, const struct item *it,
 {
 	(void)d;
 	(void)dst;
+	c->argc = &c->chk->exec_argc;
+	c->argv = c->chk->exec_argv;
 	return for_each_value(c, it, exec_value, &c->chk->exec_argc,
 	    "the command is empty");
+}
+
+/* notify-command: like exec-command; empty ([] or "") means none. */
+static int
+h_notify(struct ctx *c, const struct keydef *d, const struct item *it,
+    void *dst)
+{
+	(void)d;
+	(void)dst;
+	c->argc = &c->conf->notify_argc;
+	c->argv = c->conf->notify_argv;
+	return for_each_value(c, it, exec_value, NULL, NULL);
 }
 
 /* Mappings */
@@ -1001,6 +1021,7 @@ conf_defaults(struct yaim_config *conf)
 	conf->peer_port = YAIM_DEFAULT_PEER_PORT;
 	conf->peer_interval_ms = 100;
 	conf->peer_timeout_ms = 300;
+	conf->notify_timeout_ms = YAIM_DEFAULT_NOTIFY_TIMEOUT;
 }
 
 static yaml_mark_t
@@ -1139,6 +1160,9 @@ cross_checks(struct ctx *c, const struct seen *s, yaml_node_t *map)
 		    "(%u milliseconds)", ttl->spelled, conf->ttl_ms,
 		    conf->fence_margin_ms);
 	}
+	if (conf->metrics_listen[0] != '\0')
+		(void)config_parse_listen(conf->metrics_listen,
+		    &conf->metrics_addr, &conf->metrics_port);
 	/* "none" and an empty value both mean: no control socket */
 	if (strcmp(conf->control_socket, "none") == 0)
 		conf->control_socket[0] = '\0';

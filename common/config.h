@@ -18,6 +18,7 @@
 #define YAIM_DEFAULT_CHROOT	"/var/empty/yaimd"
 #define YAIM_DEFAULT_PEER_PORT	7405	/* see yaim.yml(5) */
 #define YAIM_DEFAULT_CONTROL_SOCKET	"/run/yaimd.sock"
+#define YAIM_DEFAULT_NOTIFY_TIMEOUT	10000	/* ms, see yaim.yml(5) */
 #define CFG_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
 
 #define CFG_MAX_ENDPOINTS	16
@@ -174,6 +175,13 @@ struct yaim_config {
 	char		peer_key_file[CFG_PATH_MAX];	/* parent only */
 	uint32_t	peer_interval_ms;
 	uint32_t	peer_timeout_ms;
+	/* events (DESIGN.md section 14) */
+	uint32_t	notify_argc;			/* 0 = no hook */
+	char		notify_argv[CFG_MAX_ARGS][CFG_STR_MAX];	/* parent only */
+	uint32_t	notify_timeout_ms;
+	char		metrics_listen[CFG_STR_MAX];	/* "" = off */
+	struct yaim_addr metrics_addr;			/* from metrics_listen */
+	uint16_t	metrics_port;
 
 	/* health checks: the flat spec keys form checks[0] */
 	uint32_t	n_checks;
@@ -211,6 +219,12 @@ const char *config_where(const struct yaim_config *, struct cfg_pos pos,
  */
 int	config_password_warning(const struct yaim_config *, char *buf,
 	    size_t len);
+/*
+ * metrics-listen: "a.b.c.d:port" or "[v6]:port", an address literal and
+ * a port 1..65535.  NULL and *a, *port filled, or what is wrong.
+ */
+const char *config_parse_listen(const char *, struct yaim_addr *a,
+	    uint16_t *port);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
 /* "http", "tcp", ... as yaim.yml(5) spells the check's type. */

@@ -29,6 +29,9 @@ struct ctx {
 	yaml_mark_t		 chk_mark[CFG_MAX_CHECKS];
 	yaml_mark_t		 name_mark[CFG_MAX_CHECKS];
 	int			 has_name[CFG_MAX_CHECKS];
+	/* the argv being built: an exec check's or notify-command */
+	uint32_t		*argc;
+	char			(*argv)[CFG_STR_MAX];
 };
 
 /* config.c */
@@ -52,5 +55,6 @@ const char	*valid_interface(const char *, size_t);
 const char	*valid_http_url(const char *, size_t);
 const char	*valid_header(const char *, size_t);
 const char	*valid_host(const char *, size_t);
+const char	*valid_listen(const char *, size_t);
 
 #endif

@@ -294,6 +294,7 @@ scrub_parent_only(struct yaim_config *conf)
 	explicit_bzero(conf->etcd_cert_file, sizeof(conf->etcd_cert_file));
 	explicit_bzero(conf->etcd_key_file, sizeof(conf->etcd_key_file));
 	explicit_bzero(conf->peer_key_file, sizeof(conf->peer_key_file));
+	explicit_bzero(conf->notify_argv, sizeof(conf->notify_argv));
 	for (i = 0; i < CFG_MAX_CHECKS; i++) {
 		chk = &conf->checks[i];
 		explicit_bzero(chk->http_ca_file, sizeof(chk->http_ca_file));

@@ -193,6 +193,14 @@ config_print(FILE *fp, const struct yaim_config *conf)
 	print_str(fp, "", "peer-key-file", conf->peer_key_file);
 	fprintf(fp, "peer-interval: %u\npeer-timeout: %u\n",
 	    conf->peer_interval_ms, conf->peer_timeout_ms);
+	if (conf->notify_argc == 0)
+		fprintf(fp, "notify-command: []\n");
+	else
+		fprintf(fp, "notify-command:\n");
+	for (i = 0; i < conf->notify_argc && i < CFG_MAX_ARGS; i++)
+		print_item(fp, "  ", conf->notify_argv[i]);
+	fprintf(fp, "notify-timeout: %u\n", conf->notify_timeout_ms);
+	print_str(fp, "", "metrics-listen", conf->metrics_listen);
 	fprintf(fp, "checks:\n");
 	for (i = 0; i < conf->n_checks && i < CFG_MAX_CHECKS; i++)
 		print_check(fp, &conf->checks[i]);

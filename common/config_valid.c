@@ -2,7 +2,10 @@
  * The rules of single config values, as strings: NULL when the value
  * holds, else what is wrong with it.  No YAML, no I/O.
  */
+#include <sys/socket.h>
+
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +177,52 @@ valid_host(const char *s, size_t size)
 	    (strchr(s, ':') != NULL || !name_chars_ok(s, ".-_")))
 		return "is not a host name or an IP address";
 	return NULL;
+}
+
+const char *
+config_parse_listen(const char *s, struct yaim_addr *a, uint16_t *port)
+{
+	char		 host[YAIM_ADDRSTRLEN + 2], *end;
+	const char	*colon;
+	size_t		 hlen;
+	unsigned long	 p;
+	int		 bracket = *s == '[';
+
+	if ((colon = strrchr(s, ':')) == NULL)
+		return "is not address:port";
+	hlen = (size_t)(colon - s);
+	if (bracket) {
+		if (hlen < 2 || s[hlen - 1] != ']')
+			return "is not address:port ([address]:port for IPv6)";
+		s++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return "is not address:port";
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (yaim_addr_parse(host, a, 0) == -1)
+		return "does not start with an IP address (no host names)";
+	if ((a->af == AF_INET6) != bracket)
+		return "is not address:port ([address]:port for IPv6)";
+	if (!isdigit((unsigned char)colon[1]) || strlen(colon + 1) > 5)
+		return "has an invalid port";
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || p == 0 || p > 65535)
+		return "has an invalid port (1..65535)";
+	*port = (uint16_t)p;
+	return NULL;
+}
+
+/* metrics-listen */
+const char *
+valid_listen(const char *s, size_t size)
+{
+	struct yaim_addr	 a;
+	uint16_t		 port;
+
+	if (*s == '\0' || strlen(s) >= size)
+		return NULL;	/* off; or copy_str says it is too long */
+	return config_parse_listen(s, &a, &port);
 }

@@ -65,6 +65,7 @@ ctl_request_parse(const struct imsg *m, struct ctl_request *req, char *err,
 	case IMSG_CTL_REQ_DRAIN:
 	case IMSG_CTL_REQ_UNDRAIN:
 	case IMSG_CTL_REQ_RELOAD:
+	case IMSG_CTL_REQ_METRICS:
 		if (m->datalen != 0)
 			return err_out(err, errlen, "not empty", m);
 		return 0;
@@ -166,6 +167,13 @@ ctl_reply_parse(const struct imsg *m, struct ctl_reply *r, char *err,
 		    errlen) == -1)
 			return -1;
 		if (TERM(r->u.end.text) && r->u.end.ok <= 1)
+			return 0;
+		break;
+	case IMSG_CTL_TEXT:
+		if (reply_size(m, &r->u.text, sizeof(r->u.text), err,
+		    errlen) == -1)
+			return -1;
+		if (TERM(r->u.text.text))
 			return 0;
 		break;
 	default:

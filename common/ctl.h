@@ -46,6 +46,7 @@ struct ctl_reply {
 		struct ctl_pool_ip	ip;
 		struct ctl_result	result;
 		struct ctl_end		end;
+		struct ctl_text		text;
 	} u;
 };
 

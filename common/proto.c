@@ -34,6 +34,8 @@ imsg_type_name(uint32_t type)
 	case IMSG_LOG_VERBOSE:	return "IMSG_LOG_VERBOSE";
 	case IMSG_CTL_SOCKET:	return "IMSG_CTL_SOCKET";
 	case IMSG_CTL_DONE:	return "IMSG_CTL_DONE";
+	case IMSG_METRICS_SOCKET: return "IMSG_METRICS_SOCKET";
+	case IMSG_STATS:	return "IMSG_STATS";
 	case IMSG_CTL_RELOAD:	return "IMSG_CTL_RELOAD";
 	case IMSG_CTL_LOG:	return "IMSG_CTL_LOG";
 	case IMSG_CTL_REQ_STATUS: return "IMSG_CTL_REQ_STATUS";
@@ -43,10 +45,12 @@ imsg_type_name(uint32_t type)
 	case IMSG_CTL_REQ_UNDRAIN: return "IMSG_CTL_REQ_UNDRAIN";
 	case IMSG_CTL_REQ_RELOAD: return "IMSG_CTL_REQ_RELOAD";
 	case IMSG_CTL_REQ_LOG:	return "IMSG_CTL_REQ_LOG";
+	case IMSG_CTL_REQ_METRICS: return "IMSG_CTL_REQ_METRICS";
 	case IMSG_CTL_NODE:	return "IMSG_CTL_NODE";
 	case IMSG_CTL_IP:	return "IMSG_CTL_IP";
 	case IMSG_CTL_RESULT:	return "IMSG_CTL_RESULT";
 	case IMSG_CTL_END:	return "IMSG_CTL_END";
+	case IMSG_CTL_TEXT:	return "IMSG_CTL_TEXT";
 	default:
 		snprintf(buf, sizeof(buf), "unknown type %u", type);
 		return buf;

@@ -45,6 +45,8 @@ enum imsg_type {
 	IMSG_PEER_SOCKET,	/* struct imsg_peer_socket + the UDP fd */
 	IMSG_CTL_SOCKET,	/* empty + the control socket's listening fd */
 	IMSG_CTL_DONE,		/* struct ctl_end: answers CTL_RELOAD/LOG */
+	IMSG_METRICS_SOCKET,	/* empty + the metrics listening TCP fd */
+	IMSG_STATS,		/* struct imsg_stats: the parent's counters */
 
 	/* dcs -> parent */
 	IMSG_DCS_RELEASED = 600, /* empty: lease revoked after SHUTDOWN */
@@ -64,12 +66,14 @@ enum imsg_type {
 	IMSG_CTL_REQ_UNDRAIN,	/* empty */
 	IMSG_CTL_REQ_RELOAD,	/* empty */
 	IMSG_CTL_REQ_LOG,	/* struct ctl_log */
+	IMSG_CTL_REQ_METRICS,	/* empty */
 
 	/* dcs -> yaimctl */
 	IMSG_CTL_NODE = 800,	/* struct ctl_node: status, this node */
 	IMSG_CTL_IP,		/* struct ctl_pool_ip: status, one pool IP */
 	IMSG_CTL_RESULT,	/* struct ctl_result: pool, one IP's outcome */
-	IMSG_CTL_END		/* struct ctl_end: the reply is complete */
+	IMSG_CTL_END,		/* struct ctl_end: the reply is complete */
+	IMSG_CTL_TEXT		/* struct ctl_text: metrics, one piece */
 };
 
 #define IMSG_ADDR_SYNC_MAX	10000	/* addresses in one IMSG_ADDR_SYNC */
@@ -286,9 +290,38 @@ struct ctl_result {
 	char		 text[200];	/* why not, or what was done */
 };
 
+/* A piece of text (the metrics), NUL-terminated; pieces concatenate. */
+struct ctl_text {
+	char		 text[1024];
+};
+
 struct ctl_end {
 	uint32_t	 ok;		/* 0 or 1 */
 	char		 text[CTL_TEXT_MAX];	/* for ok 0: the error */
+};
+
+/*
+ * The parent's counters, for the metrics dcs serves (DESIGN.md section
+ * 14): sent after a change, at most every IMSG_STATS_MS.  Counters only
+ * grow; a receiver checks the flags and the event count.
+ */
+#define IMSG_STATS_EVENTS	5	/* notify events: take .. unhealthy */
+#define IMSG_STATS_MS		200
+struct imsg_stats {
+	uint32_t	 health_known;	/* 0 until the first report */
+	uint32_t	 healthy;	/* 0 or 1 */
+	uint64_t	 health_transitions;
+	uint64_t	 takes;		/* addresses that became held */
+	uint64_t	 releases;	/* addresses that stopped being held */
+	uint64_t	 fences;	/* the parent's own fence dropped them */
+	uint64_t	 notify_runs[IMSG_STATS_EVENTS];
+	uint64_t	 notify_failures[IMSG_STATS_EVENTS];
+	uint64_t	 notify_timeouts;
+	uint64_t	 notify_dropped;
+	uint32_t	 notify_queued;
+	uint32_t	 notify_running;
+	uint32_t	 notify_on;	/* notify-command set */
+	uint32_t	 pad;
 };
 
 const char	*imsg_type_name(uint32_t);

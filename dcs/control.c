@@ -30,6 +30,7 @@
 #include "dcs/engine.h"
 #include "dcs/etcd.h"
 #include "dcs/keys.h"
+#include "dcs/metrics_srv.h"
 
 #define CTL_GROUPS_MAX		256	/* supplementary groups we look at */
 #define CTL_DRAIN_POLL_MS	20
@@ -174,6 +175,31 @@ req_status(struct ctl_client *c)
 	client_send(c, IMSG_CTL_NODE, &node, sizeof(node));
 	for (i = 0; engine_pool_status(i, &ip); i++)
 		client_send(c, IMSG_CTL_IP, &ip, sizeof(ip));
+	client_end(c, 1, "%s", "");
+}
+
+/* ---- metrics: the text of GET /metrics, in pieces ---- */
+
+static void
+req_metrics(struct ctl_client *c)
+{
+	struct ctl_text	 t;
+	char		*text;
+	size_t		 len, off, n;
+
+	if ((text = metrics_text(&len)) == NULL) {
+		client_end(c, 0, "out of memory");
+		return;
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off;
+		if (n > sizeof(t.text) - 1)
+			n = sizeof(t.text) - 1;
+		memset(&t, 0, sizeof(t));
+		memcpy(t.text, text + off, n);
+		client_send(c, IMSG_CTL_TEXT, &t, sizeof(t));
+	}
+	free(text);
 	client_end(c, 1, "%s", "");
 }
 
@@ -447,6 +473,9 @@ dispatch(struct ctl_client *c, const struct imsg *m)
 		break;
 	case IMSG_CTL_REQ_LOG:
 		req_parent(c, IMSG_CTL_LOG, &req.log, sizeof(req.log));
+		break;
+	case IMSG_CTL_REQ_METRICS:
+		req_metrics(c);
 		break;
 	default:
 		/* ctl_request_parse knows no other */

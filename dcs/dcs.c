@@ -3,6 +3,7 @@
  * decides which addresses this node holds.  The parent carries out those
  * decisions after checking them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@
 #include "proto.h"
 #include "dcs/control.h"
 #include "dcs/engine.h"
+#include "dcs/metrics.h"
+#include "dcs/metrics_srv.h"
 #include "dcs/peer_net.h"
 
 void	dcs_main(int, int) __attribute__((noreturn));
@@ -156,6 +159,36 @@ ctl_socket(struct imsgev *iev, struct imsg *imsg)
 	imsg->fd = -1;
 }
 
+/* The metrics listener, bound by the parent (DESIGN.md 14). */
+static void
+metrics_socket(struct imsgev *iev, struct imsg *imsg)
+{
+	char	 where[CFG_STR_MAX];
+
+	if (imsg->fd == -1)
+		fatalx("%s: IMSG_METRICS_SOCKET without a socket", __func__);
+	if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
+		fatalx("%s: bad IMSG_METRICS_SOCKET", __func__);
+	if (metrics_srv_running() || cfg.active == NULL ||
+	    cfg.active->metrics_listen[0] == '\0')
+		fatalx("%s: IMSG_METRICS_SOCKET again, before the config or "
+		    "without metrics-listen", __func__);
+	snprintf(where, sizeof(where), "%s", cfg.active->metrics_listen);
+	metrics_srv_start(base, imsg->fd, where);
+	imsg->fd = -1;
+}
+
+static void
+parent_stats(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_stats	 st;
+
+	if (imsg_get_exact(iev, imsg, &st, sizeof(st)) == -1 ||
+	    metrics_stats_check(&st) == -1)
+		fatalx("%s: bad IMSG_STATS", __func__);
+	metrics_set_parent(&st);
+}
+
 static void
 ctl_done(struct imsgev *iev, struct imsg *imsg)
 {
@@ -221,6 +254,12 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_CTL_DONE:
 		ctl_done(iev, imsg);
 		break;
+	case IMSG_METRICS_SOCKET:
+		metrics_socket(iev, imsg);
+		break;
+	case IMSG_STATS:
+		parent_stats(iev, imsg);
+		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)
 			fatalx("%s: bad IMSG_SHUTDOWN", __func__);
@@ -239,9 +278,10 @@ static void
 dcs_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 {
 	(void)arg;
-	/* Only the peer and control sockets come with a descriptor. */
+	/* Only the peer, control and metrics sockets come with an fd. */
 	if (imsg->fd != -1 && imsg->hdr.type != IMSG_PEER_SOCKET &&
-	    imsg->hdr.type != IMSG_CTL_SOCKET)
+	    imsg->hdr.type != IMSG_CTL_SOCKET &&
+	    imsg->hdr.type != IMSG_METRICS_SOCKET)
 		fatalx("%s: %s from the parent came with a file descriptor",
 		    __func__, imsg_type_name(imsg->hdr.type));
 	switch (child_cfg_dispatch(&cfg, iev, imsg)) {

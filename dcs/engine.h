@@ -29,6 +29,18 @@ struct engine_ops {
 	void	*arg;
 };
 
+/* What the engine did, for the metrics (DESIGN.md section 14). */
+struct engine_counters {
+	uint64_t	 claims;	/* claim txns that made a mark ours */
+	uint64_t	 claims_lost;	/* another node's mark came first */
+	uint64_t	 claims_failed;	/* no answer from etcd */
+	uint64_t	 releases;	/* our marks deleted */
+	uint64_t	 watch_restarts; /* broken, cancelled or compacted */
+	uint64_t	 fences;	/* no keepalive in time: dropped all */
+	uint64_t	 leases;	/* leases granted */
+};
+void	engine_get_counters(struct engine_counters *);
+
 /* Before the first message from the parent: messages may come early. */
 void	engine_init(struct event_base *, const struct engine_ops *);
 /* The first config: join the cluster once healthy. */

@@ -25,6 +25,12 @@ engine_drain(int on)
 	step();
 }
 
+void
+engine_get_counters(struct engine_counters *c)
+{
+	*c = E.cnt;
+}
+
 int
 engine_drained(void)
 {

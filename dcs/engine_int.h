@@ -220,6 +220,7 @@ struct engine_state {
 	struct event		*interval_ev, *read_ev, *retry_ev;
 
 	struct warn_slot	 warned[WARN_SLOTS];
+	struct engine_counters	 cnt;
 };
 
 /* The engine: one per dcs process, from engine_init() on. */

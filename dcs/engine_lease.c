@@ -66,6 +66,7 @@ fence_cb(evutil_socket_t fd, short what, void *arg)
 	    " ms); dropping every address and taking the lease as "
 	    "lost", (uint64_t)E.lease, mono_ms() - E.t_sent, E.ttl,
 	    fence_margin());
+	E.cnt.fences++;
 	parent_drop_all();
 	E.stale_lease = E.lease;
 	lease_gone();
@@ -185,6 +186,7 @@ grant_done(const struct etcd_result *res, void *arg)
 	E.ttl = res->ttl;
 	E.t_sent = res->sent_ms;
 	E.lstate = L_ACTIVE;
+	E.cnt.leases++;
 	if (res->ttl != want)
 		log_info("etcd granted lease %" PRIx64 " with TTL %" PRId64
 		    " s instead of the %" PRId64 " s asked for", (uint64_t)

@@ -212,16 +212,19 @@ claim_done(const struct etcd_result *res, void *arg)
 		/* It may have been applied: the re-read will tell. */
 		log_warnx("%s: claim of %s: %s", __func__, ntop(&h->addr),
 		    res->error);
+		E.cnt.claims_failed++;
 		h->mark = M_NONE;
 		read_later(RETRY_MS);
 	} else if (!res->succeeded) {
 		log_debug("%s: lost the race for %s", __func__,
 		    ntop(&h->addr));
+		E.cnt.claims_lost++;
 		h->mark = M_NONE;
 		read_later(1 + arc4random_uniform(RACE_JITTER_MS));
 	} else {
 		h->mark = M_OURS;
 		h->mark_rev = res->revision;
+		E.cnt.claims++;
 		v = vip_upsert(&h->addr);
 		if (res->revision > v->mark_rev) {
 			v->marked = 1;
@@ -287,6 +290,7 @@ delete_done(const struct etcd_result *res, void *arg)
 		return;
 	}
 	if (res->succeeded) {
+		E.cnt.releases++;
 		log_info("released %s%s", ntop(&h->addr), h->ref_put ?
 		    ", publishing that this node refuses it" : "");
 		if ((v = vip_get(&h->addr)) != NULL &&

@@ -616,12 +616,14 @@ watch_status(const struct etcd_result *res, void *arg)
 	case ETCD_COMPACTED:
 		log_info("%s: watch start revision compacted (at %" PRId64
 		    "); reading again", __func__, res->compact_revision);
+		E.cnt.watch_restarts++;
 		E.watch = NULL;
 		read_later(0);
 		return;
 	default:
 		log_warnx("%s: watch %s: %s", __func__,
 		    etcd_status_name(res->status), res->error);
+		E.cnt.watch_restarts++;
 		E.watch = NULL;
 		read_later(WATCH_RETRY_MS);
 		return;

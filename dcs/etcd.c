@@ -33,6 +33,8 @@
 #include "proto.h"
 #include "dcs/etcd_int.h"
 
+static struct etcd_stats	 stats;	/* this process's clients */
+
 static void	attempt_start(struct etcd_req *);
 static void	check_multi_info(void *);
 static void	auth_start(struct etcd_client *);
@@ -315,6 +317,7 @@ req_new(struct etcd_client *c, enum etcd_reply_kind kind, const char *path,
 		return NULL;
 	r->c = c;
 	r->kind = kind;
+	r->born_ms = mono_ms();
 	r->path = path;
 	r->cb = cb;
 	r->arg = arg;
@@ -344,6 +347,48 @@ req_submit(struct etcd_req *r, int body_rc)
 	return r;
 }
 
+const uint32_t	 etcd_bucket_ms[ETCD_BUCKETS] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
+};
+
+void
+etcd_get_stats(struct etcd_stats *st)
+{
+	*st = stats;
+}
+
+const char *
+etcd_kind_name(uint32_t k)
+{
+	static const char *names[ETCD_KINDS] = { "none", "range", "txn",
+	    "grant", "keepalive", "revoke", "auth", "watch" };
+
+	return k < ETCD_KINDS ? names[k] : "unknown";
+}
+
+static void
+count_request(const struct etcd_req *r, enum etcd_status st)
+{
+	uint64_t	 ms = mono_ms() - r->born_ms;
+	size_t		 i;
+
+	if (r->is_watch || (unsigned)r->kind >= ETCD_KINDS)
+		return;
+	stats.requests[r->kind]++;
+	stats.sum_ms[r->kind] += ms;
+	for (i = 0; i < ETCD_BUCKETS; i++)
+		if (ms <= etcd_bucket_ms[i]) {
+			stats.bucket[r->kind][i]++;
+			break;
+		}
+	if (st == ETCD_AUTH_FAILED)
+		stats.errors[r->kind][1]++;
+	else if (st == ETCD_NOT_FOUND)
+		stats.errors[r->kind][2]++;
+	else if (st != ETCD_OK)
+		stats.errors[r->kind][0]++;
+}
+
 /* Deliver the final outcome and free the request. */
 void
 req_finish(struct etcd_req *r, enum etcd_status st, const char *err,
@@ -354,6 +399,7 @@ req_finish(struct etcd_req *r, enum etcd_status st, const char *err,
 
 	attempt_cleanup(r);
 	r->state = REQ_DONE;
+	count_request(r, st);
 	memset(&res, 0, sizeof(res));
 	res.status = st;
 	res.error = err != NULL ? err : "";
@@ -517,6 +563,7 @@ attempt_failed(struct etcd_req *r, enum etcd_status st, const char *msg)
 	size_t			 ep = r->ep;
 
 	attempt_cleanup(r);
+	stats.attempts_failed++;
 	endpoint_failed(c, ep, msg);
 	retry_or_fail(r, st, msg);
 }

@@ -82,6 +82,29 @@ enum etcd_status {
 				   silent for ETCD_WATCH_SILENCE_MS */
 };
 
+/*
+ * What every etcd client of this process did, for the metrics: finished
+ * requests (not watches) by kind (enum etcd_reply_kind, 1..7; the auth
+ * request included), their final status when not ok, and how long they
+ * took from the first attempt to the callback, retries included, in
+ * buckets of at most etcd_bucket_ms[i] (counted once, in the first that
+ * fits; beyond the last only in count and sum).
+ */
+#define ETCD_KINDS		8	/* [0] unused */
+#define ETCD_BUCKETS		10
+#define ETCD_ERR_KINDS		3	/* error, auth_failed, not_found */
+extern const uint32_t	etcd_bucket_ms[ETCD_BUCKETS];
+struct etcd_stats {
+	uint64_t	 requests[ETCD_KINDS];
+	uint64_t	 errors[ETCD_KINDS][ETCD_ERR_KINDS];
+	uint64_t	 bucket[ETCD_KINDS][ETCD_BUCKETS];
+	uint64_t	 sum_ms[ETCD_KINDS];
+	uint64_t	 attempts_failed;	/* attempts retried */
+};
+void	etcd_get_stats(struct etcd_stats *);
+/* "range", "txn", "grant", "keepalive", "revoke", "auth", "watch". */
+const char	*etcd_kind_name(uint32_t);
+
 /* Name of a status ("ok", "error", ...), for logs and the driver. */
 const char	*etcd_status_name(enum etcd_status);
 

@@ -59,6 +59,7 @@ struct etcd_req {
 	int			 reauthed;
 	size_t			 ep;		/* endpoint of this attempt */
 	uint64_t		 sent_ms;
+	uint64_t		 born_ms;	/* req_new: for the metrics */
 	CURL			*easy;
 	struct curl_slist	*headers;
 	char			 curlerr[CURL_ERROR_SIZE];

@@ -223,12 +223,15 @@ void
 held_remove(size_t idx)
 {
 	struct held	*h = nf.held[idx];
+	struct yaim_addr a = h->addr;
 
 	event_free(h->timer);
 	free(h);
 	nf.n_held--;
 	memmove(&nf.held[idx], &nf.held[idx + 1],
 	    (nf.n_held - idx) * sizeof(*nf.held));
+	if (nf.ops.held != NULL)
+		nf.ops.held(&a, 0, nf.ops.arg);
 }
 
 /* ---- interface addresses that are not ours ---- */
@@ -375,6 +378,8 @@ hold(const struct yaim_addr *a)
 	}
 	log_info("holding %s/%u on %s", ntop(&h->addr), h->plen, nf.ifname);
 	announce_start(h);
+	if (nf.ops.held != NULL)
+		nf.ops.held(&h->addr, 1, nf.ops.arg);
 	return 0;
 }
 

@@ -44,6 +44,13 @@ struct netif_ops {
 	/* the allowed networks changed (see netif_networks) */
 	void	(*networks)(const struct imsg_networks *, void *arg);
 	void	*arg;
+	/*
+	 * An address became held (up 1: added and its first announcement
+	 * sent) or stopped being held (up 0: removed, or gone from the
+	 * interface and not put back).  Transitions only, never repeats:
+	 * the notify hooks' take and release.  May be NULL.
+	 */
+	void	(*held)(const struct yaim_addr *, int up, void *arg);
 };
 
 /* -n: does the interface exist, is the label short enough.  0 ok, -1 and

@@ -48,6 +48,9 @@ struct exec_proc {
 	char			*out;
 	void			(*done)(const struct imsg_exec_result *, void *);
 	void			*arg;
+	/* a notify hook (exec_hook) rather than a check */
+	int			 hook;
+	exec_hook_done_fn	 hook_done;
 };
 
 /* The exec runner's state: one per parent process. */
@@ -65,7 +68,7 @@ proc_running(uint32_t check)
 	struct exec_proc	*p;
 
 	for (p = ex.procs; p != NULL; p = p->next)
-		if (!p->orphan && p->check == check)
+		if (!p->orphan && !p->hook && p->check == check)
 			return p;
 	return NULL;
 }
@@ -123,7 +126,7 @@ exec_init(struct event_base *base, const struct yaim_config *conf)
 	 * an answer, so that the new config's checks can run at once.
 	 */
 	for (p = ex.procs; p != NULL; p = p->next)
-		if (!p->orphan) {
+		if (!p->orphan && !p->hook) {
 			p->orphan = 1;
 			proc_timeout(-1, 0, p);
 		}
@@ -144,6 +147,9 @@ exec_check_paths(const struct yaim_config *conf, char *err, size_t errlen)
 		    privsep_safe_path(conf->checks[i].exec_argv[0], resolved,
 		    err, errlen) == -1)
 			return -1;
+	if (conf->notify_argc > 0 && privsep_safe_path(conf->notify_argv[0],
+	    resolved, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -275,15 +281,13 @@ reset_libc_signals(void)
  * privsep_safe_path() checked, with the configured argv[0].
  */
 static void __attribute__((noreturn))
-child_exec(const struct check_conf *c, const char *path, int outfd,
-    uid_t uid, gid_t gid)
+child_exec(char *const argv[], const char *path, int outfd, uid_t uid,
+    gid_t gid)
 {
-	char		*argv[CFG_MAX_ARGS + 1];
 	char		*envp[] = { "PATH=/usr/bin:/bin", NULL };
 	struct sigaction sa;
 	sigset_t	 all;
 	int		 devnull, sig, errfd = outfd;
-	uint32_t	 i;
 	const char	*step;
 
 #define CHILD_FAIL(s) do { step = (s); goto fail; } while (0)
@@ -330,9 +334,6 @@ child_exec(const struct check_conf *c, const char *path, int outfd,
 	    geteuid() != uid)
 		CHILD_FAIL("uid check");
 
-	for (i = 0; i < c->exec_argc && i < CFG_MAX_ARGS; i++)
-		argv[i] = (char *)(uintptr_t)c->exec_argv[i];
-	argv[i] = NULL;
 	execve(path, argv, envp);
 	dprintf(STDERR_FILENO, "yaimd: exec %s: %s\n", argv[0],
 	    strerror(errno));
@@ -345,7 +346,8 @@ fail:
 }
 
 static int
-proc_spawn(struct exec_proc *p, const struct check_conf *c, const char *path)
+proc_spawn(struct exec_proc *p, char *const argv[], const char *path,
+    uint32_t timeout_ms)
 {
 	int		 pfd[2];
 	struct timeval	 tv;
@@ -359,7 +361,7 @@ proc_spawn(struct exec_proc *p, const struct check_conf *c, const char *path)
 		return -1;
 	case 0:
 		close(pfd[0]);
-		child_exec(c, path, pfd[1], ex.uid, ex.gid);
+		child_exec(argv, path, pfd[1], ex.uid, ex.gid);
 	default:
 		break;
 	}
@@ -372,7 +374,7 @@ proc_spawn(struct exec_proc *p, const struct check_conf *c, const char *path)
 	p->timer = evtimer_new(ex.base, proc_timeout, p);
 	if (p->rev == NULL || p->timer == NULL)
 		return -1;	/* the caller kills it */
-	tv = ms_to_tv(c->timeout_ms);
+	tv = ms_to_tv(timeout_ms);
 	event_add(p->rev, NULL);
 	evtimer_add(p->timer, &tv);
 	return 0;
@@ -385,6 +387,8 @@ exec_run(const struct imsg_exec_run *run,
 	const struct check_conf	*c;
 	struct exec_proc	*p;
 	char			 path[PATH_MAX], err[PATH_MAX + 128];
+	char			*argv[CFG_MAX_ARGS + 1];
+	uint32_t		 i;
 
 	if (ex.conf == NULL) {
 		refuse(run, done, arg, "exec checks not set up");
@@ -428,7 +432,10 @@ exec_run(const struct imsg_exec_run *run,
 		refuse(run, done, arg, "out of memory");
 		return;
 	}
-	if (proc_spawn(p, c, path) == -1) {
+	for (i = 0; i < c->exec_argc && i < CFG_MAX_ARGS; i++)
+		argv[i] = (char *)(uintptr_t)c->exec_argv[i];
+	argv[i] = NULL;
+	if (proc_spawn(p, argv, path, c->timeout_ms) == -1) {
 		log_warn("%s: check %s", __func__, c->name);
 		if (p->pid > 0) {
 			proc_kill(p->pid);
@@ -478,6 +485,66 @@ sweep_exec_user(void)
 	}
 }
 
+/*
+ * A notify hook: notify-command of our own config with the extra
+ * arguments appended, as the exec user, under notify-timeout.
+ */
+int
+exec_hook(const char *const *extra, size_t n_extra, exec_hook_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct exec_proc	*p;
+	char			 path[PATH_MAX];
+	char			*argv[CFG_MAX_ARGS + 4];
+	size_t			 i, n;
+
+	if (ex.conf == NULL || ex.conf->notify_argc == 0) {
+		snprintf(err, errlen, "no notify-command");
+		return -1;
+	}
+	n = ex.conf->notify_argc;
+	if (n > CFG_MAX_ARGS || n_extra > 3) {
+		snprintf(err, errlen, "too many arguments");
+		return -1;
+	}
+	if (privsep_safe_path(ex.conf->notify_argv[0], path, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		argv[i] = ex.conf->notify_argv[i];
+	for (i = 0; i < n_extra; i++)
+		argv[n + i] = (char *)(uintptr_t)extra[i];
+	argv[n + n_extra] = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->out = malloc(EXEC_DEFAULT_MAX_OUTPUT)) == NULL) {
+		free(p);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->fd = -1;
+	p->hook = 1;
+	p->hook_done = done;
+	p->arg = arg;
+	p->max = EXEC_DEFAULT_MAX_OUTPUT;
+	if (proc_spawn(p, argv, path, ex.conf->notify_timeout_ms) == -1) {
+		snprintf(err, errlen, "cannot start: %s", strerror(errno));
+		if (p->pid > 0) {
+			proc_kill(p->pid);
+			p->orphan = 1;		/* reaped later, no answer */
+			p->next = ex.procs;
+			ex.procs = p;
+			return -1;
+		}
+		proc_free(p);
+		return -1;
+	}
+	log_debug("exec: notify %s %s: started as pid %d", extra[0],
+	    n_extra > 1 ? extra[1] : "", (int)p->pid);
+	p->next = ex.procs;
+	ex.procs = p;
+	return 0;
+}
+
 void
 exec_child_ending(pid_t pid)
 {
@@ -490,6 +557,32 @@ exec_child_ending(pid_t pid)
 				log_warn("%s: kill %d", __func__, -(int)pid);
 			return;
 		}
+}
+
+static void
+hook_finish(struct exec_proc *p, int status)
+{
+	uint32_t	 reason;
+	int32_t		 detail = 0;
+
+	if (p->timed_out)
+		reason = HR_KILLED_TIMEOUT;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		reason = HR_OK;
+	else if (WIFEXITED(status)) {
+		reason = HR_EXIT_STATUS;
+		detail = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		reason = HR_SIGNALED;
+		detail = WTERMSIG(status);
+	} else {
+		reason = HR_INTERNAL;
+		detail = status;
+	}
+	if (p->kept == p->max)
+		p->kept--;
+	p->out[p->kept] = '\0';
+	p->hook_done(reason, detail, p->out, p->arg);
 }
 
 int
@@ -515,7 +608,9 @@ exec_child_exited(pid_t pid, int status)
 	if (p->total > p->kept)
 		log_debug("exec: pid %d: %zu bytes of output dropped",
 		    (int)pid, p->total - p->kept);
-	if (p->timed_out)
+	if (p->hook)
+		hook_finish(p, status);
+	else if (p->timed_out)
 		result_send(p, HR_KILLED_TIMEOUT, 0);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		result_send(p, HR_OK, 0);

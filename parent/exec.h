@@ -39,6 +39,17 @@ int	exec_child_exited(pid_t, int status);
  * kill what is left of its process group.
  */
 void	exec_child_ending(pid_t);
+/*
+ * Run notify-command of the config given to exec_init with extra
+ * appended (at most 3), under notify-timeout; done is called once it has
+ * ended (reason: HR_OK, HR_EXIT_STATUS, HR_KILLED_TIMEOUT, HR_SIGNALED,
+ * with the first bytes of its output).  -1 and why in err if it could
+ * not start (done is then never called).
+ */
+typedef void	(*exec_hook_done_fn)(uint32_t reason, int32_t detail,
+		    const char *output, void *arg);
+int	exec_hook(const char *const *extra, size_t n_extra,
+	    exec_hook_done_fn done, void *arg, char *err, size_t errlen);
 /* Kill and reap every running command, without calling done. */
 void	exec_shutdown(void);
 

@@ -34,6 +34,8 @@
 #include "parent/exec.h"
 #include "parent/fence.h"
 #include "parent/helper.h"
+#include "parent/metricsock.h"
+#include "parent/notify.h"
 #include "parent/parent.h"
 #include "parent/peersock.h"
 #include "parent/resolve.h"
@@ -76,7 +78,13 @@ static struct parent_state {
 	int			 peer_fd;	/* until sent to dcs */
 	struct imsg_peer_socket	 peer_info;
 	int			 ctl_fd;	/* until sent to dcs */
+	int			 metrics_fd;	/* until sent to dcs */
+	struct imsg_stats	 stats;		/* for dcs's metrics */
+	struct event		*stats_ev;
+	int			 stats_pending;
+	uint64_t		 stats_sent_ms;
 	int			 netif_up;
+	int			 health_known, healthy;	/* as relayed */
 } p;
 
 static void	parent_dispatch_checker(struct imsgev *, struct imsg *, void *);
@@ -87,12 +95,16 @@ static void	parent_shutdown(int, uint32_t);
 static void	to_dcs(uint32_t, const void *, size_t);
 static void	ctl_reload(void);
 static void	ctl_log(struct imsgev *, struct imsg *);
+static void	stats_changed(void);
 
+/* Anything run as the exec user: exec checks or notify-command. */
 static int
 conf_has_exec(const struct yaim_config *conf)
 {
 	uint32_t	 i;
 
+	if (conf->notify_argc > 0)
+		return 1;
 	for (i = 0; i < conf->n_checks; i++)
 		if (conf->checks[i].kind == CHECK_EXEC)
 			return 1;
@@ -405,6 +417,16 @@ relay_health(struct imsgev *iev, struct imsg *imsg)
 	    imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_HEALTH, 0, -1,
 	    &h, sizeof(h)) == -1)
 		fatal("%s: compose", __func__);
+	if (!p.health_known || (int)h.healthy != p.healthy) {
+		p.health_known = 1;
+		p.healthy = (int)h.healthy;
+		p.stats.health_known = 1;
+		p.stats.healthy = h.healthy;
+		p.stats.health_transitions++;
+		stats_changed();
+		notify_event(h.healthy ? NOTIFY_HEALTHY : NOTIFY_UNHEALTHY,
+		    NULL);
+	}
 	/* the service may have moved to another address */
 	if (!h.healthy)
 		resolver_kick();
@@ -477,6 +499,9 @@ hold_end(const char *why)
 	if (n == 0)
 		return;
 	log_warnx("fencing: %s; dropping %zu addresses", why, n);
+	notify_event(NOTIFY_FENCE, NULL);
+	p.stats.fences++;
+	stats_changed();
 	/* dcs hears ADDR_DOWN for each, so its view stays in step. */
 	netif_sync(NULL, 0);
 }
@@ -654,6 +679,19 @@ netif_addr_state(const struct imsg_addr_state *st, void *arg)
 	to_dcs(IMSG_ADDR_STATE, st, sizeof(*st));
 }
 
+/* An address is held now, or no longer: the hook's take and release. */
+static void
+netif_held(const struct yaim_addr *a, int up, void *arg)
+{
+	(void)arg;
+	if (up)
+		p.stats.takes++;
+	else
+		p.stats.releases++;
+	stats_changed();
+	notify_event(up ? NOTIFY_TAKE : NOTIFY_RELEASE, a);
+}
+
 static void
 netif_link_state(const struct imsg_link_state *ls, void *arg)
 {
@@ -714,6 +752,55 @@ open_peer_socket(void)
 	return 0;
 }
 
+/* The parent's counters go to dcs at most every IMSG_STATS_MS. */
+static void
+stats_send(int fd, short ev, void *arg)
+{
+	struct notify_stats	 ns;
+	int			 i;
+
+	(void)fd; (void)ev; (void)arg;
+	p.stats_pending = 0;
+	p.stats_sent_ms = mono_ms();
+	notify_get_stats(&ns);
+	for (i = 0; i < IMSG_STATS_EVENTS; i++) {
+		p.stats.notify_runs[i] = ns.runs[i];
+		p.stats.notify_failures[i] = ns.failures[i];
+	}
+	p.stats.notify_timeouts = ns.timeouts;
+	p.stats.notify_dropped = ns.dropped;
+	p.stats.notify_queued = ns.queued;
+	p.stats.notify_running = ns.running;
+	p.stats.notify_on = p.conf->notify_argc > 0;
+	to_dcs(IMSG_STATS, &p.stats, sizeof(p.stats));
+}
+
+static void
+stats_changed(void)
+{
+	struct timeval	 tv;
+	uint64_t	 since = mono_ms() - p.stats_sent_ms;
+
+	if (p.stats_pending || p.stats_ev == NULL || p.shutting_down)
+		return;
+	p.stats_pending = 1;
+	/* at once after a quiet spell, else once the spell is over */
+	tv = ms_to_tv(since >= IMSG_STATS_MS ? 0 : IMSG_STATS_MS - since);
+	if (evtimer_add(p.stats_ev, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
+
+static void
+send_metrics_socket(void)
+{
+	if (p.metrics_fd == -1)
+		return;
+	if (imsgev_compose(&p.children[CHILD_DCS].iev, IMSG_METRICS_SOCKET, 0,
+	    p.metrics_fd, NULL, 0) == -1)
+		fatal("%s: compose", __func__);
+	p.metrics_fd = -1;
+}
+
 static void
 send_ctl_socket(void)
 {
@@ -765,6 +852,7 @@ parent_finish(int code)
 
 	notify_stopping();
 	p.shutting_down = 1;
+	notify_shutdown();	/* what exit removes is not notified */
 	netif_shutdown();
 	exec_shutdown();
 	resolver_shutdown();
@@ -845,7 +933,7 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 	if (strcmp(a->prefix, b->prefix) != 0)
 		return "dcs-namespace or dcs-clustername";
 	if (conf_has_exec(a) != conf_has_exec(b))
-		return "the presence of exec checks";
+		return "the presence of exec checks or notify-command";
 	/* The peer socket is bound once, before the children start. */
 	if (a->peers != b->peers)
 		return "peers";
@@ -860,6 +948,9 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 	if (strcmp(a->control_group, b->control_group) != 0 ||
 	    a->control_gid != b->control_gid)
 		return "control-group";
+	/* So is the metrics socket. */
+	if (strcmp(a->metrics_listen, b->metrics_listen) != 0)
+		return "metrics-listen";
 	return NULL;
 }
 
@@ -923,6 +1014,7 @@ reload_config(char *err, size_t errlen)
 	if (exec_init(p.base, p.conf) == -1)
 		log_warnx("%s: exec checks could not be re-initialised",
 		    __func__);
+	notify_init(p.base, p.conf);
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (p.children[i].running)
 			send_config(&p.children[i]);
@@ -1074,7 +1166,7 @@ parent_main(const struct parent_opts *opts)
 {
 	static const struct netif_ops	 ops = {
 		netif_addr_state, netif_link_state, netif_networks_changed,
-		NULL
+		NULL, netif_held
 	};
 	char				 err[1024];
 	int				 managed;
@@ -1086,6 +1178,7 @@ parent_main(const struct parent_opts *opts)
 	p.opts = opts;
 	p.peer_fd = -1;
 	p.ctl_fd = -1;
+	p.metrics_fd = -1;
 	p.children[CHILD_CHECKER].name = "checker";
 	p.children[CHILD_DCS].name = "dcs";
 	if (geteuid() != 0) {
@@ -1124,6 +1217,12 @@ parent_main(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: %s\n", err);
 		return 1;
 	}
+	if (p.conf->metrics_listen[0] != '\0' && (p.metrics_fd =
+	    metricsock_open(p.conf, err, sizeof(err))) == -1) {
+		ctlsock_unlink();
+		fprintf(stderr, "yaimd: %s\n", err);
+		return 1;
+	}
 	log_set_fatal_hook(parent_fatal_hook);
 
 	log_init(opts->debug, LOG_DAEMON);
@@ -1154,6 +1253,10 @@ parent_main(const struct parent_opts *opts)
 	p.netif_up = 1;
 	if (exec_init(p.base, p.conf) == -1)
 		fatalx("cannot set up exec checks");
+	notify_init(p.base, p.conf);
+	notify_on_change(stats_changed);
+	if ((p.stats_ev = evtimer_new(p.base, stats_send, NULL)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
 
 	if (p.conf->peers && open_peer_socket() == -1)
 		fatalx("cannot set up the peer channel");
@@ -1169,6 +1272,8 @@ parent_main(const struct parent_opts *opts)
 	    resolver_wipe) == -1)
 		fatalx("cannot set up the resolver");
 	send_ctl_socket();
+	send_metrics_socket();
+	stats_changed();
 	privsep_parent_trim(conf_has_exec(p.conf));
 	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s",
 	    p.conf->nodename, p.conf->interface, p.conf->prefix);

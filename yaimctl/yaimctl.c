@@ -50,7 +50,7 @@ struct answer {
 #define USAGE	"usage: yaimctl [-hjV] [-s socket] command [argument ...]\n" \
 		"commands: status, pool add IP..., pool del IP..., drain, " \
 		"undrain,\n" \
-		"          reload, log verbose|brief\n"
+		"          reload, log verbose|brief, metrics\n"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -182,6 +182,10 @@ keep(struct answer *a, const struct ctl_reply *r)
 			die("out of memory");
 		a->results = res;
 		a->results[a->n_results++] = r->u.result;
+		break;
+	case IMSG_CTL_TEXT:
+		/* the metrics, as they come: terminated within the field */
+		fputs(r->u.text.text, stdout);
 		break;
 	default:
 		break;
@@ -521,6 +525,8 @@ parse_command(int argc, char *argv[], struct request *req)
 		req->type = IMSG_CTL_REQ_UNDRAIN;
 	else if (strcmp(argv[0], "reload") == 0 && argc == 1)
 		req->type = IMSG_CTL_REQ_RELOAD;
+	else if (strcmp(argv[0], "metrics") == 0 && argc == 1)
+		req->type = IMSG_CTL_REQ_METRICS;
 	else if (strcmp(argv[0], "log") == 0 && argc == 2 &&
 	    (lvl = ctl_log_level(argv[1])) != -1) {
 		req->type = IMSG_CTL_REQ_LOG;
@@ -578,6 +584,13 @@ main(int argc, char *argv[])
 	read_answer(fd, &a);
 	close(fd);
 
+	if (req.type == IMSG_CTL_REQ_METRICS) {
+		if (!a.end.ok)
+			die("%s", a.end.text);
+		if (fflush(stdout) == EOF)
+			die("writing the metrics: %s", strerror(errno));
+		return 0;
+	}
 	if (req.type != IMSG_CTL_REQ_STATUS)
 		return print_outcome(&o, &a, req.type);
 	if (!a.end.ok || !a.have_node)

@@ -29,7 +29,7 @@ check_request(const struct imsg *m)
 			abort();
 		return;
 	}
-	if (req.type < IMSG_CTL_REQ_STATUS || req.type > IMSG_CTL_REQ_LOG)
+	if (req.type < IMSG_CTL_REQ_STATUS || req.type > IMSG_CTL_REQ_METRICS)
 		abort();
 	if (req.type == IMSG_CTL_REQ_POOL_ADD ||
 	    req.type == IMSG_CTL_REQ_POOL_DEL) {

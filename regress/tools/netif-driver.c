@@ -290,7 +290,7 @@ main(int argc, char *argv[])
 {
 	static struct yaim_config	 conf;
 	struct netif_ops		 ops = { on_addr_state, on_link_state,
-					    NULL, NULL };
+					    NULL, NULL, NULL };
 	struct event			*ev_in, *ev_term, *ev_int, *ev_hup;
 	const char			*file = NULL;
 	char				 err[512];

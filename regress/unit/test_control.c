@@ -65,6 +65,8 @@ test_requests(void)
 	lg.verbose = 2;
 	CHECK(!req_ok(IMSG_CTL_REQ_LOG, &lg, sizeof(lg)), "log level 2");
 	CHECK(!req_ok(IMSG_CTL_REQ_LOG, NULL, 0));
+	CHECK(req_ok(IMSG_CTL_REQ_METRICS, NULL, 0));
+	CHECK(!req_ok(IMSG_CTL_REQ_METRICS, &lg, sizeof(lg)), "metrics: empty");
 	CHECK(!req_ok(IMSG_CTL_END, NULL, 0), "a reply as a request");
 	CHECK(!req_ok(IMSG_CFG_MAIN, NULL, 0), "an internal type");
 	m = mk(IMSG_CTL_REQ_STATUS, NULL, 0);
