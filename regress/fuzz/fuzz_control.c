@@ -75,6 +75,10 @@ check_reply(const struct imsg *m)
 		    strlen(r.u.end.text) >= sizeof(r.u.end.text))
 			abort();
 		break;
+	case IMSG_CTL_TEXT:
+		if (strlen(r.u.text.text) >= sizeof(r.u.text.text))
+			abort();
+		break;
 	case IMSG_CTL_IP:
 	case IMSG_CTL_RESULT:
 		break;
