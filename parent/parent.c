@@ -852,9 +852,10 @@ parent_finish(int code)
 
 	notify_stopping();
 	p.shutting_down = 1;
-	notify_shutdown();	/* what exit removes is not notified */
+	notify_leaving();
+	/* the addresses first: their releases are only queued */
 	netif_shutdown();
-	exec_shutdown();
+	exec_stop_checks();
 	resolver_shutdown();
 	for (i = 0; i < CHILD_COUNT; i++) {
 		struct child	*c = &p.children[i];
@@ -864,6 +865,9 @@ parent_finish(int code)
 			imsgev_clear(&c->iev);
 		}
 	}
+	/* while the children exit on EOF; bounded (DESIGN.md section 14) */
+	notify_drain();
+	exec_shutdown();
 	/* Children exit on EOF; give them a bounded moment. */
 	for (i = 0; i < CHILD_COUNT; i++) {
 		struct child	*c = &p.children[i];
@@ -903,6 +907,7 @@ parent_shutdown(int code, uint32_t ms)
 	notify_stopping();
 	p.shutting_down = 1;
 	p.exit_code = code;
+	notify_leaving();
 	/*
 	 * dcs has the addresses removed (an empty IMSG_ADDR_SYNC, confirmed
 	 * address by address) before it revokes the lease (DESIGN.md
