@@ -261,6 +261,14 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		if (!full && rev <= n->peer_rev)
 			return 0;
 		n->peer_rev = rev;
+		/*
+		 * Conservative as for the node key: marks on this lease
+		 * may be going with it (a node re-marking on a new lease
+		 * before its node key is back), and the join rule's J
+		 * restarts only at such ends (DESIGN.md 10.2 item 5).
+		 */
+		if (!put && n->peer && n->peer_lease != 0 && !n->present)
+			n->freed++;
 		n->peer = put;
 		n->peer_lease = put ? kv->lease : 0;
 		/* Without a peer socket (peers: no) there is no channel. */
