@@ -170,6 +170,19 @@ settle(struct prule *p, uint64_t now)
 	p->hold_until = hold_compute(p);
 }
 
+/*
+ * A restarted process has forgotten the promises it gave before: they
+ * all end within P of our start on this same clock, so claim and revoke
+ * nothing until then (a reboot takes longer than P).
+ */
+static uint64_t
+restart_wait_end(const struct prule *p)
+{
+	if (!p->conf.failsafe || (p->conf.broken & PRULE_BROKEN_RESTART))
+		return p->started;
+	return p->started + p->conf.promise_ms + p->conf.margin_ms;
+}
+
 void
 prule_init(struct prule *p, const struct prule_conf *c, const char *self,
     uint64_t now)
@@ -179,14 +192,7 @@ prule_init(struct prule *p, const struct prule_conf *c, const char *self,
 	if (self != NULL && strlen(self) < PRULE_NAME_MAX)
 		strcpy(p->self, self);
 	p->started = now;
-	/*
-	 * A restarted process has forgotten the promises it gave before:
-	 * they all end within P of our start on this same clock, so claim
-	 * and revoke nothing until then (a reboot takes longer than P).
-	 */
-	p->gate = now + (p->conf.failsafe &&
-	    !(p->conf.broken & PRULE_BROKEN_RESTART) ? p->conf.promise_ms +
-	    p->conf.margin_ms : 0);
+	p->gate = restart_wait_end(p);
 }
 
 int
@@ -471,15 +477,21 @@ prule_hold_until(const struct prule *p)
 	return p->hold_until;
 }
 
-/* The join rule: every member echoed us, or cannot hold on promises. */
+/*
+ * The join rule: every member echoed us, or cannot hold on promises.
+ * Not before the restart wait either (prule_init): the node key makes
+ * the others release IPs to us, and a joiner that may not claim them yet
+ * would leave them dark until the wait ends (1.5 s at the defaults).
+ */
 static uint64_t
 ready_at(const struct prule *p)
 {
-	uint64_t	 at = 0, span;
+	uint64_t	 at, span;
 	size_t		 i;
 
 	if (p->conf.broken & PRULE_BROKEN_JOINER)
 		return 0;
+	at = restart_wait_end(p);
 	span = p->conf.hold_ms + (p->conf.failsafe ?
 	    p->conf.failsafe_max_ms : 0);
 	span = scale_up(p, span) + p->conf.margin_ms;
@@ -594,9 +606,8 @@ prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
 		return 0;
 	if (now < pp->promised_until)
 		return 0;
-	if (p->conf.failsafe && !(p->conf.broken & PRULE_BROKEN_RESTART) &&
-	    now < p->started + p->conf.promise_ms + p->conf.margin_ms)
-		return 0;	/* promises of an earlier life, see init */
+	if (now < restart_wait_end(p))
+		return 0;	/* promises of an earlier life */
 	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms &&
 	    quorum(p, now, pp);
 }
