@@ -437,6 +437,18 @@ engine_addr_state(const struct imsg_addr_state *as)
 		if (h != NULL && h->par == P_ADDING) {
 			h->par = P_UP;
 			log_debug("%s is up", ntop(&as->addr));
+		} else if (h == NULL || h->par == P_NONE) {
+			/*
+			 * The late answer to an add we took back (it went
+			 * down meanwhile, and we may have let the mark go):
+			 * the parent must not hold what we do not.
+			 */
+			log_warnx("the parent holds %s, which this node has "
+			    "not asked for now; asking it to drop it",
+			    ntop(&as->addr));
+			h = held_new(&as->addr);
+			h->par = P_UP;
+			parent_del(h);
 		}
 		break;
 	case ADDR_REFUSED:
