@@ -334,6 +334,9 @@ engine_reconfigure(const struct yaim_config *conf,
 			continue;
 		h->req = NULL;
 		E.inflight--;
+		/* a delete cut short goes on, as one that timed out */
+		if (h->mark == M_DELETING)
+			h->del_wait = 1;
 		h->mark = h->mark == M_DELETING ? M_OURS : M_NONE;
 	}
 	if (E.grant_req != NULL) {
