@@ -153,6 +153,9 @@ released_now(void)
 	if (E.range_req != NULL)
 		etcd_req_cancel(E.range_req);
 	E.range_req = NULL;
+	if (E.check_req != NULL)
+		etcd_req_cancel(E.check_req);
+	E.check_req = NULL;
 	log_info("released: left the cluster");
 	E.ops.released(E.ops.arg);
 }
@@ -318,6 +321,7 @@ engine_reconfigure(const struct yaim_config *conf,
 	etcd_client_free(E.client);
 	E.client = NULL;
 	E.range_req = E.ka_req = E.node_req = E.stale_req = E.ref_req = NULL;
+	E.check_req = NULL;
 	E.nref_ops = 0;
 	peers_client_gone();
 	/* The parent may accept them now (say, a new allowed-networks). */
