@@ -610,7 +610,7 @@ peers_update(void)
 	P.was_connected = connected;
 	can = peers_may_claim();
 	ready = prule_ready(&P.pr, now);
-	if ((can && !P.could_claim) || (ready && !P.was_ready))
+	if ((can && !P.could_claim) || ready != P.was_ready)
 		kick();
 	P.could_claim = can;
 	P.was_ready = ready;
@@ -648,6 +648,16 @@ peers_may_join(void)
 		return 0;
 	}
 	return prule_ready(&P.pr, mono_ms());
+}
+
+/*
+ * Joined, and the join rule no longer holds: a member we cannot hear had
+ * a lease end with marks (DESIGN.md 10.6).  step() withdraws the node key.
+ */
+int
+peers_join_lost(void)
+{
+	return P.on && !prule_ready(&P.pr, mono_ms());
 }
 
 int
