@@ -1661,6 +1661,10 @@ static const struct {
 	   and then late kept a node cut from etcd alone holding, and could
 	   not claim: IPs without a holder in calm */
 	{ 0x7b74c569b33458fbULL, 0, "cut-alone" },
+	/* seed 1796683527 run 197 (CI of 70bc169): IP 0 without a holder
+	   for 8 s in calm, 12 stretches of a node in but not ready, before
+	   node_withdraw() */
+	{ 0xcb97c2bee69d9dadULL, 1, "join-lost" },
 };
 
 static int
