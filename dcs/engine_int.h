@@ -233,6 +233,14 @@ struct engine_state {
 
 	struct event		*kick_ev, *ka_ev, *fence_ev, *leave_ev;
 	struct event		*interval_ev, *read_ev, *retry_ev;
+	/* the cold start (DESIGN.md 4.4, dcs/settle.h) */
+	struct event		*settle_ev;
+	uint64_t		 join_ms;	/* our node key, mono_ms */
+	uint64_t		 nodes_fp;	/* settle_fingerprint */
+	uint64_t		 nodes_changed_ms;
+	int			 settled;	/* may claim since join_ms */
+	/* the window: answers to requests sent before its last cut */
+	uint64_t		 window_cut_ms;
 
 	struct warn_slot	 warned[WARN_SLOTS];
 	struct engine_counters	 cnt;

@@ -379,6 +379,9 @@ node_done(const struct etcd_result *res, void *arg)
 			n->lease = E.lease;
 		}
 		E.nstate = N_IN;
+		/* Claims wait for the view to settle (DESIGN.md 4.4). */
+		E.join_ms = E.nodes_changed_ms = mono_ms();
+		E.settled = 0;
 		log_info("joined as %s with lease %" PRIx64,
 		    E.conf->nodename, (uint64_t)E.lease);
 		kick();

@@ -194,6 +194,12 @@ window_adapt(uint64_t sent_ms)
 		return;
 	budget = (uint64_t)E.ttl * 1000 - fence_margin();
 	if (rtt > budget / 8 && E.window > 1) {
+		/* Once a round trip: the answers to what was in flight
+		 * at the cut tell nothing new, and cutting on each of them
+		 * took 32 to 1 in a burst and made a cold start crawl. */
+		if (sent_ms < E.window_cut_ms)
+			return;
+		E.window_cut_ms = mono_ms();
 		E.window /= 2;
 		log_debug("etcd answered in %" PRIu64 " ms; %zu claims or "
 		    "deletes in flight at most", rtt, E.window);
