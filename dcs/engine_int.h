@@ -235,7 +235,10 @@ struct engine_state {
 	struct event		*interval_ev, *read_ev, *retry_ev;
 	/* the cold start (DESIGN.md 4.4, dcs/settle.h) */
 	struct event		*settle_ev;
+	uint64_t		 grant_sent_ms, grant_rtt_ms, put_sent_ms;
+	uint64_t		 join_cost_ms;	/* grant + node key RTTs */
 	uint64_t		 join_ms;	/* our node key, mono_ms */
+	int64_t			 join_rev;	/* its revision */
 	uint64_t		 nodes_fp;	/* settle_fingerprint */
 	uint64_t		 nodes_changed_ms;
 	int			 settled;	/* may claim since join_ms */

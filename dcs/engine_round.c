@@ -99,16 +99,38 @@ settled(const char *const *names, size_t nn)
 	}
 	if (E.settled)
 		return 1;
-	w = settle_wait(now, E.join_ms, E.nodes_changed_ms, SETTLE_MS,
-	    SETTLE_MAX_MS);
+	w = settle_wait(now, E.join_ms, E.nodes_changed_ms,
+	    settle_window(E.join_cost_ms), SETTLE_MAX_MS);
 	if (w > 0) {
 		arm(E.settle_ev, w);
 		return 0;
 	}
 	E.settled = 1;
-	log_info("%s: claiming, %" PRIu64 " ms after joining, with %zu "
-	    "healthy node(s) in view", __func__, now - E.join_ms, nn);
+	log_info("%s: claiming, %" PRIu64 " ms after joining (which took %"
+	    PRIu64 " ms of etcd), with %zu healthy node(s) in view", __func__,
+	    now - E.join_ms, E.join_cost_ms, nn);
 	return 1;
+}
+
+/*
+ * While we settle, claim only what was released to us: IPs whose mark we
+ * saw deleted after our join (a node that makes room for us, or a lease
+ * that ended).  Those were held a moment ago, so waiting would be an
+ * outage; the free pool of a cold start waits.  Returns how many of the
+ * n claims in idx remain (in order).
+ */
+static size_t
+released_to_us(const struct assign_ip *pool, size_t *idx, size_t n)
+{
+	const struct vip	*v;
+	size_t			 i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		v = vip_get(&pool[idx[i]].addr);
+		if (v != NULL && !v->marked && v->mark_rev > E.join_rev)
+			idx[k++] = idx[i];
+	}
+	return k;
 }
 
 static void
@@ -165,7 +187,7 @@ run_assign(void)
 	}
 	warn_unholdable(pool, np, desired, nn);
 	if (!settled(names, nn))
-		res.nclaim = 0;
+		res.nclaim = released_to_us(pool, claim_idx, res.nclaim);
 	settle_order(E.conf->nodename, pool, claim_idx, res.nclaim);
 	for (i = 0; i < res.nrelease; i++)
 		if ((h = held_get(&pool[rel_idx[i]].addr)) != NULL &&

@@ -26,6 +26,14 @@ settle_wait(uint64_t now, uint64_t joined, uint64_t changed,
 	return a < b ? a : b;
 }
 
+uint64_t
+settle_window(uint64_t cost)
+{
+	if (cost > SETTLE_MAX_MS / 2)
+		return SETTLE_MAX_MS;
+	return 2 * cost < SETTLE_MS ? SETTLE_MS : 2 * cost;
+}
+
 static uint64_t
 mix(uint64_t x)
 {

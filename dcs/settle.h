@@ -6,12 +6,13 @@
  * A node that has just joined sees only the nodes that joined before it;
  * computed from that view its share is the whole free pool, and in a cold
  * start the first nodes claimed nearly everything and gave most of it back
- * as the others joined.  So after joining a node claims nothing until the
- * set of healthy nodes it sees has been still for SETTLE_MS (every join it
- * sees, its own included, starts the wait again), and claims at
- * SETTLE_MAX_MS after its join at the latest.  Releases and the marks it
- * keeps are not held back.  Once it may claim, it stays so until its next
- * join.
+ * as the others joined.  So after joining a node claims no IP that was
+ * never held until the set of healthy nodes it sees has been still for
+ * settle_window() (every join it sees, its own included, starts the wait
+ * again), and claims at SETTLE_MAX_MS after its join at the latest.
+ * Releases, the marks it keeps and IPs released to it since its join (the
+ * engine's released_to_us()) are not held back.  Once it may claim, it
+ * stays so until its next join.
  *
  * And the claims it sends go in the order of its own rendezvous weight
  * assign_hash(self, ip), highest first, rather than by address: two nodes
@@ -27,7 +28,15 @@
 #include "dcs/assign.h"
 
 #define SETTLE_MS	400
-#define SETTLE_MAX_MS	3000
+#define SETTLE_MAX_MS	5000
+
+/*
+ * The settle window for a node whose own join took join_cost_ms of etcd
+ * (the round trips of its lease grant and of its node key): nodes started together join about as
+ * slowly as we did, so twice that, at least SETTLE_MS and at most
+ * SETTLE_MAX_MS.
+ */
+uint64_t	settle_window(uint64_t join_cost_ms);
 
 /*
  * How long a node that joined at joined_ms, and whose set of healthy

@@ -62,6 +62,25 @@ test_wait(void)
 	    3000) == 395);
 }
 
+static void
+test_window(void)
+{
+	uint64_t	 c, w, prev = 0;
+
+	CHECK(settle_window(0) == SETTLE_MS);
+	CHECK(settle_window(SETTLE_MS / 2) == SETTLE_MS);
+	CHECK(settle_window(300) == 600);
+	CHECK(settle_window(SETTLE_MAX_MS / 2) == SETTLE_MAX_MS);
+	CHECK(settle_window(UINT64_MAX) == SETTLE_MAX_MS);
+	for (c = 0; c < 3 * SETTLE_MAX_MS; c++) {
+		w = settle_window(c);
+		CHECK(w >= SETTLE_MS && w <= SETTLE_MAX_MS && w >= prev &&
+		    (w == SETTLE_MS || w == SETTLE_MAX_MS || w == 2 * c),
+		    "cost %ju: %ju", (uintmax_t)c, (uintmax_t)w);
+		prev = w;
+	}
+}
+
 static const char *names8[] = { "a", "b", "node1", "node2", "node10", "x",
 	"yy", "zzz" };
 
@@ -248,6 +267,7 @@ int
 main(void)
 {
 	test_wait();
+	test_window();
 	test_fingerprint();
 	test_order();
 	test_sim();
