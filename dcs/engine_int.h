@@ -71,7 +71,6 @@
 #define LEAVE_WAIT_MS		1000	/* parent's ADDR_DOWN answers */
 #define RETRY_MS		1000	/* after a failed grant/read */
 #define WATCH_RETRY_MS		200	/* after a failed or broken watch */
-#define RACE_JITTER_MS		50	/* lost claim: re-read within */
 /*
  * A full read this often (jittered 75..125 %) even when every check of
  * the watch agreed (DESIGN.md 4.3): the checks prove the watch complete,
