@@ -5,10 +5,10 @@
 #
 #	BUILD=build-x bash bench/run.sh
 #	BENCH_QUICK=1		1 repetition, small sizes, short windows
-#	BENCH_SECTIONS="failover scale footprint"	(any subset)
+#	BENCH_SECTIONS="failover scale scale-drivers footprint"	(any subset)
 #	BENCH_REPS=N		repetitions (default 5; quick 1)
 #	BENCH_OUT=FILE		the report (default bench/results/<date>.md)
-#	BENCH_SCALE_BIG=1	the scale section also runs 20 dcs-drivers on
+#	BENCH_SCALE_BIG=1	scale-drivers also runs 20 dcs-drivers on
 #				10,000 IPs (about 10 minutes more on 2 cores)
 #
 # Targets are goals: the bench fails only when it could not measure.
@@ -19,7 +19,7 @@ BUILD=${BUILD:-$TOP/build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 QUICK=${BENCH_QUICK:-0}
-SECTIONS=${BENCH_SECTIONS:-failover scale footprint}
+SECTIONS=${BENCH_SECTIONS:-failover scale scale-drivers footprint}
 if [ "$QUICK" = 1 ]; then
 	REPS=${BENCH_REPS:-1}
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
@@ -105,7 +105,8 @@ for s in $SECTIONS; do
 		done ;;
 	scale)
 		section scale bash "$TOP/bench/scale.sh" "$REPS" "$SIZES" \
-		    "$WINDOW" "$DATA"
+		    "$WINDOW" "$DATA" ;;
+	scale-drivers)
 		# the dcs engine alone: claims per IP, crash, join, etcd
 		section scale-drivers bash "$TOP/bench/scale_drivers.sh" 10 \
 		    1000 "$DREPS" "$WINDOW" "$DATA"
