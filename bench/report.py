@@ -56,6 +56,7 @@ def main():
     fpmap = []
     fpcpu = {}
     fptotal = {}
+    drv = collections.defaultdict(lambda: collections.defaultdict(list))
     anomalies = []
     overlapat = collections.Counter()
     for r in rows:
@@ -99,6 +100,8 @@ def main():
             fpproc.append(r[1:])
         elif k == "fptotal":
             fptotal[r[1]] = (f(r[2]), f(r[3]), f(r[4]))
+        elif k in ("dcold", "dcrash", "djoin", "dsteady"):
+            drv[r[1]][k].append([f(x) for x in r[2:]])
     out = []
     p = out.append
 
@@ -207,6 +210,8 @@ def main():
             p("Fencing events (a node dropped everything because a lease "
               "keepalive was late) during the ttl 2000 cold starts: %s." % fe)
         p("")
+    for tag in sorted(drv, key=lambda t: [int(x) for x in t[1:].split("x")]):
+        drivers(p, tag, drv[tag], meta)
     if load:
         p("## etcd load at steady state (per node per second)")
         p("")
@@ -299,6 +304,62 @@ def main():
                 p("| %s |" % " | ".join(r))
             p("")
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def goal(v, g, unit=" ms"):
+    """'<= g: met' / 'median met, max missed' / 'missed'."""
+    if not v:
+        return "-"
+    return "≤ %s%s: %s" % (g, unit, "met" if max(v) <= g else
+                           "median met, max missed" if med(v) <= g
+                           else "missed")
+
+
+def drivers(p, tag, d, meta):
+    """The dcs-driver scale table of one size (bench/scale_drivers.sh)."""
+    n, m = (int(x) for x in tag[1:].split("x"))
+    ttl = 5000
+    conf = meta.get(("scale", tag + "_config"), "")
+    if "ttl " in conf:
+        ttl = int(conf.split("ttl ")[1].split()[0])
+    p("## Scale with dcs-drivers (%d nodes, %d IPs)" % (n, m))
+    p("")
+    p("%s; the dcs engine without privsep, checker or netlink "
+      "(bench/scale_drivers.sh)." % conf)
+    p("")
+    p("| measure | n | min / median / max | target |")
+    p("|---|---|---|---|")
+    c = d.get("dcold", [])
+    rows = [
+        ("cold start: first start to balanced (ms)", [x[1] for x in c],
+         "-"),
+        ("cold start: last join to balanced (ms)", [x[2] for x in c],
+         goal([x[2] for x in c], 1000)),
+        ("cold start: claim txns per IP", [x[3] for x in c],
+         goal([x[3] for x in c], 1.2, "")),
+        ("cold start: all etcd Txns per IP", [x[4] for x in c], "-"),
+        ("cold start: releases", [x[5] for x in c], "-"),
+        ("cold start: lost claim races", [x[6] for x in c], "-"),
+        ("crash: kill to the others balanced (ms)",
+         [x[1] for x in d.get("dcrash", [])],
+         goal([x[1] for x in d.get("dcrash", [])], ttl + 1000)),
+        ("join: start to balanced (ms)", [x[1] for x in d.get("djoin", [])],
+         "-"),
+        ("join: IPs moved", [x[2] for x in d.get("djoin", [])],
+         "= %d (floor(M/N)): %s" % (m // n, "met" if all(
+             x[2] == x[3] for x in d.get("djoin", [])) else "missed")),
+    ]
+    for text, v, t in rows:
+        if v:
+            p("| %s | %d | %s | %s |" % (text, len(v), fig(v), t))
+    s = d.get("dsteady")
+    if s:
+        p("")
+        p("Steady state: etcd sent %s bytes/s "
+          "(etcd_network_client_grpc_sent_bytes_total) and used %s ms of "
+          "CPU per second (process_cpu_seconds_total); the %d drivers %s "
+          "ms/s in all." % (num(s[-1][0]), num(s[-1][1]), n, num(s[-1][2])))
+    p("")
 
 
 def window(label):

@@ -5,9 +5,11 @@
 #
 #	BUILD=build-x bash bench/run.sh
 #	BENCH_QUICK=1		1 repetition, small sizes, short windows
-#	BENCH_SECTIONS="failover scale footprint"	(any subset)
+#	BENCH_SECTIONS="failover scale scale-drivers footprint"	(any subset)
 #	BENCH_REPS=N		repetitions (default 5; quick 1)
 #	BENCH_OUT=FILE		the report (default bench/results/<date>.md)
+#	BENCH_SCALE_BIG=1	scale-drivers also runs 20 dcs-drivers on
+#				10,000 IPs (about 10 minutes more on 2 cores)
 #
 # Targets are goals: the bench fails only when it could not measure.
 set -u
@@ -17,7 +19,7 @@ BUILD=${BUILD:-$TOP/build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 QUICK=${BENCH_QUICK:-0}
-SECTIONS=${BENCH_SECTIONS:-failover scale footprint}
+SECTIONS=${BENCH_SECTIONS:-failover scale scale-drivers footprint}
 if [ "$QUICK" = 1 ]; then
 	REPS=${BENCH_REPS:-1}
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
@@ -31,6 +33,7 @@ else
 	WINDOW=15
 	FP_SAMPLES=6 FP_STEP=10		# 60 s idle per tool
 fi
+DREPS=$((REPS < 3 ? REPS : 3))	# dcs-drivers: cold start, crash, join
 DATE=$(date -u +%F)
 OUTMD=${BENCH_OUT:-$TOP/bench/results/$DATE.md}
 
@@ -63,7 +66,7 @@ deps() {
 deps
 for f in "$BUILD/yaimd" "$BUILD/regress/tools/probe" \
     "$BUILD/regress/tools/vipmon" "$BUILD/regress/tools/responder" \
-    "$BUILD/regress/tools/netif-driver"; do
+    "$BUILD/regress/tools/netif-driver" "$BUILD/regress/tools/dcs-driver"; do
 	[ -x "$f" ] || die "$f is missing: make BUILD=$BUILD all"
 done
 
@@ -82,7 +85,7 @@ section() {
 	say "$name ..."
 	"$@" >"$WORK/$name.log" 2>&1
 	rc=$?
-	grep -E 'failover\[|scale:|footprint:|^FAIL|^OVERLAP|^SUSPECT' \
+	grep -E 'failover\[|scale:|scale_drivers|footprint:|^FAIL|^OVERLAP|^SUSPECT' \
 	    "$WORK/$name.log" | sed 's/^/    /' >&2
 	if [ $rc -ne 0 ]; then
 		failed="$failed $name"
@@ -102,6 +105,14 @@ for s in $SECTIONS; do
 		done ;;
 	scale)
 		section scale bash "$TOP/bench/scale.sh" "$REPS" "$SIZES" \
+		    "$WINDOW" "$DATA" ;;
+	scale-drivers)
+		# the dcs engine alone: claims per IP, crash, join, etcd
+		section scale-drivers bash "$TOP/bench/scale_drivers.sh" 10 \
+		    1000 "$DREPS" "$WINDOW" "$DATA"
+		[ "${BENCH_SCALE_BIG:-0}" != 1 ] ||
+		    section scale-drivers-big bash \
+		    "$TOP/bench/scale_drivers.sh" 20 10000 "$DREPS" \
 		    "$WINDOW" "$DATA" ;;
 	footprint)
 		section footprint bash "$TOP/bench/footprint.sh" \

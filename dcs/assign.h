@@ -107,7 +107,7 @@
  *   and at every reconcile.  Send every claim at once (one txn each, see
  *   DESIGN.md section 3); the answer is the same until the view changes,
  *   so skip claims and releases already in flight.  A lost claim race is
- *   harmless: re-read and call again after a small jitter.  Release =
+ *   harmless: count the IP as taken until the view shows its holder.  Release =
  *   parent removes the address, then the txn deletes the mark.
  *
  * Cost: O(M*N log(M*N)) time and O(M*N) memory at worst (every IP free);

@@ -225,6 +225,16 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	kick();
 }
 
+/* The cold start's settle window is over (DESIGN.md 4.4). */
+static void
+settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	kick();
+}
+
 /* ---- the API ---- */
 
 static int
@@ -263,7 +273,8 @@ engine_init(struct event_base *base, const struct engine_ops *ops)
 	    (E.leave_ev = evtimer_new(base, leave_timeout, NULL)) == NULL ||
 	    (E.interval_ev = evtimer_new(base, interval_cb, NULL)) == NULL ||
 	    (E.read_ev = evtimer_new(base, read_cb, NULL)) == NULL ||
-	    (E.retry_ev = evtimer_new(base, retry_cb, NULL)) == NULL)
+	    (E.retry_ev = evtimer_new(base, retry_cb, NULL)) == NULL ||
+	    (E.settle_ev = evtimer_new(base, settle_cb, NULL)) == NULL)
 		fatal("%s: event_new", __func__);
 	peers_init(base);
 }

@@ -71,7 +71,6 @@
 #define LEAVE_WAIT_MS		1000	/* parent's ADDR_DOWN answers */
 #define RETRY_MS		1000	/* after a failed grant/read */
 #define WATCH_RETRY_MS		200	/* after a failed or broken watch */
-#define RACE_JITTER_MS		50	/* lost claim: re-read within */
 /*
  * A full read this often (jittered 75..125 %) even when every check of
  * the watch agreed (DESIGN.md 4.3): the checks prove the watch complete,
@@ -233,6 +232,17 @@ struct engine_state {
 
 	struct event		*kick_ev, *ka_ev, *fence_ev, *leave_ev;
 	struct event		*interval_ev, *read_ev, *retry_ev;
+	/* the cold start (DESIGN.md 4.4, dcs/settle.h) */
+	struct event		*settle_ev;
+	uint64_t		 grant_sent_ms, grant_rtt_ms, put_sent_ms;
+	uint64_t		 join_cost_ms;	/* grant + node key RTTs */
+	uint64_t		 join_ms;	/* our node key, mono_ms */
+	int64_t			 join_rev;	/* its revision */
+	uint64_t		 nodes_fp;	/* settle_fingerprint */
+	uint64_t		 nodes_changed_ms;
+	int			 settled;	/* may claim since join_ms */
+	/* the window: answers to requests sent before its last cut */
+	uint64_t		 window_cut_ms;
 
 	struct warn_slot	 warned[WARN_SLOTS];
 	struct engine_counters	 cnt;

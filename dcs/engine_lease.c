@@ -182,6 +182,7 @@ grant_done(const struct etcd_result *res, void *arg)
 		arm(E.retry_ev, RETRY_MS);
 		return;
 	}
+	E.grant_rtt_ms = mono_ms() - E.grant_sent_ms;
 	E.lease = res->lease_id;
 	E.ttl = res->ttl;
 	E.t_sent = res->sent_ms;
@@ -247,6 +248,7 @@ lease_get(void)
 			    E.stale_lease, stale_done, NULL);
 		return;
 	}
+	E.grant_sent_ms = mono_ms();
 	E.grant_req = etcd_lease_grant(E.client, ttl, grant_done, NULL);
 	if (E.grant_req == NULL) {
 		log_warn("%s", __func__);
@@ -379,6 +381,11 @@ node_done(const struct etcd_result *res, void *arg)
 			n->lease = E.lease;
 		}
 		E.nstate = N_IN;
+		/* Claims wait for the view to settle (DESIGN.md 4.4). */
+		E.join_ms = E.nodes_changed_ms = mono_ms();
+		E.join_cost_ms = E.grant_rtt_ms + (E.join_ms - E.put_sent_ms);
+		E.join_rev = res->revision;
+		E.settled = 0;
 		log_info("joined as %s with lease %" PRIx64,
 		    E.conf->nodename, (uint64_t)E.lease);
 		kick();
@@ -500,5 +507,6 @@ node_put(void)
 		arm(E.retry_ev, RETRY_MS);
 		return;
 	}
+	E.put_sent_ms = mono_ms();
 	E.nstate = N_PUTTING;
 }

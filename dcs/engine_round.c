@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "dcs/engine_int.h"
+#include "dcs/settle.h"
 
 /* ---- the round: compare the view with what we do, then balance ---- */
 
@@ -81,6 +82,57 @@ effective_holder(const struct vip *v)
 	return v->holder;
 }
 
+/*
+ * Whether we may claim yet: after our join, only once the set of healthy
+ * nodes we see has been still for a moment (DESIGN.md 4.4).  Releases
+ * and kept marks never wait.
+ */
+static int
+settled(const char *const *names, size_t nn)
+{
+	uint64_t	 now = mono_ms(), fp, w;
+
+	fp = settle_fingerprint(names, nn);
+	if (fp != E.nodes_fp) {
+		E.nodes_fp = fp;
+		E.nodes_changed_ms = now;
+	}
+	if (E.settled)
+		return 1;
+	w = settle_wait(now, E.join_ms, E.nodes_changed_ms,
+	    settle_window(E.join_cost_ms), SETTLE_MAX_MS);
+	if (w > 0) {
+		arm(E.settle_ev, w);
+		return 0;
+	}
+	E.settled = 1;
+	log_info("%s: claiming, %" PRIu64 " ms after joining (which took %"
+	    PRIu64 " ms of etcd), with %zu healthy node(s) in view", __func__,
+	    now - E.join_ms, E.join_cost_ms, nn);
+	return 1;
+}
+
+/*
+ * While we settle, claim only what was released to us: IPs whose mark we
+ * saw deleted after our join (a node that makes room for us, or a lease
+ * that ended).  Those were held a moment ago, so waiting would be an
+ * outage; the free pool of a cold start waits.  Returns how many of the
+ * n claims in idx remain (in order).
+ */
+static size_t
+released_to_us(const struct assign_ip *pool, size_t *idx, size_t n)
+{
+	const struct vip	*v;
+	size_t			 i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		v = vip_get(&pool[idx[i]].addr);
+		if (v != NULL && !v->marked && v->mark_rev > E.join_rev)
+			idx[k++] = idx[i];
+	}
+	return k;
+}
+
 static void
 run_assign(void)
 {
@@ -134,6 +186,9 @@ run_assign(void)
 		goto out;
 	}
 	warn_unholdable(pool, np, desired, nn);
+	if (!settled(names, nn))
+		res.nclaim = released_to_us(pool, claim_idx, res.nclaim);
+	settle_order(E.conf->nodename, pool, claim_idx, res.nclaim);
 	for (i = 0; i < res.nrelease; i++)
 		if ((h = held_get(&pool[rel_idx[i]].addr)) != NULL &&
 		    h->mark == M_OURS && !h->release) {

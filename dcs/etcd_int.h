@@ -20,6 +20,8 @@
 
 #define ERR_MAX		512
 #define TOKEN_MAX	4096
+/* A full read of the prefix may take this many times etcd-timeout. */
+#define FULL_READ_TIMES	5
 
 enum req_state {
 	REQ_IDLE,		/* waiting for auth or a retry timer */
@@ -65,6 +67,7 @@ struct etcd_req {
 	char			 curlerr[CURL_ERROR_SIZE];
 	struct etcd_buf		 resp;
 	int			 too_big;
+	int			 long_read;	/* a full read: longer limit */
 	struct event		*timer;		/* retry, deferred failure */
 	char			 pending_err[ERR_MAX];
 	enum etcd_status	 pending_status;
