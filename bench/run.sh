@@ -8,6 +8,7 @@
 #	BENCH_SECTIONS="failover scale footprint"	(any subset)
 #	BENCH_REPS=N		repetitions (default 5; quick 1)
 #	BENCH_OUT=FILE		the report (default bench/results/<date>.md)
+#	BENCH_FP_SAMPLES=N BENCH_FP_STEP=S	footprint: N samples S s apart per tool (6 x 10)
 #
 # Targets are goals: the bench fails only when it could not measure.
 set -u
@@ -23,13 +24,14 @@ if [ "$QUICK" = 1 ]; then
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
 	SIZES="10 100 1000"
 	WINDOW=5
-	FP_SAMPLES=5 FP_STEP=2
+	FP_SAMPLES=${BENCH_FP_SAMPLES:-5} FP_STEP=${BENCH_FP_STEP:-2}
 else
 	REPS=${BENCH_REPS:-5}
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
 	SIZES="10 100 1000 5000"
 	WINDOW=15
-	FP_SAMPLES=6 FP_STEP=10		# 60 s idle per tool
+	# 60 s idle per tool
+	FP_SAMPLES=${BENCH_FP_SAMPLES:-6} FP_STEP=${BENCH_FP_STEP:-10}
 fi
 DATE=$(date -u +%F)
 OUTMD=${BENCH_OUT:-$TOP/bench/results/$DATE.md}
