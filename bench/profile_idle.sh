@@ -11,6 +11,9 @@
 #	  slows what it traces).
 #
 #	BUILD=build bash bench/profile_idle.sh [WINDOW_S]
+#
+# LAB_EXTRA_CONFIG adds yaim.yml lines (e.g. "peers: no", or a slower
+# peer-interval, to see what the peer channel costs); STRACE=0 skips strace.
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BENCH_YAIM_DROP='interval|ttl|retry_num|retry_after|garp-count|garp-interval'
 export BENCH_YAIM_DROP
@@ -67,12 +70,13 @@ awk -v s="$secs" 'FNR == 1 { f++ }
     { k = $1; v = $2 + 0; if (f == 1) a[k] = v; else b[k] = v }
     END { for (k in b) if (b[k] != a[k]) printf "%-100s %.2f\n", k, (b[k] - a[k]) / s / 3 }' \
     <(echo "$m0") <(echo "$m1") | sort
-# after perf: strace stops the process at every syscall
+# after perf: strace stops the process at every syscall (STRACE=0: none)
+[ "${STRACE:-1}" = 1 ] || pids=
 for p in $pids; do
 	timeout 20 strace -c -f -p "$p" -o "$T/strace.$p" 2>/dev/null &
 	track_pid $!
 done
-sleep 21
+[ -z "$pids" ] || sleep 21
 for p in $pids; do
 	echo "== strace -c ${role[$p]} (20 s)"
 	head -n 14 "$T/strace.$p"
