@@ -13,6 +13,10 @@
 #	fptotal TOOL SECONDS CPU_S CPU_S_WITH_SCRIPTS
 #	fpcpu TOOL NODE ROLE CPU_S_PER_HOUR	(each process, whole window)
 #	fpmap TOOL FILE RSS_KB PSS_KB	(node1's processes, the largest mappings)
+#	fpalone TOOL PSS_KB USS_KB	(at the first sample: every page divided
+#		only among TOOL's own processes, bench/pss_alone.py; the kernel's
+#		PSS also divides by other processes mapping the same libraries,
+#		which on a shared machine come and go)
 # "ALL" sums every process of the 3 nodes.
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 SAMPLES=${1:?samples}
@@ -78,6 +82,8 @@ measure() {
 	    END { for (n in rss) if (rss[n] >= 256)
 		printf "fpmap\t%s\t%s\t%d\t%d\n", tool, n, rss[n], pss[n] }' |
 	    sort -t "$(printf '\t')" -k4,4nr | head -n 12 >>"$OUT"
+	python3 "$TOP/bench/pss_alone.py" $pids |
+	    awk -v t="$tool" '$1 == "total" { printf "fpalone\t%s\t%s\t%s\n", t, $2, $3 }' >>"$OUT"
 	declare -A start=()
 	for p in $pids; do start[$p]=$(proc_cpu_ticks "$p"); done
 	c0=$(ticks own $pids); w0=$(ticks children $pids)

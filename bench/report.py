@@ -57,6 +57,7 @@ def main():
     fpcpu = {}
     fptotal = {}
     drv = collections.defaultdict(lambda: collections.defaultdict(list))
+    fpalone = {}
     anomalies = []
     overlapat = collections.Counter()
     for r in rows:
@@ -98,6 +99,8 @@ def main():
             fpmap.append(r[1:])
         elif k == "fpproc":
             fpproc.append(r[1:])
+        elif k == "fpalone":
+            fpalone[r[1]] = (f(r[2]), f(r[3]))
         elif k == "fptotal":
             fptotal[r[1]] = (f(r[2]), f(r[3]), f(r[4]))
         elif k in ("dcold", "dcrash", "djoin", "dsteady"):
@@ -271,20 +274,36 @@ def main():
                 tool, np, fig([x[0] for x in v]), fig([x[1] for x in v]),
                 own, fig([x[2] for x in v]), withs, pct, num(tot[0])))
         y, k = fp.get("yaimd"), fp.get("keepalived")
-        if y and k and "yaimd" in cpu and "keepalived" in cpu:
+        if fpalone:
             p("")
-            p("Ratio yaimd / keepalived: RSS %.2f, PSS %.2f, CPU %s "
-              "(keepalived incl. its check scripts: %s).  Targets: RSS sum "
-              "≤ keepalived's: %s; idle CPU < 0.1 %% per node: %s.  CPU "
-              "time is counted in clock ticks (10 ms), so short windows "
-              "are coarse." % (
+            p("PSS alone (each page divided only among the tool's own "
+              "processes, at the first sample; does not move with what "
+              "else runs on the machine): %s." % "; ".join(
+                  "%s %s kB (USS %s kB)" % (t, num(v[0]), num(v[1]))
+                  for t, v in sorted(fpalone.items(), reverse=True)))
+        if y and k and "yaimd" in cpu and "keepalived" in cpu:
+            ya, ka = fpalone.get("yaimd"), fpalone.get("keepalived")
+            p("")
+            p("Ratio yaimd / keepalived: RSS %.2f, PSS %.2f%s, CPU %s "
+              "(keepalived incl. its check scripts: %s).  Targets (same "
+              "run): PSS sum ≤ keepalived's: %s%s; idle CPU per node ≤ "
+              "keepalived's: %s (≤ keepalived's with its check scripts: "
+              "%s).  CPU time is counted in clock ticks (10 ms), so short "
+              "windows are coarse." % (
                   med([x[0] for x in y]) / med([x[0] for x in k]),
                   med([x[1] for x in y]) / med([x[1] for x in k]),
+                  ", PSS alone %.2f" % (ya[0] / ka[0]) if ya and ka
+                  else "",
                   ratio(cpu["yaimd"][0], cpu["keepalived"][0]),
                   ratio(cpu["yaimd"][1], cpu["keepalived"][1]),
-                  "met" if med([x[0] for x in y]) <= med([x[0] for x in k])
+                  "met" if med([x[1] for x in y]) <= med([x[1] for x in k])
                   else "missed",
-                  "met" if cpu["yaimd"][2] < 0.1 else "missed"))
+                  (" (alone: %s)" % ("met" if ya[0] <= ka[0] else "missed"))
+                  if ya and ka else "",
+                  "met" if cpu["yaimd"][0] <= cpu["keepalived"][0]
+                  else "missed",
+                  "met" if cpu["yaimd"][0] <= cpu["keepalived"][1]
+                  else "missed"))
         p("")
         p("Per process (RSS and PSS at the first sample; CPU over the "
           "whole window):")

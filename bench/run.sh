@@ -10,6 +10,7 @@
 #	BENCH_OUT=FILE		the report (default bench/results/<date>.md)
 #	BENCH_SCALE_BIG=1	scale-drivers also runs 20 dcs-drivers on
 #				10,000 IPs (about 10 minutes more on 2 cores)
+#	BENCH_FP_SAMPLES=N BENCH_FP_STEP=S	footprint: N samples S s apart per tool (6 x 10)
 #
 # Targets are goals: the bench fails only when it could not measure.
 set -u
@@ -25,13 +26,14 @@ if [ "$QUICK" = 1 ]; then
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
 	SIZES="10 100 1000"
 	WINDOW=5
-	FP_SAMPLES=5 FP_STEP=2
+	FP_SAMPLES=${BENCH_FP_SAMPLES:-5} FP_STEP=${BENCH_FP_STEP:-2}
 else
 	REPS=${BENCH_REPS:-5}
 	SETTINGS=${BENCH_SETTINGS:-default T2 Tmin}
 	SIZES="10 100 1000 5000"
 	WINDOW=15
-	FP_SAMPLES=6 FP_STEP=10		# 60 s idle per tool
+	# 60 s idle per tool
+	FP_SAMPLES=${BENCH_FP_SAMPLES:-6} FP_STEP=${BENCH_FP_STEP:-10}
 fi
 DREPS=$((REPS < 3 ? REPS : 3))	# dcs-drivers: cold start, crash, join
 DATE=$(date -u +%F)

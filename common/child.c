@@ -107,6 +107,8 @@ cfg_done(struct child_cfg *cfg, struct imsgev *iev, struct imsg *imsg)
 	cfg->blobs = cfg->pending_blobs;
 	cfg->pending = NULL;
 	memset(&cfg->pending_blobs, 0, sizeof(cfg->pending_blobs));
+	/* the old config and libcurl's and OpenSSL's start-up are freed */
+	heap_trim();
 }
 
 /* yaimctl log verbose|brief, through the parent. */

@@ -1,12 +1,17 @@
 /*
  * imsg-style framing over non-blocking socketpairs, driven by libevent.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,8 @@
 #include "proto.h"
 
 #define IMSG_READ_CHUNK	65536
+/* once more than this of rbuf was touched, the empty part is given back */
+#define IMSG_RBUF_KEEP	65536
 #define IMSG_MAX_QUEUED	(64 * IMSG_MAX_SIZE)	/* a stuck peer is fatal */
 
 static void	imsgev_handler(int, short, void *);
@@ -53,6 +60,8 @@ imsgev_init(struct imsgev *iev, struct event_base *base, int fd,
 	if ((iev->rbuf = malloc(IMSG_MAX_SIZE + IMSG_READ_CHUNK)) == NULL)
 		return -1;
 	iev->fd = fd;
+	/* for the header only (nobody reads it): no getpid() per message */
+	iev->pid = (uint32_t)getpid();
 	iev->allow_fds = allow_fds;
 	iev->peer = peer;
 	iev->base = base;
@@ -136,7 +145,38 @@ imsgev_read(struct imsgev *iev)
 		fdq_push(iev, fd);
 	}
 	iev->rlen += (size_t)n;
+	if (iev->rlen > iev->rhigh)
+		iev->rhigh = iev->rlen;
 	return n;
+}
+
+void
+heap_trim(void)
+{
+#ifdef __GLIBC__
+	/* madvise and brk: allowed in every sandbox (common/sandbox.c) */
+	(void)malloc_trim(0);
+#endif
+}
+
+/*
+ * Give back the pages of rbuf that a large message (the config, about
+ * 110 kB) touched and that now hold nothing: otherwise they stay resident
+ * for the life of the process (bench/results, footprint).  The buffer is
+ * ours, so zero-filled pages on the next touch are fine.
+ */
+static void
+rbuf_release(struct imsgev *iev)
+{
+	uintptr_t	 pg = (uintptr_t)sysconf(_SC_PAGESIZE), from, to;
+
+	if (iev->rhigh <= IMSG_RBUF_KEEP)
+		return;
+	from = ((uintptr_t)iev->rbuf + iev->rlen + pg - 1) & ~(pg - 1);
+	to = ((uintptr_t)iev->rbuf + iev->rhigh) & ~(pg - 1);
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_DONTNEED);
+	iev->rhigh = iev->rlen;
 }
 
 static void
@@ -171,6 +211,7 @@ imsgev_dispatch_buffer(struct imsgev *iev)
 	if (off > 0) {
 		memmove(iev->rbuf, iev->rbuf + off, iev->rlen - off);
 		iev->rlen -= off;
+		rbuf_release(iev);
 	}
 }
 
@@ -226,6 +267,8 @@ imsgev_write(struct imsgev *iev)
 		/* a config message carries secrets: none left in the heap */
 		explicit_bzero(wb->buf, wb->len);
 		free(wb->buf);
+		if (wb->len > IMSG_RBUF_KEEP)
+			heap_trim();
 		free(wb);
 	}
 	return 0;
@@ -285,7 +328,7 @@ imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, int fd,
 	}
 	if (fd != -1)
 		type |= IMSG_FLAG_FD;
-	wb->len = imsg_encode(wb->buf, len, type, peerid, (uint32_t)getpid(),
+	wb->len = imsg_encode(wb->buf, len, type, peerid, iev->pid,
 	    data, datalen);
 	wb->fd = fd;
 	if (iev->wq_tail != NULL)

@@ -74,6 +74,8 @@ struct imsgev {
 	short			 events;
 	uint8_t			*rbuf;
 	size_t			 rlen;
+	size_t			 rhigh;		/* most of rbuf touched */
+	uint32_t		 pid;		/* getpid() at init */
 	struct imsg_wbuf	*wq_head;
 	struct imsg_wbuf	*wq_tail;
 	size_t			 wq_bytes;
@@ -82,6 +84,12 @@ struct imsgev {
 	imsg_eof_fn		 eof;
 	void			*arg;
 };
+
+/*
+ * Give the heap's free pages back to the kernel (after the config, the
+ * largest thing a process allocates, has been copied and freed).
+ */
+void	 heap_trim(void);
 
 /* Set fd non-blocking and start reading.  Returns -1 on error. */
 int	 imsgev_init(struct imsgev *, struct event_base *, int fd,

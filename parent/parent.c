@@ -1308,6 +1308,7 @@ parent_main(const struct parent_opts *opts)
 	send_metrics_socket();
 	stats_changed();
 	privsep_parent_trim(conf_has_exec(p.conf));
+	heap_trim();	/* the YAML parse and the resolver's start are over */
 	sdnotify("READY=1\nSTATUS=node %s on %s, etcd prefix %s",
 	    p.conf->nodename, p.conf->interface, p.conf->prefix);
 

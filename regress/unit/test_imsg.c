@@ -25,6 +25,7 @@ struct rx {
 	uint32_t	 types[64];
 	size_t		 lens[64];
 	uint8_t		 first[64];
+	uint64_t	 sum[64];	/* of every byte */
 	int		 fds[64];
 	int		 eof;
 	int		 want;
@@ -43,6 +44,9 @@ rx_dispatch(struct imsgev *iev, struct imsg *imsg, void *arg)
 		rx->first[rx->count] = imsg->datalen ?
 		    ((const uint8_t *)imsg->data)[imsg->datalen - 1] : 0;
 		rx->fds[rx->count] = imsg->fd;
+		for (size_t k = 0; k < imsg->datalen; k++)
+			rx->sum[rx->count] +=
+			    ((const uint8_t *)imsg->data)[k] * (k % 251 + 1);
 	}
 	rx->count++;
 	if (rx->count >= rx->want)
@@ -192,6 +196,62 @@ test_round_trip_and_partial_writes(void)
 	event_base_free(base);
 }
 
+static uint64_t
+sum_of(const uint8_t *d, size_t n)
+{
+	uint64_t	 s = 0;
+	size_t		 k;
+
+	for (k = 0; k < n; k++)
+		s += d[k] * (k % 251 + 1);
+	return s;
+}
+
+/*
+ * The receive buffer gives back the pages a large message touched once
+ * it is empty (rbuf_release): the next large messages, and the small
+ * ones after them, still arrive whole.
+ */
+static void
+test_rbuf_release(void)
+{
+	struct event_base	*base = event_base_new();
+	struct imsgev		 a, b;
+	struct rx		 rxa, rxb;
+	uint8_t			*big[2];
+	size_t			 sz[2] = { 200000, 700001 };
+	int			 i, k;
+
+	setup_pair(base, &a, &b, &rxa, &rxb, 0);
+	for (i = 0; i < 2; i++) {
+		big[i] = malloc(sz[i]);
+		for (size_t j = 0; j < sz[i]; j++)
+			big[i][j] = (uint8_t)(j * 7 + (size_t)i);
+	}
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < 2; i++)
+			CHECK(imsgev_compose(&a, IMSG_CFG_MAIN, 0, -1, big[i],
+			    sz[i]) == 0);
+		CHECK(imsgev_compose(&a, IMSG_HEALTH, 0, -1, "x", 1) == 0);
+		memset(&rxb.sum, 0, sizeof(rxb.sum));
+		rxb.count = 0;
+		rxb.want = 3;
+		run_until(base);
+		CHECK(rxb.count == 3);
+		for (i = 0; i < 2; i++)
+			CHECK(rxb.lens[i] == sz[i] &&
+			    rxb.sum[i] == sum_of(big[i], sz[i]));
+		CHECK(rxb.types[2] == IMSG_HEALTH && rxb.first[2] == 'x');
+		/* empty again, and what was touched is given back */
+		CHECK(b.rlen == 0 && b.rhigh == 0);
+	}
+	imsgev_clear(&a);
+	imsgev_clear(&b);
+	for (i = 0; i < 2; i++)
+		free(big[i]);
+	event_base_free(base);
+}
+
 static void
 test_fd_passing(void)
 {
@@ -272,6 +332,7 @@ main(void)
 	log_init(1, 0);
 	test_parse_malformed();
 	test_round_trip_and_partial_writes();
+	test_rbuf_release();
 	test_fd_passing();
 	test_fd_refused();
 	test_get_exact();
