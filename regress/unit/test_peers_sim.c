@@ -868,6 +868,8 @@ release(int n, int ip, uint64_t rev)
 	N[n].release_sent[ip] = send_req(n, R_RELEASE, ip, N[n].lease, 0, rev);
 }
 
+static void	witness_ask(int);
+
 static void
 engine_etcd(int n)
 {
@@ -917,6 +919,9 @@ engine_etcd(int n)
 			nd->revoke_busy[m] = 1;
 			send_req(n, R_REVOKE, 0, nd->view.lease[m], m, 0);
 		}
+	/* as the engine: a witness asked for at once, not at the next hb */
+	if (prule_witness_due(&nd->pr, t))
+		witness_ask(n);
 	if (!prule_connected(&nd->pr, t))
 		return;		/* frozen assignment */
 	for (ip = 0; ip < P.nip; ip++) {
@@ -1227,6 +1232,23 @@ heartbeat(int n)
 	sched(real_at(n, lnow(n) + P.hb_ms), EV_HB, n, NULL);
 }
 
+/* A heartbeat to every peer that each answers at once (want_echo). */
+static void
+witness_ask(int n)
+{
+	struct prule_msg	 m;
+	int			 to;
+
+	trace(n, "asks for a witness");
+	for (to = 0; to < P.n; to++) {
+		if (to == n)
+			continue;
+		prule_send(&N[n].pr, lnow(n), names[to], &m);
+		m.want_echo = 1;
+		net_send(n, to, &m);
+	}
+}
+
 static int	nheld(int);
 
 static void
@@ -1478,6 +1500,12 @@ dispatch(struct ev *e)
 	case EV_MSG:
 		trace(n, "recv from n%d sent %" PRIu64, e->from, e->u.msg.sent);
 		prule_recv(&nd->pr, lnow(n), names[(int)e->from], &e->u.msg);
+		if (e->u.msg.want_echo) {
+			struct prule_msg m;
+
+			prule_send(&nd->pr, lnow(n), names[(int)e->from], &m);
+			net_send(n, (int)e->from, &m);
+		}
 		break;
 	case EV_ETCD_RESP:
 		resp(n, e);
