@@ -425,6 +425,8 @@ prule_recv(struct prule *p, uint64_t now, const char *from,
 		settle(p, now);
 		return -1;
 	}
+	if (pp->heard == 0 || now >= pp->heard + p->conf.peer_timeout_ms)
+		pp->run_since = now;	/* heard again after a gap */
 	pp->heard = now;
 	pp->spent = 0;
 	if (m->lease != 0 && m->lease != pp->ended_lease)
@@ -557,7 +559,12 @@ silent_since(const struct prule *p, const struct prule_peer *pp)
  * first one turned silent (the cut node revoked it, and with it gone,
  * the second on the tie-break: cluster scenario 20).  The second: a
  * datagram delayed past the cut must not count (the simulator's
- * stalls); its echo is older than the cut.
+ * stalls); its echo is older than the cut.  And it must have been heard
+ * without a gap of peer-timeout since before the target's silence
+ * reached it: a node deaf to every peer (cut one way) that heals hears
+ * one peer's first message before the other's and revoked that other
+ * (cluster scenario 20, 12 ms after the heal); its first message after
+ * a gap proves nothing about the others.
  */
 static int
 quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
@@ -577,7 +584,8 @@ quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
 			continue;
 		all++;
 		h = pp != k && heard_recently(p, pp, now) &&
-		    pp->heard >= since && pp->echoed >= last;
+		    pp->heard >= since && pp->echoed >= last &&
+		    pp->run_since < since;
 		heard += (size_t)h;
 		if (strcmp(pp->name, low) < 0) {
 			low = pp->name;

@@ -159,6 +159,9 @@ struct prule_peer {
 	uint64_t	msg_lease;	/* lease in its last message, 0 */
 	uint64_t	ended_lease;	/* last lease seen ending */
 	uint64_t	heard;		/* our clock at its last message */
+	uint64_t	run_since;	/* our clock at the first of its
+					   messages since the last gap of
+					   peer-timeout or more */
 	uint64_t	echoed;		/* the latest send time of ours it
 					   echoed, our clock, 0 none */
 	uint64_t	changed;	/* our clock when its lease changed */
