@@ -1019,8 +1019,8 @@ conf_defaults(struct yaim_config *conf)
 	conf->peers = 1;
 	conf->failsafe = 1;
 	conf->peer_port = YAIM_DEFAULT_PEER_PORT;
-	conf->peer_interval_ms = 100;
-	conf->peer_timeout_ms = 300;
+	conf->peer_interval_ms = 50;
+	conf->peer_timeout_ms = 200;
 	conf->notify_timeout_ms = YAIM_DEFAULT_NOTIFY_TIMEOUT;
 }
 

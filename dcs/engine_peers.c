@@ -36,6 +36,7 @@
 struct peer_revoke {
 	char		 name[CFG_NAME_MAX];
 	int64_t		 lease;
+	uint64_t	 sent;		/* mono_ms() at the request */
 	struct etcd_req	*req;
 };
 
@@ -57,8 +58,8 @@ static struct engine_peers_state {
 	struct peer_revoke	 revokes[REVOKES_MAX];
 } P;
 
-static void	peers_send_all(void);
-static void	peers_send_one(const char *name);
+static void	peers_send_all(int);
+static void	peers_send_one(const char *name, int);
 
 /* ---- the heartbeat's payload: struct prule_msg, big-endian ---- */
 
@@ -90,14 +91,14 @@ hb_encode(const struct prule_msg *m, uint8_t *b)
 	put_be(b + 16, m->echo, 8);
 	put_be(b + 24, m->promise_ms, 4);
 	b[28] = m->want_promise;
-	b[29] = m->connected;
+	b[29] = m->connected | m->want_echo << 1;
 }
 
 /* -1 if the payload is not a heartbeat's. */
 static int
 hb_decode(const uint8_t *b, size_t len, struct prule_msg *m)
 {
-	if (len != HB_LEN || b[28] > 1 || b[29] > 1)
+	if (len != HB_LEN || b[28] > 1 || b[29] > 3)
 		return -1;
 	memset(m, 0, sizeof(*m));
 	m->lease = get_be(b, 8);
@@ -105,7 +106,8 @@ hb_decode(const uint8_t *b, size_t len, struct prule_msg *m)
 	m->echo = get_be(b + 16, 8);
 	m->promise_ms = (uint32_t)get_be(b + 24, 4);
 	m->want_promise = b[28];
-	m->connected = b[29];
+	m->connected = b[29] & 1;
+	m->want_echo = b[29] >> 1;
 	return 0;
 }
 
@@ -191,13 +193,19 @@ recv_cb(const struct peer_msg *pm, void *arg)
 	lost = n != NULL && n->hb_connected && !m.connected;
 	if (n != NULL)
 		n->hb_connected = m.connected;
+	/*
+	 * A witness asked for (prule_witness_due at the sender): our
+	 * answer echoes that message, so the sender may revoke a silent
+	 * peer now rather than at our next heartbeat.  The answer never
+	 * asks for one.
+	 */
 	if ((after.promise_ms > 0 && before.promise_ms == 0) ||
-	    (lost && after.want_promise))
-		peers_send_one(pm->sender);
+	    (lost && after.want_promise) || m.want_echo)
+		peers_send_one(pm->sender, 0);
 }
 
 static void
-peers_send_one(const char *name)
+peers_send_one(const char *name, int want_echo)
 {
 	struct prule_msg	 m;
 	uint8_t			 b[HB_LEN];
@@ -205,12 +213,13 @@ peers_send_one(const char *name)
 	if (!peer_net_has_key())
 		return;
 	prule_send(&P.pr, mono_ms(), name, &m);
+	m.want_echo = want_echo != 0;
 	hb_encode(&m, b);
 	(void)peer_net_send(name, HB_TYPE, b, sizeof(b));
 }
 
 static void
-peers_send_all(void)
+peers_send_all(int want_echo)
 {
 	size_t			 i;
 
@@ -219,7 +228,7 @@ peers_send_all(void)
 
 		if (!n->peer || strcmp(n->name, E.conf->nodename) == 0)
 			continue;
-		peers_send_one(n->name);
+		peers_send_one(n->name, want_echo);
 	}
 }
 
@@ -231,7 +240,7 @@ hb_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	arm(P.hb_ev, E.conf->peer_interval_ms);
 	peers_update();
-	peers_send_all();
+	peers_send_all(0);
 }
 
 static void
@@ -253,8 +262,9 @@ revoke_peer_done(const struct etcd_result *res, void *arg)
 	r->req = NULL;
 	if (res->status == ETCD_OK || res->status == ETCD_NOT_FOUND) {
 		log_warnx("peers: revoked lease %" PRIx64 " of %s, silent for "
-		    "%u ms; its addresses move once it must have fenced",
-		    (uint64_t)r->lease, r->name, P.pr.conf.peer_timeout_ms);
+		    "%u ms (etcd answered in %" PRIu64 " ms); its addresses "
+		    "move once it must have fenced", (uint64_t)r->lease,
+		    r->name, P.pr.conf.peer_timeout_ms, mono_ms() - r->sent);
 		prule_revoked(&P.pr, mono_ms(), r->name);
 	} else
 		log_warnx("peers: revoking lease %" PRIx64 " of %s: %s",
@@ -280,6 +290,9 @@ revoke_peer(const char *name, int64_t lease)
 		return;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->lease = lease;
+	r->sent = mono_ms();
+	log_debug("peers: revoking lease %" PRIx64 " of %s", (uint64_t)lease,
+	    name);
 	r->req = etcd_lease_revoke(E.client, lease, revoke_peer_done, r);
 	if (r->req == NULL) {
 		log_warn("%s: %s", __func__, name);
@@ -522,6 +535,12 @@ revoke_silent(uint64_t now)
 		if (lease != 0 && prule_may_revoke(&P.pr, now, n->name))
 			revoke_peer(n->name, lease);
 	}
+	/* silent past peer-timeout, no witness yet: ask for one at once */
+	if (prule_witness_due(&P.pr, now)) {
+		log_debug("peers: a peer is silent for %u ms; asking the "
+		    "others to witness", P.pr.conf.peer_timeout_ms);
+		peers_send_all(1);
+	}
 }
 
 /*
@@ -608,7 +627,7 @@ peers_update(void)
 	 */
 	connected = prule_connected(&P.pr, now);
 	if (P.was_connected && !connected)
-		peers_send_all();
+		peers_send_all(0);
 	P.was_connected = connected;
 	can = peers_may_claim();
 	ready = prule_ready(&P.pr, now);

@@ -721,6 +721,28 @@ ks_events(const struct etcd_event *ev, size_t n, int64_t revision)
 		E.ks_rev = revision;
 }
 
+/*
+ * With peers, a claimed address goes up once the view has caught up with
+ * the claim's revision (peers_may_add).  The event that gets it there is
+ * usually our own put, which changes nothing in the view (claim_done
+ * recorded it), so without this the add waited for the next round: up
+ * to an interval (330 ms after a crash in cluster scenario 16).
+ */
+static int
+add_due(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < E.nheld; i++) {
+		const struct held *h = E.held[i];
+
+		if (h->mark == M_OURS && !h->release && h->par == P_NONE &&
+		    h->mark_rev <= E.view_rev)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 watch_events(const struct etcd_event *ev, size_t n, int64_t revision,
     void *arg)
@@ -753,6 +775,7 @@ watch_events(const struct etcd_event *ev, size_t n, int64_t revision,
 	}
 	if (revision > E.view_rev)
 		E.view_rev = revision;
+	changed |= add_due();
 	if (node_deleted && E.nstate == N_DUPLICATE) {
 		log_info("the node key of %s is gone; joining again",
 		    E.conf->nodename);

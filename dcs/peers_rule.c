@@ -425,6 +425,8 @@ prule_recv(struct prule *p, uint64_t now, const char *from,
 		settle(p, now);
 		return -1;
 	}
+	if (pp->heard == 0 || now >= pp->heard + p->conf.peer_timeout_ms)
+		pp->run_since = now;	/* heard again after a gap */
 	pp->heard = now;
 	pp->spent = 0;
 	if (m->lease != 0 && m->lease != pp->ended_lease)
@@ -557,7 +559,12 @@ silent_since(const struct prule *p, const struct prule_peer *pp)
  * first one turned silent (the cut node revoked it, and with it gone,
  * the second on the tie-break: cluster scenario 20).  The second: a
  * datagram delayed past the cut must not count (the simulator's
- * stalls); its echo is older than the cut.
+ * stalls); its echo is older than the cut.  And it must have been heard
+ * without a gap of peer-timeout since before the target's silence
+ * reached it: a node deaf to every peer (cut one way) that heals hears
+ * one peer's first message before the other's and revoked that other
+ * (cluster scenario 20, 12 ms after the heal); its first message after
+ * a gap proves nothing about the others.
  */
 static int
 quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
@@ -577,7 +584,8 @@ quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
 			continue;
 		all++;
 		h = pp != k && heard_recently(p, pp, now) &&
-		    pp->heard >= since && pp->echoed >= last;
+		    pp->heard >= since && pp->echoed >= last &&
+		    pp->run_since < since;
 		heard += (size_t)h;
 		if (strcmp(pp->name, low) < 0) {
 			low = pp->name;
@@ -587,13 +595,10 @@ quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
 	return 2 * heard > all || (2 * heard == all && low_heard);
 }
 
-int
-prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
+/* Every condition of a revoke of pp but the quorum. */
+static int
+revocable(const struct prule *p, uint64_t now, const struct prule_peer *pp)
 {
-	const struct prule_peer *pp;
-
-	if (name == NULL || (pp = peer_find(p, name)) == NULL)
-		return 0;
 	if (!prule_connected(p, now) || pp->lease == 0)
 		return 0;
 	/*
@@ -608,8 +613,47 @@ prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
 		return 0;
 	if (now < restart_wait_end(p))
 		return 0;	/* promises of an earlier life */
-	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms &&
-	    quorum(p, now, pp);
+	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms;
+}
+
+int
+prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
+{
+	const struct prule_peer *pp;
+
+	if (name == NULL || (pp = peer_find(p, name)) == NULL)
+		return 0;
+	return revocable(p, now, pp) && quorum(p, now, pp);
+}
+
+/*
+ * A peer may be revoked but for the quorum: its witnesses must send a
+ * message after its silence reached peer-timeout, echoing one of ours
+ * sent after its last sign of life.  Waiting for their next heartbeat
+ * cost up to one peer-interval; asking them at once (the engine sends
+ * every peer a heartbeat with want_echo, which each answers with one
+ * heartbeat) brings that message within a round trip.  Once per silence
+ * of each peer, so a cut node does not ask its peers again and again.
+ * It only changes when the rule's inputs come; revoking is not what
+ * keeps two holders apart (DESIGN.md 10.3), so safety is untouched.
+ */
+int
+prule_witness_due(struct prule *p, uint64_t now)
+{
+	size_t	 i;
+	int	 due = 0;
+
+	for (i = 0; i < p->npeers; i++) {
+		struct prule_peer *pp = &p->peers[i];
+		uint64_t last = silent_since(p, pp);
+
+		if (pp->probed == last || !revocable(p, now, pp) ||
+		    quorum(p, now, pp))
+			continue;
+		pp->probed = last;
+		due = 1;
+	}
+	return due;
 }
 
 static void

@@ -62,6 +62,12 @@
  *				nodes with a live lease (DESIGN.md 10.2
  *				item 4), and no lease of it has ended
  *				since we last heard it.
+ *   prule_witness_due()	a peer may be revoked but for the quorum
+ *				and its witnesses were not asked yet for
+ *				this silence: send every other peer a
+ *				heartbeat with want_echo now (a receiver
+ *				answers such a one with a heartbeat at
+ *				once, never with want_echo).
  *   prule_ready()		the join rule is met (publish the node key
  *				only then, so that the others do not assign
  *				IPs to a node that must not claim yet).
@@ -140,6 +146,10 @@ struct prule_msg {
 	uint32_t	promise_ms;	/* promise granted on that message */
 	uint8_t		want_promise;	/* sender asks for promises */
 	uint8_t		connected;	/* sender reaches etcd */
+	uint8_t		want_echo;	/* answer with a heartbeat at once
+					   (set by the engine after
+					   prule_witness_due, never by
+					   prule_send) */
 };
 
 struct prule_peer {
@@ -149,6 +159,9 @@ struct prule_peer {
 	uint64_t	msg_lease;	/* lease in its last message, 0 */
 	uint64_t	ended_lease;	/* last lease seen ending */
 	uint64_t	heard;		/* our clock at its last message */
+	uint64_t	run_since;	/* our clock at the first of its
+					   messages since the last gap of
+					   peer-timeout or more */
 	uint64_t	echoed;		/* the latest send time of ours it
 					   echoed, our clock, 0 none */
 	uint64_t	changed;	/* our clock when its lease changed */
@@ -165,6 +178,8 @@ struct prule_peer {
 					   not reach etcd, 0 none */
 	int		acked;		/* it echoed a message of ours sent
 					   with our current lease */
+	uint64_t	probed;		/* the silence (its start) we asked
+					   the others to witness, 0 none */
 	int		spent;		/* a lease of it ended while it was
 					   silent to us: revoke no other
 					   until we hear it again */
@@ -214,6 +229,7 @@ uint64_t prule_hold_until(const struct prule *);
 int	 prule_may_claim(const struct prule *, uint64_t now);
 int	 prule_may_revoke(const struct prule *, uint64_t now,
 	    const char *name);
+int	 prule_witness_due(struct prule *, uint64_t now);
 int	 prule_ready(const struct prule *, uint64_t now);
 int	 prule_connected(const struct prule *, uint64_t now);
 uint64_t prule_next_change(const struct prule *, uint64_t now);

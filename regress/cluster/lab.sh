@@ -619,8 +619,19 @@ lab_start_node() {
 	install -d -o root -g root -m 0755 "$d" "$d/chroot"
 	lab_node_config "$i" >"$d/yaim.yml"
 	echo "---- start $(date +%T.%3N)" >>"$LAB_DIR/node$i.log"
-	ip netns exec "$(lab_ns "$i")" "$YAIMD" -d -f "$d/yaim.yml" \
-	    >>"$LAB_DIR/node$i.log" 2>&1 &
+	# LAB_LOG_TS=1: each line gets the epoch ms it was read at (the
+	# clock of vipmon and the marks), for the crash breakdown of
+	# DESIGN.md 10.4; LAB_YAIMD_VERBOSE=1 adds -v.  $! stays yaimd's.
+	if [ "${LAB_LOG_TS:-0}" = 1 ]; then
+		ip netns exec "$(lab_ns "$i")" "$YAIMD" -d \
+		    ${LAB_YAIMD_VERBOSE:+-v} -f "$d/yaim.yml" \
+		    > >(perl -MTime::HiRes=time -ne '$|=1;
+		    printf "%.3f %s", time, $_' >>"$LAB_DIR/node$i.log") 2>&1 &
+	else
+		ip netns exec "$(lab_ns "$i")" "$YAIMD" -d \
+		    ${LAB_YAIMD_VERBOSE:+-v} -f "$d/yaim.yml" \
+		    >>"$LAB_DIR/node$i.log" 2>&1 &
+	fi
 	LAB_NODE_PIDS[i]=$!
 	track_pid $!
 }

@@ -14,13 +14,13 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/regress/cluster/lab.sh"
 . "$TOP/regress/cluster/scen.sh"
 
-# peers on: its last heartbeat came at most peer-interval (100 ms) before
-# the crash, a survivor revokes after peer-timeout (300 ms) of silence
-# and claims W (276 ms) later: 476 ms at the earliest.  peers: no: TTL/2.
+# peers on: its last heartbeat came at most peer-interval (50 ms) before
+# the crash, a survivor revokes after peer-timeout (200 ms) of silence
+# and claims W (276 ms) later: 426 ms at the earliest.  peers: no: TTL/2.
 if [[ "${LAB_EXTRA_CONFIG:-}" == *"peers: no"* ]]; then
 	MIN_MS=${MIN_MS:-$((LAB_TTL / 2))}
 else
-	MIN_MS=${MIN_MS:-450}
+	MIN_MS=${MIN_MS:-400}
 fi
 MAX_MS=${MAX_MS:-$((LAB_TTL + 4000))}
 START_MS=${START_MS:-15000}
