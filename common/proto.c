@@ -36,6 +36,7 @@ imsg_type_name(uint32_t type)
 	case IMSG_CTL_DONE:	return "IMSG_CTL_DONE";
 	case IMSG_METRICS_SOCKET: return "IMSG_METRICS_SOCKET";
 	case IMSG_STATS:	return "IMSG_STATS";
+	case IMSG_FENCED:	return "IMSG_FENCED";
 	case IMSG_CTL_RELOAD:	return "IMSG_CTL_RELOAD";
 	case IMSG_CTL_LOG:	return "IMSG_CTL_LOG";
 	case IMSG_CTL_REQ_STATUS: return "IMSG_CTL_REQ_STATUS";

@@ -47,6 +47,7 @@ enum imsg_type {
 	IMSG_CTL_DONE,		/* struct ctl_end: answers CTL_RELOAD/LOG */
 	IMSG_METRICS_SOCKET,	/* empty + the metrics listening TCP fd */
 	IMSG_STATS,		/* struct imsg_stats: the parent's counters */
+	IMSG_FENCED,		/* struct imsg_fenced: the parent fenced */
 
 	/* dcs -> parent */
 	IMSG_DCS_RELEASED = 600, /* empty: lease revoked after SHUTDOWN */
@@ -196,9 +197,24 @@ struct imsg_networks {
  * every process on the host) until which dcs may hold addresses: its own
  * fence deadline.  Sent whenever it changes; 0 ends holding.  The parent
  * drops every address when it passes (parent/fence.h, DESIGN.md 5).
+ * fence_gen is the last imsg_fenced.gen dcs has read (0 before any): a
+ * deadline sent before dcs heard of the parent's latest fence is stale
+ * and ignored, and so is every add that follows it.
  */
 struct imsg_hold_until {
 	uint64_t	until_ms;
+	uint32_t	fence_gen;
+	uint32_t	pad;		/* 0 */
+};
+
+/*
+ * The parent dropped every address itself (its fence) and told dcs so
+ * with ADDR_DOWN for each before this.  gen counts the parent's fences
+ * from 1; dcs echoes it in its next IMSG_HOLD_UNTIL.
+ */
+struct imsg_fenced {
+	uint32_t	gen;
+	uint32_t	pad;		/* 0 */
 };
 
 /*

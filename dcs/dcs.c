@@ -3,6 +3,7 @@
  * decides which addresses this node holds.  The parent carries out those
  * decisions after checking them.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <event2/event.h>
 
 #include "child.h"
+#include "clock.h"
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
@@ -27,6 +29,8 @@ static struct imsgev	 parent_iev;
 static struct event_base *base;
 static int		 running;
 static int		 key_from_file;
+static uint32_t		 fence_gen;	/* the parent's last IMSG_FENCED */
+static uint64_t		 hold_sent;	/* the last deadline sent */
 
 static void
 send_sync(const struct yaim_addr *set, size_t n, void *arg)
@@ -123,9 +127,32 @@ send_hold_until(uint64_t until_ms, void *arg)
 	(void)arg;
 	memset(&hu, 0, sizeof(hu));
 	hu.until_ms = until_ms;
+	hu.fence_gen = fence_gen;
+	hold_sent = until_ms;
 	if (imsgev_compose(&parent_iev, IMSG_HOLD_UNTIL, 0, -1, &hu,
 	    sizeof(hu)) == -1)
 		fatal("%s: compose", __func__);
+}
+
+/*
+ * The parent dropped every address itself; its ADDR_DOWNs came first, so
+ * the engine has let them go.  It ignores our deadlines until we echo
+ * this fence: send the one in force again, so that what we decide from
+ * now on counts (DESIGN.md 5).
+ */
+static void
+parent_fenced(struct imsgev *iev, struct imsg *imsg)
+{
+	struct imsg_fenced	 fe;
+
+	if (imsg_get_exact(iev, imsg, &fe, sizeof(fe)) == -1 ||
+	    fe.pad != 0 || fe.gen != fence_gen + 1)
+		fatalx("%s: bad IMSG_FENCED", __func__);
+	fence_gen = fe.gen;
+	log_warnx("the parent fenced (%" PRIu32 "): every address is down",
+	    fence_gen);
+	if (hold_sent > mono_ms())
+		send_hold_until(hold_sent, NULL);
 }
 
 /* New addresses for the etcd endpoints given by name. */
@@ -259,6 +286,9 @@ dcs_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_STATS:
 		parent_stats(iev, imsg);
+		break;
+	case IMSG_FENCED:
+		parent_fenced(iev, imsg);
 		break;
 	case IMSG_SHUTDOWN:
 		if (imsg_get_exact(iev, imsg, NULL, 0) == -1)

@@ -153,6 +153,9 @@ released_now(void)
 	if (E.range_req != NULL)
 		etcd_req_cancel(E.range_req);
 	E.range_req = NULL;
+	if (E.check_req != NULL)
+		etcd_req_cancel(E.check_req);
+	E.check_req = NULL;
 	log_info("released: left the cluster");
 	E.ops.released(E.ops.arg);
 }
@@ -318,6 +321,7 @@ engine_reconfigure(const struct yaim_config *conf,
 	etcd_client_free(E.client);
 	E.client = NULL;
 	E.range_req = E.ka_req = E.node_req = E.stale_req = E.ref_req = NULL;
+	E.check_req = NULL;
 	E.nref_ops = 0;
 	peers_client_gone();
 	/* The parent may accept them now (say, a new allowed-networks). */
@@ -334,6 +338,9 @@ engine_reconfigure(const struct yaim_config *conf,
 			continue;
 		h->req = NULL;
 		E.inflight--;
+		/* a delete cut short goes on, as one that timed out */
+		if (h->mark == M_DELETING)
+			h->del_wait = 1;
 		h->mark = h->mark == M_DELETING ? M_OURS : M_NONE;
 	}
 	if (E.grant_req != NULL) {
@@ -437,6 +444,18 @@ engine_addr_state(const struct imsg_addr_state *as)
 		if (h != NULL && h->par == P_ADDING) {
 			h->par = P_UP;
 			log_debug("%s is up", ntop(&as->addr));
+		} else if (h == NULL || h->par == P_NONE) {
+			/*
+			 * The late answer to an add we took back (it went
+			 * down meanwhile, and we may have let the mark go):
+			 * the parent must not hold what we do not.
+			 */
+			log_warnx("the parent holds %s, which this node has "
+			    "not asked for now; asking it to drop it",
+			    ntop(&as->addr));
+			h = held_new(&as->addr);
+			h->par = P_UP;
+			parent_del(h);
 		}
 		break;
 	case ADDR_REFUSED:

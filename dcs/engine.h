@@ -41,6 +41,13 @@ struct engine_counters {
 };
 void	engine_get_counters(struct engine_counters *);
 
+/*
+ * Test only: the engine drops this many of the next watch events, as a
+ * broken watch would (regress/integration/dcs_watch_drop.sh, through
+ * dcs-driver's "drop-watch N").  Nothing in yaimd sets it.
+ */
+extern unsigned	engine_test_drop_events;
+
 /* Before the first message from the parent: messages may come early. */
 void	engine_init(struct event_base *, const struct engine_ops *);
 /* The first config: join the cluster once healthy. */

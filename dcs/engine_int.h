@@ -66,11 +66,18 @@
 #include "dcs/engine.h"
 #include "dcs/etcd.h"
 #include "dcs/keys.h"
+#include "dcs/keyset.h"
 
 #define LEAVE_WAIT_MS		1000	/* parent's ADDR_DOWN answers */
 #define RETRY_MS		1000	/* after a failed grant/read */
 #define WATCH_RETRY_MS		200	/* after a failed or broken watch */
 #define RACE_JITTER_MS		50	/* lost claim: re-read within */
+/*
+ * A full read this often (jittered 75..125 %) even when every check of
+ * the watch agreed (DESIGN.md 4.3): the checks prove the watch complete,
+ * this bounds the damage of a bug in them.
+ */
+#define FULL_READ_MS		(10u * 60 * 1000)
 #define KA_RETRY_MS		100	/* after a failed keepalive */
 /*
  * Claims and mark deletes in flight at once.  Every request is one HTTP
@@ -201,6 +208,14 @@ struct engine_state {
 	struct etcd_req		*range_req;
 	int			 reread;	/* read again after this one */
 	struct etcd_watch	*watch;
+	/* the check of the watch (DESIGN.md 4.3) */
+	struct keyset		 ks;		/* keys as the watch has them */
+	int64_t			 ks_rev;	/* ks is etcd at this revision */
+	int64_t			 checked_rev;	/* ks agreed with etcd here */
+	int64_t			 check_at;	/* the last check that agreed */
+	int			 check_bad;	/* disagreements in a row */
+	struct etcd_req		*check_req;
+	uint64_t		 full_due_ms;	/* next full read, mono_ms */
 
 	struct held		**held;
 	size_t			 nheld, held_cap;

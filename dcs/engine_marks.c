@@ -279,12 +279,18 @@ delete_done(const struct etcd_result *res, void *arg)
 
 	mark_answered(h, res);
 	if (res->status != ETCD_OK) {
-		log_warnx("%s: releasing the mark of %s: %s", __func__,
+		/*
+		 * Maybe applied, maybe not, maybe later still: holding the
+		 * address again on this lease could be undone by it while
+		 * another node claims the IP.  So the release goes on, the
+		 * address down, until etcd answers one (DESIGN.md 3).
+		 */
+		log_warnx("%s: releasing the mark of %s: %s; the address stays "
+		    "down and the release is tried again", __func__,
 		    ntop(&h->addr), res->error);
-		/* Still ours as far as we know: the next round decides
-		 * again (release, or keep and put the address back). */
 		h->mark = M_OURS;
-		h->release = 0;
+		h->release = 1;
+		h->del_wait = 1;
 		h->ref_put = 0;
 		read_later(RETRY_MS);
 		return;
@@ -308,6 +314,35 @@ delete_done(const struct etcd_result *res, void *arg)
 	h->ref_put = 0;
 	held_gc();
 	kick();
+}
+
+/*
+ * The txn that deletes the mark of h: if it is on our lease and, when we
+ * know it, still the very mark we claimed or adopted (its create
+ * revision).  A delete that timed out may be applied later still; with
+ * the lease alone it would remove a mark we claimed again since, under
+ * an address we hold, and another node could claim the IP (DESIGN.md 3).
+ */
+static struct etcd_req *
+delete_txn(const char *key, struct held *h, const struct etcd_op *ops,
+    size_t nops)
+{
+	struct etcd_compare	 cmp[2];
+	struct etcd_txn		 txn;
+
+	memset(cmp, 0, sizeof(cmp));
+	cmp[0].key = cmp[1].key = key;
+	cmp[0].op = cmp[1].op = ETCD_CMP_EQUAL;
+	cmp[0].target = ETCD_CMP_LEASE;
+	cmp[0].number = E.lease;
+	cmp[1].target = ETCD_CMP_CREATE;
+	cmp[1].number = h->mark_rev;
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = cmp;
+	txn.n_compare = h->mark_rev > 0 ? 2 : 1;
+	txn.success = ops;
+	txn.n_success = nops;
+	return etcd_txn(E.client, &txn, delete_done, h);
 }
 
 /*
@@ -339,8 +374,7 @@ delete_mark(struct held *h)
 	    !ref_published(&h->addr);
 	if (h->ref_put)
 		ref_etcd_op(&ro, rkey, &ops[1]);
-	h->req = txn_if(key, ETCD_CMP_LEASE, E.lease, ops, h->ref_put ? 2 : 1,
-	    NULL, 0, delete_done, h);
+	h->req = delete_txn(key, h, ops, h->ref_put ? 2 : 1);
 	if (h->req == NULL) {
 		log_warn("%s: %s", __func__, ntop(&h->addr));
 		return;

@@ -44,7 +44,8 @@ static struct engine_peers_state {
 	int			 decided, on;
 	struct prule		 pr;
 	struct event		*hb_ev, *tick_ev, *key_ev;
-	uint64_t		 hold_sent;
+	uint64_t		 hold_sent;	/* to the parent */
+	uint64_t		 hold_rule;	/* the rule's, fence_ev's */
 	size_t			 nheld_told;
 	int64_t			 lease_told;
 	int			 could_claim, was_ready;
@@ -524,13 +525,43 @@ revoke_silent(uint64_t now)
 }
 
 /*
+ * Send the parent the rule's hold, but never further ahead than it
+ * allows (parent/fence.c: ttl - margin past the moment it reads it).
+ * The rule may hold longer (failsafe with no peer left to ask: up to
+ * failsafe-max past the last keepalive); asking the parent for that made
+ * it clamp with a warning, and fence once the clamped deadline passed, as
+ * a changed hold was all that was ever sent again.  So a longer hold goes
+ * out capped, and is sent again before half the cap is used up.  Returns
+ * the cap (ms) if it applied, else 0.
+ */
+static uint64_t
+hold_tell(uint64_t hold, uint64_t now)
+{
+	uint64_t	 cap, send = hold;
+
+	cap = E.ttl > 0 ? (uint64_t)E.ttl * 1000 - fence_margin() : 0;
+	if (hold != 0 && cap != 0 && hold > now + cap)
+		send = now + cap;
+	else
+		cap = 0;
+	if (cap != 0 && P.hold_sent != 0 && P.hold_sent >= now + cap / 2 &&
+	    P.hold_sent <= send)
+		return cap;	/* what it has still lasts */
+	if (send != P.hold_sent) {
+		P.hold_sent = send;
+		parent_hold_until(send);
+	}
+	return cap;
+}
+
+/*
  * After every event: tell the rule what changed, send the parent the
  * hold deadline, revoke who must be, and wake up for the next change.
  */
 void
 peers_update(void)
 {
-	uint64_t	 now = mono_ms(), hold, next;
+	uint64_t	 now = mono_ms(), hold, next, tick, capped;
 	size_t		 nheld;
 	int		 can, ready, connected;
 
@@ -546,9 +577,9 @@ peers_update(void)
 		P.lease_told = E.lease;
 	}
 	hold = E.lease != 0 ? prule_hold_until(&P.pr) : 0;
-	if (hold != P.hold_sent) {
-		P.hold_sent = hold;
-		parent_hold_until(hold);
+	capped = hold_tell(hold, now);
+	if (hold != P.hold_rule) {
+		P.hold_rule = hold;
 		if (hold != 0)
 			arm(E.fence_ev, hold > now + FENCE_LEAD_MS ?
 			    hold - FENCE_LEAD_MS - now : 0);
@@ -562,8 +593,12 @@ peers_update(void)
 	if (E.lstate == L_ACTIVE && E.nstate == N_IN && peer_net_has_key())
 		revoke_silent(now);
 	next = prule_next_change(&P.pr, now);
-	arm(P.tick_ev, next == PRULE_NEVER || next - now > TICK_MAX_MS ?
-	    TICK_MAX_MS : next - now + 1);
+	tick = next == PRULE_NEVER || next - now > TICK_MAX_MS ? TICK_MAX_MS :
+	    next - now + 1;
+	/* a capped deadline is renewed before half of it is used up */
+	if (capped != 0 && capped / 4 + 1 < tick)
+		tick = capped / 4 + 1;
+	arm(P.tick_ev, tick);
 	/*
 	 * etcd lost (K/2 without a keepalive answer): ask for promises at
 	 * once, and tell the peers we can promise, instead of waiting for

@@ -30,19 +30,26 @@ reconcile_held(void)
 		h = E.held[i];
 		v = vip_get(&h->addr);
 		if (h->mark == M_OURS && !mark_is_ours(v)) {
-			/* Expected while our revoke is deleting them. */
-			if (E.lstate == L_ACTIVE)
+			/* Expected while our revoke is deleting them, and
+			 * after a delete of ours that timed out. */
+			if (h->release)
+				log_info("%s: the mark of %s is gone: our "
+				    "release of it took effect", __func__,
+				    ntop(&h->addr));
+			else if (E.lstate == L_ACTIVE)
 				log_warnx("%s: the mark of %s is gone (deleted "
 				    "by someone else?); dropping the address",
 				    __func__, ntop(&h->addr));
 			h->mark = M_NONE;
 			h->release = 0;
+			h->del_wait = 0;
 			parent_del(h);
 		} else if (h->mark == M_NONE && mark_is_ours(v) &&
 		    E.lstate == L_ACTIVE) {
 			log_info("%s: adopting the mark of %s on our lease",
 			    __func__, ntop(&h->addr));
 			h->mark = M_OURS;
+			h->mark_rev = v->mark_create;
 		}
 	}
 	if (E.lstate != L_ACTIVE)
@@ -52,7 +59,9 @@ reconcile_held(void)
 		    held_get(&E.vips[i].addr) == NULL) {
 			log_info("%s: adopting the mark of %s on our lease",
 			    __func__, ntop(&E.vips[i].addr));
-			held_new(&E.vips[i].addr)->mark = M_OURS;
+			h = held_new(&E.vips[i].addr);
+			h->mark = M_OURS;
+			h->mark_rev = E.vips[i].mark_create;
 		}
 }
 

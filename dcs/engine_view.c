@@ -1,7 +1,8 @@
 /*
  * The engine's view of etcd: node keys, pool keys, marks and refusal
- * keys, kept by a full read (every interval, and after a broken watch or
- * an endpoint change) and a watch from the revision of that read.
+ * keys, kept by a full read (at start, after a broken watch, an endpoint
+ * change or a failed check, and every FULL_READ_MS) and a watch from the
+ * revision of that read, checked every interval (DESIGN.md 4.3).
  */
 #include <sys/types.h>
 #include <sys/time.h>
@@ -261,6 +262,14 @@ view_apply(const struct etcd_kv *kv, int put, int64_t rev, int full)
 		if (!full && rev <= n->peer_rev)
 			return 0;
 		n->peer_rev = rev;
+		/*
+		 * Conservative as for the node key: marks on this lease
+		 * may be going with it (a node re-marking on a new lease
+		 * before its node key is back), and the join rule's J
+		 * restarts only at such ends (DESIGN.md 10.2 item 5).
+		 */
+		if (!put && n->peer && n->peer_lease != 0 && !n->present)
+			n->freed++;
 		n->peer = put;
 		n->peer_lease = put ? kv->lease : 0;
 		/* Without a peer socket (peers: no) there is no channel. */
@@ -332,6 +341,26 @@ mark_is_ours(const struct vip *v)
 /* ---- reading and watching ---- */
 
 static void	watch_start(void);
+
+unsigned	engine_test_drop_events;
+
+/* The key set after a full read: etcd at revision rev. */
+static void
+ks_reset(const struct etcd_range_result *rr, int64_t rev)
+{
+	size_t	 i;
+
+	keyset_clear(&E.ks);
+	for (i = 0; i < rr->n_kvs; i++)
+		if (keyset_put(&E.ks, keyset_hash(rr->kvs[i].key,
+		    rr->kvs[i].key_len), rr->kvs[i].mod_revision) == -1)
+			fatal("%s", __func__);
+	E.ks_rev = E.checked_rev = rev;
+	E.check_bad = 0;
+	/* 75 to 125 %: nodes started together do not read together */
+	E.full_due_ms = mono_ms() + FULL_READ_MS / 4 * 3 +
+	    arc4random_uniform(FULL_READ_MS / 2);
+}
 
 static void *
 dup_array(const void *a, size_t n, size_t size)
@@ -488,6 +517,7 @@ range_done(const struct etcd_result *res, void *arg)
 	}
 	E.view_rev = res->revision;
 	E.have_view = 1;
+	ks_reset(&res->range, res->revision);
 	/*
 	 * Without a watch before this read (the first, or after a broken
 	 * one), lease ends may have gone unseen; with one, the diff above
@@ -559,14 +589,136 @@ read_later(uint64_t ms)
 	arm(E.read_ev, ms);
 }
 
+/*
+ * Does the key set agree with etcd at revision E.check_at?  etcd counted
+ * every key (count) and listed those changed after the last agreement.
+ * A missed delete leaves a key too many; a missed put leaves a key
+ * missing or with an older mod_revision.
+ */
+static int
+check_agrees(const struct etcd_range_result *rr, char *why, size_t len)
+{
+	size_t	 i;
+
+	if ((uint64_t)rr->count != E.ks.n) {
+		snprintf(why, len, "etcd has %" PRId64 " keys, the watch %zu",
+		    rr->count, E.ks.n);
+		return 0;
+	}
+	for (i = 0; i < rr->n_kvs; i++)
+		if (keyset_rev(&E.ks, keyset_hash(rr->kvs[i].key,
+		    rr->kvs[i].key_len)) != rr->kvs[i].mod_revision) {
+			snprintf(why, len, "a key changed at revision %" PRId64
+			    " is not as the watch has it",
+			    rr->kvs[i].mod_revision);
+			return 0;
+		}
+	if (rr->more || keyset_count_above(&E.ks, E.checked_rev) != rr->n_kvs) {
+		snprintf(why, len, "etcd has %zu keys changed after revision %"
+		    PRId64 ", the watch %zu", rr->n_kvs, E.checked_rev,
+		    keyset_count_above(&E.ks, E.checked_rev));
+		return 0;
+	}
+	return 1;
+}
+
+static void
+check_done(const struct etcd_result *res, void *arg)
+{
+	char	 why[160];
+
+	(void)arg;
+	E.check_req = NULL;
+	if (res->status != ETCD_OK) {
+		/* compacted, or etcd in trouble: the read will say */
+		log_info("%s: checking the watch: %s; reading again",
+		    __func__, res->error);
+		read_now();
+		return;
+	}
+	if (E.range_req != NULL)
+		return;
+	/*
+	 * At the latest revision: events may still be on their way, so
+	 * only a second disagreement in a row means the watch lost one.
+	 */
+	if (!check_agrees(&res->range, why, sizeof(why)) &&
+	    ++E.check_bad < 2) {
+		log_debug("%s: not yet (%s)", __func__, why);
+		return;
+	}
+	if (E.check_bad >= 2) {
+		E.check_bad = 0;
+		log_warnx("%s: the watch of %s missed a change (%s); reading "
+		    "again", __func__, E.conf->prefix, why);
+		read_now();
+		return;
+	}
+	log_debug("%s: the watch agrees with etcd at revision %" PRId64,
+	    __func__, E.check_at);
+	E.check_bad = 0;
+	E.checked_rev = res->revision;
+	E.check_at = res->revision;
+	round_run();
+	/* Parent and we must not drift: the full set every interval. */
+	parent_sync();
+	kick();
+}
+
+/* The cheap check: keys only, and only those changed since the last. */
+static void
+check_now(void)
+{
+	if (E.check_req != NULL || E.range_req != NULL)
+		return;
+	E.check_req = etcd_range_check(E.client, E.conf->prefix, 1, 0,
+	    E.checked_rev + 1, check_done, NULL);
+	if (E.check_req == NULL) {
+		log_warn("%s: etcd_range_check", __func__);
+		read_now();
+	}
+}
+
 void
 interval_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	read_now();
+	if (E.client != NULL && !E.released) {
+		if (!E.have_view || E.watch == NULL ||
+		    mono_ms() >= E.full_due_ms)
+			read_now();
+		else
+			check_now();
+	}
 	arm(E.interval_ev, E.conf->interval_ms);
+}
+
+/* The watch's events in the key set; ks_rev: all seen up to it. */
+static void
+ks_events(const struct etcd_event *ev, size_t n, int64_t revision)
+{
+	size_t	 i;
+	uint64_t h;
+
+	for (i = 0; i < n; i++) {
+		h = keyset_hash(ev[i].kv.key, ev[i].kv.key_len);
+		if (ev[i].type == ETCD_EVENT_PUT) {
+			if (keyset_put(&E.ks, h, ev[i].kv.mod_revision) == -1)
+				fatal("%s", __func__);
+		} else
+			keyset_del(&E.ks, h);
+		if (ev[i].kv.mod_revision > E.ks_rev)
+			E.ks_rev = ev[i].kv.mod_revision;
+	}
+	/*
+	 * A progress notification: every event up to revision is out.  An
+	 * event message's header may run ahead of its events when etcd
+	 * splits a catch-up, so only the events' revisions count then.
+	 */
+	if (n == 0 && revision > E.ks_rev)
+		E.ks_rev = revision;
 }
 
 static void
@@ -577,6 +729,17 @@ watch_events(const struct etcd_event *ev, size_t n, int64_t revision,
 	int	 changed = 0, node_deleted = 0;
 
 	(void)arg;
+	/* Test only: lose events, as a broken watch would. */
+	while (n > 0 && engine_test_drop_events > 0) {
+		log_info("%s: test: dropping a watch event at revision %"
+		    PRId64, __func__, ev[0].kv.mod_revision);
+		engine_test_drop_events--;
+		ev++;
+		n--;
+		if (n == 0)
+			return;
+	}
+	ks_events(ev, n, revision);
 	for (i = 0; i < n; i++) {
 		struct key_info	 ki;
 

@@ -775,6 +775,19 @@ etcd_range(struct etcd_client *c, const char *key, int prefix,
 }
 
 struct etcd_req *
+etcd_range_check(struct etcd_client *c, const char *key, int prefix,
+    int64_t revision, int64_t min_mod_revision, etcd_cb cb, void *arg)
+{
+	struct etcd_req	*r;
+
+	r = req_new(c, ETCD_REPLY_RANGE, "/v3/kv/range", cb, arg, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	return req_submit(r, etcd_encode_range_check(&r->body, key, prefix,
+	    revision, min_mod_revision));
+}
+
+struct etcd_req *
 etcd_txn(struct etcd_client *c, const struct etcd_txn *t, etcd_cb cb,
     void *arg)
 {

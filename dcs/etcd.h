@@ -245,6 +245,17 @@ void	etcd_client_on_endpoint_change(struct etcd_client *,
 struct etcd_req	*etcd_range(struct etcd_client *, const char *key,
 	    int prefix, int64_t revision, etcd_cb, void *arg);
 
+/*
+ * The cheap check of a watched prefix (DESIGN.md 4.3): keys only, at
+ * revision, only the keys whose mod_revision is at least
+ * min_mod_revision (0: all).  range.count is still every key of the
+ * range at that revision (etcd counts before it filters).  A compacted
+ * revision fails.
+ */
+struct etcd_req	*etcd_range_check(struct etcd_client *, const char *key,
+	    int prefix, int64_t revision, int64_t min_mod_revision, etcd_cb,
+	    void *arg);
+
 /* What a compare looks at; the names of etcd's Compare.target. */
 enum etcd_cmp_target {
 	ETCD_CMP_VERSION = 1,

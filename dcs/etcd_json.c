@@ -213,6 +213,22 @@ etcd_encode_range(struct etcd_buf *b, const char *key, int prefix,
 	return buf_str(b, "}");
 }
 
+int
+etcd_encode_range_check(struct etcd_buf *b, const char *key, int prefix,
+    int64_t revision, int64_t min_mod_revision)
+{
+	if (buf_str(b, "{") == -1 || buf_key_range(b, key, prefix) == -1 ||
+	    buf_str(b, ",\"keys_only\":true") == -1)
+		return -1;
+	if (revision > 0 && (buf_str(b, ",\"revision\":") == -1 ||
+	    buf_int64(b, revision) == -1))
+		return -1;
+	if (min_mod_revision > 0 && (buf_str(b, ",\"min_mod_revision\":") ==
+	    -1 || buf_int64(b, min_mod_revision) == -1))
+		return -1;
+	return buf_str(b, "}");
+}
+
 static const char *
 cmp_target_name(enum etcd_cmp_target t, const char **field)
 {

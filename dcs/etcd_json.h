@@ -34,6 +34,9 @@ void	etcd_buf_wipe(struct etcd_buf *);
  */
 int	etcd_encode_range(struct etcd_buf *, const char *key, int prefix,
 	    int64_t revision);
+/* keys_only, at revision, only keys with mod_revision >= min_mod. */
+int	etcd_encode_range_check(struct etcd_buf *, const char *key,
+	    int prefix, int64_t revision, int64_t min_mod_revision);
 int	etcd_encode_txn(struct etcd_buf *, const struct etcd_txn *);
 int	etcd_encode_lease_grant(struct etcd_buf *, int64_t ttl);
 /* {"ID":"<id>"}: the body of keepalive and revoke. */

@@ -116,7 +116,7 @@ peer_get(struct prule *p, uint64_t now, const char *name)
 	memset(pp, 0, sizeof(*pp));
 	memcpy(pp->name, name, len + 1);
 	/* Unknown past: as if its lease had just changed (join rule). */
-	pp->changed = now;
+	pp->changed = pp->freed_at = now;
 	return pp;
 }
 
@@ -170,6 +170,19 @@ settle(struct prule *p, uint64_t now)
 	p->hold_until = hold_compute(p);
 }
 
+/*
+ * A restarted process has forgotten the promises it gave before: they
+ * all end within P of our start on this same clock, so claim and revoke
+ * nothing until then (a reboot takes longer than P).
+ */
+static uint64_t
+restart_wait_end(const struct prule *p)
+{
+	if (!p->conf.failsafe || (p->conf.broken & PRULE_BROKEN_RESTART))
+		return p->started;
+	return p->started + p->conf.promise_ms + p->conf.margin_ms;
+}
+
 void
 prule_init(struct prule *p, const struct prule_conf *c, const char *self,
     uint64_t now)
@@ -179,14 +192,7 @@ prule_init(struct prule *p, const struct prule_conf *c, const char *self,
 	if (self != NULL && strlen(self) < PRULE_NAME_MAX)
 		strcpy(p->self, self);
 	p->started = now;
-	/*
-	 * A restarted process has forgotten the promises it gave before:
-	 * they all end within P of our start on this same clock, so claim
-	 * and revoke nothing until then (a reboot takes longer than P).
-	 */
-	p->gate = now + (p->conf.failsafe &&
-	    !(p->conf.broken & PRULE_BROKEN_RESTART) ? p->conf.promise_ms +
-	    p->conf.margin_ms : 0);
+	p->gate = restart_wait_end(p);
 }
 
 int
@@ -278,8 +284,15 @@ prule_full_read(struct prule *p, uint64_t now)
 	gate_wait(p, now);
 	/* Lease changes may have been missed: the join rule starts over. */
 	for (i = 0; i < p->npeers; i++)
-		p->peers[i].changed = now;
+		p->peers[i].changed = p->peers[i].freed_at = now;
 	settle(p, now);
+}
+
+static int
+heard_recently(const struct prule *p, const struct prule_peer *pp,
+    uint64_t now)
+{
+	return pp->heard != 0 && now < pp->heard + p->conf.peer_timeout_ms;
 }
 
 int
@@ -294,7 +307,8 @@ prule_view_node(struct prule *p, uint64_t now, const char *name, int member,
 		if (p->registered && !member) {
 			/* Our member key went: we join again. */
 			for (i = 0; i < p->npeers; i++)
-				p->peers[i].changed = now;
+				p->peers[i].changed =
+				    p->peers[i].freed_at = now;
 		}
 		p->registered = member;
 		settle(p, now);
@@ -305,11 +319,24 @@ prule_view_node(struct prule *p, uint64_t now, const char *name, int member,
 	pp->member = member;
 	if (lease != pp->lease) {
 		if (pp->lease != 0) {
+			/* it runs and reaches etcd if a new lease comes */
+			if (!heard_recently(p, pp, now))
+				pp->spent = 1;
 			pp->ended_lease = pp->lease;
 			if (pp->msg_lease == pp->lease)
 				pp->msg_lease = 0;
-			if (freed > 0)
+			/*
+			 * Only an end that took marks can leave that node
+			 * holding an unmarked address on promises: J
+			 * restarts there, not at a new lease nor at the end
+			 * of an empty one (a node cut from its peers that
+			 * the others revoke must not make a node that has
+			 * joined since wait J again; DESIGN.md 10.2 item 5).
+			 */
+			if (freed > 0) {
 				gate_wait(p, now);
+				pp->freed_at = now;
+			}
 		}
 		pp->lease = lease;
 		pp->changed = now;
@@ -375,6 +402,7 @@ recv_reply(struct prule *p, uint64_t now, struct prule_peer *pp,
 	/* An echo must be of a message of this incarnation, not future. */
 	if (m->echo == 0 || m->echo > now || m->echo < p->started)
 		return;
+	pp->echoed = max64(pp->echoed, m->echo);
 	if (m->promise_ms > 0) {
 		from = (p->conf.broken & PRULE_BROKEN_RECV_TIME) ? now :
 		    m->echo;
@@ -398,6 +426,7 @@ prule_recv(struct prule *p, uint64_t now, const char *from,
 		return -1;
 	}
 	pp->heard = now;
+	pp->spent = 0;
 	if (m->lease != 0 && m->lease != pp->ended_lease)
 		pp->msg_lease = m->lease;
 	recv_request(p, now, pp, m);
@@ -409,8 +438,12 @@ prule_recv(struct prule *p, uint64_t now, const char *from,
 void
 prule_revoked(struct prule *p, uint64_t now, const char *name)
 {
-	(void)name;
+	struct prule_peer *pp;
+
 	advance(p, now);
+	if (name != NULL && (pp = peer_find(p, name)) != NULL &&
+	    !heard_recently(p, pp, now))
+		pp->spent = 1;
 	gate_wait(p, now);
 	settle(p, now);
 }
@@ -444,15 +477,21 @@ prule_hold_until(const struct prule *p)
 	return p->hold_until;
 }
 
-/* The join rule: every member echoed us, or cannot hold on promises. */
+/*
+ * The join rule: every member echoed us, or cannot hold on promises.
+ * Not before the restart wait either (prule_init): the node key makes
+ * the others release IPs to us, and a joiner that may not claim them yet
+ * would leave them dark until the wait ends (1.5 s at the defaults).
+ */
 static uint64_t
 ready_at(const struct prule *p)
 {
-	uint64_t	 at = 0, span;
+	uint64_t	 at, span;
 	size_t		 i;
 
 	if (p->conf.broken & PRULE_BROKEN_JOINER)
 		return 0;
+	at = restart_wait_end(p);
 	span = p->conf.hold_ms + (p->conf.failsafe ?
 	    p->conf.failsafe_max_ms : 0);
 	span = scale_up(p, span) + p->conf.margin_ms;
@@ -460,7 +499,7 @@ ready_at(const struct prule *p)
 		const struct prule_peer *pp = &p->peers[i];
 
 		if ((pp->member || pp->lease != 0) && !pp->acked)
-			at = max64(at, add_sat(pp->changed, span));
+			at = max64(at, add_sat(pp->freed_at, span));
 	}
 	return at;
 }
@@ -503,6 +542,51 @@ silent_since(const struct prule *p, const struct prule_peer *pp)
 	return max64(max64(pp->heard, pp->changed), p->started);
 }
 
+/*
+ * Whether we hear a strict majority of the nodes with a live lease in
+ * our view, ourselves included; exactly half will do on the side of the
+ * lowest name among them (of two nodes, the lower name).  A node cut
+ * from its peers alone hears nobody and so revokes nobody, while the
+ * others, a majority, revoke it: one firewall mistake costs that node's
+ * addresses only, not every lease in the pool (DESIGN.md 10.2 item 4).
+ * A peer counts as heard only if its message arrived after the target
+ * had been silent for peer-timeout, and echoed one of ours sent after
+ * the target's last sign of life.  The first: when a node is cut, its
+ * peers' last messages arrive within about one heartbeat of each other,
+ * so "heard within peer-timeout" still counted the others when the
+ * first one turned silent (the cut node revoked it, and with it gone,
+ * the second on the tie-break: cluster scenario 20).  The second: a
+ * datagram delayed past the cut must not count (the simulator's
+ * stalls); its echo is older than the cut.
+ */
+static int
+quorum(const struct prule *p, uint64_t now, const struct prule_peer *k)
+{
+	const char	*low = p->self;
+	uint64_t	 last = silent_since(p, k);
+	uint64_t	 since = last + p->conf.peer_timeout_ms;
+	size_t		 i, all = 1, heard = 1;
+	int		 h, low_heard = 1;
+
+	if (p->conf.broken & PRULE_BROKEN_NO_QUORUM)
+		return 1;
+	for (i = 0; i < p->npeers; i++) {
+		const struct prule_peer *pp = &p->peers[i];
+
+		if (pp->lease == 0)
+			continue;
+		all++;
+		h = pp != k && heard_recently(p, pp, now) &&
+		    pp->heard >= since && pp->echoed >= last;
+		heard += (size_t)h;
+		if (strcmp(pp->name, low) < 0) {
+			low = pp->name;
+			low_heard = h;
+		}
+	}
+	return 2 * heard > all || (2 * heard == all && low_heard);
+}
+
 int
 prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
 {
@@ -512,12 +596,20 @@ prule_may_revoke(const struct prule *p, uint64_t now, const char *name)
 		return 0;
 	if (!prule_connected(p, now) || pp->lease == 0)
 		return 0;
+	/*
+	 * A lease of it ended while we could not hear it, and it got a new
+	 * one: it runs and reaches etcd, it is cut from us.  Revoking again
+	 * would only end each new lease of it (and gate our claims each
+	 * time); it rejoins, or is revoked again, once we hear it.
+	 */
+	if (pp->spent)
+		return 0;
 	if (now < pp->promised_until)
 		return 0;
-	if (p->conf.failsafe && !(p->conf.broken & PRULE_BROKEN_RESTART) &&
-	    now < p->started + p->conf.promise_ms + p->conf.margin_ms)
-		return 0;	/* promises of an earlier life, see init */
-	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms;
+	if (now < restart_wait_end(p))
+		return 0;	/* promises of an earlier life */
+	return now >= silent_since(p, pp) + p->conf.peer_timeout_ms &&
+	    quorum(p, now, pp);
 }
 
 static void

@@ -43,7 +43,8 @@
  *				a keepalive of ours sent after that succeeded
  *				(cut from etcd alone: our late keepalives
  *				must not keep it holding; DESIGN.md 10.2).
- *   prule_revoked(name)	our revoke of name's lease succeeded.
+ *   prule_revoked(name)	our revoke of name's lease succeeded (also
+ *				when etcd said the lease was gone).
  *
  * Output:
  *   prule_send(to, msg)	the heartbeat to send to `to` now (send one
@@ -56,7 +57,11 @@
  *   prule_may_claim()		whether a claim txn may be sent now (the txn
  *				must also compare our lease, our member key
  *				and the IP's mark as our view has it).
- *   prule_may_revoke(name)	whether name's lease may be revoked now.
+ *   prule_may_revoke(name)	whether name's lease may be revoked now:
+ *				it is silent, we hear a majority of the
+ *				nodes with a live lease (DESIGN.md 10.2
+ *				item 4), and no lease of it has ended
+ *				since we last heard it.
  *   prule_ready()		the join rule is met (publish the node key
  *				only then, so that the others do not assign
  *				IPs to a node that must not claim yet).
@@ -110,6 +115,7 @@
 #define PRULE_BROKEN_NO_CUTBACK	0x20	/* new node does not cut a hold */
 #define PRULE_BROKEN_NO_SCALE	0x40	/* no clock rate scaling */
 #define PRULE_BROKEN_RESTART	0x80	/* restart forgets its promises */
+#define PRULE_BROKEN_NO_QUORUM	0x100	/* revoke without hearing a majority */
 
 struct prule_conf {
 	uint32_t	hold_ms;	/* K: hold past the last good
@@ -143,7 +149,13 @@ struct prule_peer {
 	uint64_t	msg_lease;	/* lease in its last message, 0 */
 	uint64_t	ended_lease;	/* last lease seen ending */
 	uint64_t	heard;		/* our clock at its last message */
+	uint64_t	echoed;		/* the latest send time of ours it
+					   echoed, our clock, 0 none */
 	uint64_t	changed;	/* our clock when its lease changed */
+	uint64_t	freed_at;	/* our clock when a lease of it ended
+					   taking marks with it (or its past
+					   became unknown): the join rule's
+					   J counts from here */
 	uint64_t	req_sent;	/* its `sent` to echo, 0 none */
 	uint32_t	req_granted;	/* what we promised on req_sent */
 	uint64_t	promised_until;	/* our promise to it, our clock */
@@ -153,6 +165,9 @@ struct prule_peer {
 					   not reach etcd, 0 none */
 	int		acked;		/* it echoed a message of ours sent
 					   with our current lease */
+	int		spent;		/* a lease of it ended while it was
+					   silent to us: revoke no other
+					   until we hear it again */
 };
 
 struct prule {

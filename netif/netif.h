@@ -51,6 +51,13 @@ struct netif_ops {
 	 * the notify hooks' take and release.  May be NULL.
 	 */
 	void	(*held)(const struct yaim_addr *, int up, void *arg);
+	/*
+	 * May addresses be held now (the parent's fence, DESIGN.md 5)?
+	 * Asked before netif puts back one that vanished: one it may not
+	 * hold is forgotten and reported ADDR_DOWN instead.  No side
+	 * effects.  NULL: always.
+	 */
+	int	(*may_hold)(void *arg);
 };
 
 /* -n: does the interface exist, is the label short enough.  0 ok, -1 and

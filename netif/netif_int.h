@@ -34,6 +34,7 @@ struct held {
 	char		 label[IFNAMSIZ];
 	uint32_t	 repeats_left;
 	struct event	*timer;
+	int		 removed;	/* RTM_DELADDR seen; resync checks */
 };
 
 /* netif's state: one per parent process. */

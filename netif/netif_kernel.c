@@ -291,14 +291,27 @@ is_ours(const struct netif_ifaddr *ia)
 	    held_find(&ia->addr, NULL) != NULL;
 }
 
+/*
+ * Put back a held address that is not on the interface, if we may hold
+ * addresses now: after the parent's fence nothing comes back until dcs
+ * asks again (DESIGN.md 5).
+ */
 static void
 readd(struct held *h, size_t idx, const char *why)
 {
 	struct yaim_addr	 a = h->addr;
 	int			 err;
 
+	if (nf.ops.may_hold != NULL && !nf.ops.may_hold(nf.ops.arg)) {
+		log_warnx("%s on %s %s; not adding it back: no hold deadline "
+		    "in force", ntop(&h->addr), nf.ifname, why);
+		held_remove(idx);
+		report(&a, ADDR_DOWN, AR_NONE, 0);
+		return;
+	}
 	log_warnx("%s on %s %s; adding it back", ntop(&h->addr), nf.ifname,
 	    why);
+	h->removed = 0;
 	if ((err = kernel_add(&h->addr, h->plen, h->label)) != 0) {
 		held_remove(idx);
 		report(&a, ADDR_DOWN, AR_NETLINK, err);
@@ -377,6 +390,7 @@ resync(int at_start)
 		}
 		if ((h = held_find(&ia->addr, &idx)) != NULL) {
 			present[idx] = 1;
+			h->removed = 0;
 			continue;
 		}
 		log_warnx("removing leftover address %s/%u (proto 0x%02x) "
@@ -386,9 +400,14 @@ resync(int at_start)
 		    ia->addr.af == AF_INET ? ia->label : "");
 	}
 	free(l.v);
-	for (i = nf.n_held; i-- > 0;)
-		if (!present[i])
-			readd(nf.held[i], i, "vanished");
+	for (i = nf.n_held; i-- > 0;) {
+		if (present[i])
+			continue;
+		h = nf.held[i];
+		readd(h, i, !h->removed ? "vanished" : nf.link_up ?
+		    "was removed by someone else" :
+		    "was removed with the link down");
+	}
 	free(present);
 	report_networks();
 	return 0;
@@ -420,13 +439,19 @@ mon_open(void)
 	return 0;
 }
 
+/*
+ * An RTM_DELADDR for an address we hold may be the late echo of our own
+ * removal (a fence, or a delete dcs asked for) of an address held again
+ * since: only the kernel's list tells, so a resync right after this
+ * batch of events decides, and puts back only what is really gone.
+ */
 static void
 addr_event(uint16_t type, const struct netif_ifaddr *ia)
 {
+	struct timeval	 tv = { 0, 0 };
 	struct held	*h;
-	size_t		 idx;
 
-	h = held_find(&ia->addr, &idx);
+	h = held_find(&ia->addr, NULL);
 	if (type == RTM_NEWADDR) {
 		if (!is_ours(ia))
 			ifaddr_add(&ia->addr);
@@ -439,10 +464,9 @@ addr_event(uint16_t type, const struct netif_ifaddr *ia)
 	}
 	if (ia->addr.prefixlen != h->plen)
 		return;		/* another copy, not the one we hold */
-	readd(h, idx, nf.link_up ? "was removed by someone else" :
-	    "was removed with the link down");
+	h->removed = 1;
+	evtimer_add(nf.ev_resync, &tv);
 }
-
 
 static void
 mon_msg(const struct nlmsghdr *nlh, size_t len)

@@ -12,6 +12,7 @@
 
 #include <cap-ng.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -31,6 +32,8 @@
 
 #define EXEC_DEFAULT_MAX_OUTPUT	4096
 #define EXEC_MAX_OUTPUT_CAP	(1024 * 1024)
+#define EXEC_WAIT_STEP_MS	10	/* exec_wait: a reaping step */
+#define EXEC_WAIT_FDS		64	/* exec_wait: outputs read */
 
 struct exec_proc {
 	struct exec_proc	*next;
@@ -39,6 +42,7 @@ struct exec_proc {
 	int			 fd;		/* stdout+stderr, read end */
 	struct event		*rev;
 	struct event		*timer;
+	uint64_t		 deadline_ms;	/* mono_ms: timer, or exec_wait */
 	int			 timed_out;
 	uint32_t		 check;
 	uint32_t		 seq;
@@ -375,6 +379,7 @@ proc_spawn(struct exec_proc *p, char *const argv[], const char *path,
 	if (p->rev == NULL || p->timer == NULL)
 		return -1;	/* the caller kills it */
 	tv = ms_to_tv(timeout_ms);
+	p->deadline_ms = mono_ms() + timeout_ms;
 	event_add(p->rev, NULL);
 	evtimer_add(p->timer, &tv);
 	return 0;
@@ -623,6 +628,85 @@ exec_child_exited(pid_t pid, int status)
 	proc_free(p);
 	sweep_exec_user();
 	return 1;
+}
+
+void
+exec_stop_checks(void)
+{
+	struct exec_proc	*p;
+
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (!p->orphan && !p->hook) {
+			p->orphan = 1;
+			proc_timeout(-1, 0, p);
+		}
+}
+
+/* Kill what is past its timeout; reap one command that has ended. */
+static int
+wait_reap_one(void)
+{
+	struct exec_proc	*p;
+	siginfo_t		 si;
+	uint64_t		 now = mono_ms();
+	pid_t			 pid;
+	int			 status;
+
+	for (p = ex.procs; p != NULL; p = p->next)
+		if (!p->timed_out && now >= p->deadline_ms)
+			proc_timeout(-1, 0, p);
+	for (p = ex.procs; p != NULL; p = p->next) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 || si.si_pid == 0)
+			continue;
+		pid = p->pid;
+		exec_child_ending(pid);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		(void)exec_child_exited(pid, status);	/* frees p */
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * At exit, where the event loop no longer runs: the parent calls this
+ * from an event callback, and libevent cannot be entered again.  So
+ * commands are reaped here, their timeouts enforced and their output
+ * read, in steps of at most EXEC_WAIT_STEP_MS (an exit shows only as
+ * SIGCHLD, which libevent has); see DESIGN.md section 14.
+ */
+int
+exec_wait(uint64_t until_ms)
+{
+	struct pollfd		 pfd[EXEC_WAIT_FDS];
+	struct exec_proc	*p, *on[EXEC_WAIT_FDS];
+	uint64_t		 now;
+	nfds_t			 n, i;
+	int			 step;
+
+	if (ex.procs == NULL)
+		return -1;
+	if (wait_reap_one())
+		return 1;
+	if ((now = mono_ms()) >= until_ms)
+		return 0;
+	step = until_ms - now < EXEC_WAIT_STEP_MS ? (int)(until_ms - now) :
+	    EXEC_WAIT_STEP_MS;
+	n = 0;
+	for (p = ex.procs; p != NULL && n < EXEC_WAIT_FDS; p = p->next)
+		if (p->fd != -1) {
+			pfd[n].fd = p->fd;
+			pfd[n].events = POLLIN;
+			on[n++] = p;
+		}
+	if (poll(pfd, n, step) <= 0)
+		return wait_reap_one();
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents != 0 && proc_drain(on[i]) == -1)
+			proc_close_output(on[i]);
+	return wait_reap_one();
 }
 
 void

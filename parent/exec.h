@@ -50,6 +50,18 @@ typedef void	(*exec_hook_done_fn)(uint32_t reason, int32_t detail,
 		    const char *output, void *arg);
 int	exec_hook(const char *const *extra, size_t n_extra,
 	    exec_hook_done_fn done, void *arg, char *err, size_t errlen);
+/*
+ * At exit: kill the running exec checks, reaped later without an answer,
+ * so that only notify hooks are still waited for.
+ */
+void	exec_stop_checks(void);
+/*
+ * At exit, without the event loop: wait at most until until_ms (mono_ms)
+ * for one command to end, killing those past their own timeout and
+ * reading their output; an ended hook's done is called from here.
+ * Returns 1 if one ended, 0 if none did, -1 if none is running.
+ */
+int	exec_wait(uint64_t until_ms);
 /* Kill and reap every running command, without calling done. */
 void	exec_shutdown(void);
 

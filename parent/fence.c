@@ -32,6 +32,12 @@ fence_hold_check(uint64_t now, uint64_t max, uint64_t asked, uint64_t *until)
 	return HOLD_ACCEPT;
 }
 
+int
+fence_gen_current(uint32_t gen, uint32_t msg_gen, uint64_t asked)
+{
+	return asked == 0 || msg_gen == gen;
+}
+
 uint32_t
 fence_hold_ttl(uint32_t cur_ttl, uint32_t new_ttl)
 {

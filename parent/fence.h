@@ -32,6 +32,16 @@ enum hold_verdict	fence_hold_check(uint64_t now, uint64_t max,
 			    uint64_t asked, uint64_t *until);
 
 /*
+ * Does a deadline asked for (0: end holding) by a dcs that has read the
+ * parent's fence msg_gen count, the parent's latest fence being gen?
+ * Ending always counts; any other deadline only from a dcs that has read
+ * the latest IMSG_FENCED, so that nothing dcs decided before it heard
+ * that its addresses were dropped puts them back (DESIGN.md 5).
+ */
+int			fence_gen_current(uint32_t gen, uint32_t msg_gen,
+			    uint64_t asked);
+
+/*
  * The ttl to bound holding with after a reload from cur_ttl to
  * new_ttl (ms).  dcs keeps the TTL of the lease it has until its next
  * lease, but takes a new fence-margin at once: so the larger ttl counts

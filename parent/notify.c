@@ -36,8 +36,10 @@ static struct notify_state {
 	struct event_base	*base;
 	struct event		*kick_ev;
 	int			 on;		/* notify-command set */
-	int			 stopped;
-	struct notify_item	 q[NOTIFY_QUEUE_MAX];
+	int			 leaving;	/* releases may use the reserve */
+	int			 stopped;	/* no more events: the drain */
+	uint32_t		 timeout_ms;	/* notify-timeout */
+	struct notify_item	 q[NOTIFY_QUEUE_MAX + NOTIFY_EXIT_RESERVE];
 	size_t			 nq;
 	struct notify_slot	 run[NOTIFY_PARALLEL_MAX];
 	struct notify_stats	 st;
@@ -188,7 +190,7 @@ dispatch(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	while (!nt.stopped && i < nt.nq && (s = free_slot()) != NULL) {
+	while (i < nt.nq && (s = free_slot()) != NULL) {
 		if (!runnable(i)) {
 			i++;
 			continue;
@@ -205,7 +207,7 @@ dispatch(evutil_socket_t fd, short what, void *arg)
 static void
 kick(void)
 {
-	if (nt.kick_ev != NULL && !nt.stopped)
+	if (nt.kick_ev != NULL)
 		event_active(nt.kick_ev, EV_TIMEOUT, 0);
 }
 
@@ -217,6 +219,7 @@ notify_init(struct event_base *base, const struct yaim_config *conf)
 	    (nt.kick_ev = event_new(base, -1, 0, dispatch, NULL)) == NULL)
 		fatalx("%s: event_new", __func__);
 	nt.on = conf->notify_argc > 0;
+	nt.timeout_ms = conf->notify_timeout_ms;
 	if (!nt.on && nt.nq > 0) {
 		log_info("notify-command removed: dropping %zu queued events",
 		    nt.nq);
@@ -249,7 +252,12 @@ notify_event(enum notify_event e, const struct yaim_addr *a)
 
 	if (!nt.on || nt.stopped || e >= NOTIFY_EVENT_MAX)
 		return;
-	if (nt.nq == NOTIFY_QUEUE_MAX) {
+	/*
+	 * Leaving, the held set only shrinks: one release per address fits
+	 * in the reserve, so that none of them is dropped.
+	 */
+	if (nt.nq >= NOTIFY_QUEUE_MAX && !(nt.leaving && e == NOTIFY_RELEASE &&
+	    nt.nq < NOTIFY_QUEUE_MAX + NOTIFY_EXIT_RESERVE)) {
 		overflow(e, a);
 		changed();
 		return;
@@ -264,9 +272,69 @@ notify_event(enum notify_event e, const struct yaim_addr *a)
 }
 
 void
-notify_shutdown(void)
+notify_leaving(void)
 {
+	nt.leaving = 1;
+}
+
+/* Append "event[ ip]" to buf as far as it fits; 0 once it did not. */
+static int
+name_item(char *buf, size_t len, const struct notify_item *it)
+{
+	char	 a[YAIM_ADDRSTRLEN];
+	size_t	 used = strlen(buf);
+	int	 n;
+
+	n = snprintf(buf + used, len - used, "%s%s%s%s", *buf ? ", " : "",
+	    names[it->event], it->key.af != 0 ? " " : "", it->key.af != 0 ?
+	    yaim_addr_ntop(&it->key, a, sizeof(a)) : "");
+	if (n < 0 || (size_t)n >= len - used) {
+		buf[used] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+/* What the drain's bound cut short, named as far as one line allows. */
+static void
+log_unfinished(uint32_t bound_ms)
+{
+	char	 killed[256], left[512];
+	size_t	 i, named = 0;
+
+	killed[0] = left[0] = '\0';
+	for (i = 0; i < NOTIFY_PARALLEL_MAX; i++)
+		if (nt.run[i].busy)
+			(void)name_item(killed, sizeof(killed), &nt.run[i].it);
+	for (i = 0; i < nt.nq && name_item(left, sizeof(left), &nt.q[i]); i++)
+		named++;
+	log_warnx("notify: exiting after %u ms of hooks: killing %u running "
+	    "(%s), %zu not run%s%s%s", bound_ms, nt.st.running,
+	    *killed ? killed : "none", nt.nq, nt.nq > 0 ? " (" : "", left,
+	    nt.nq > named ? ", ...)" : nt.nq > 0 ? ")" : "");
+}
+
+void
+notify_drain(void)
+{
+	uint32_t	 bound = nt.timeout_ms < NOTIFY_DRAIN_MAX_MS ?
+			    nt.timeout_ms : NOTIFY_DRAIN_MAX_MS;
+	uint64_t	 until = mono_ms() + bound;
+	uint32_t	 i;
+
 	nt.stopped = 1;
+	if (nt.nq > 0 || nt.st.running > 0)
+		log_info("notify: %zu hooks queued and %u running at exit; "
+		    "waiting at most %u ms", nt.nq, nt.st.running, bound);
+	/* each round reaps one or takes a step: bounded by time and count */
+	for (i = 0; i < NOTIFY_DRAIN_ROUNDS; i++) {
+		dispatch(-1, 0, NULL);
+		if (nt.nq == 0 && nt.st.running == 0)
+			return;
+		if (mono_ms() >= until || exec_wait(until) == -1)
+			break;
+	}
+	log_unfinished(bound);
 	nt.nq = 0;
 	nt.st.queued = 0;
 }

@@ -13,12 +13,17 @@
 
 #include "addr.h"
 #include "config.h"
+#include "proto.h"
 
 struct event_base;
 
 #define NOTIFY_QUEUE_MAX	256	/* events waiting to run */
 #define NOTIFY_PARALLEL_MAX	4	/* hooks running at once */
 #define NOTIFY_LOG_MS		10000	/* one overflow line per */
+/* room for one release per held address once leaving (netif.h) */
+#define NOTIFY_EXIT_RESERVE	IMSG_ADDR_SYNC_MAX
+#define NOTIFY_DRAIN_MAX_MS	10000	/* the drain at exit, at most */
+#define NOTIFY_DRAIN_ROUNDS	1000000	/* its rounds, at most */
 
 enum notify_event {
 	NOTIFY_TAKE = 0,	/* <ip>: up and announced */
@@ -43,8 +48,18 @@ const char	*notify_event_name(uint32_t);
 void	notify_init(struct event_base *, const struct yaim_config *);
 /* Queue an event; a is NULL for the node's events (fence, health). */
 void	notify_event(enum notify_event, const struct yaim_addr *a);
-/* Drop what is queued and queue nothing more (exit). */
-void	notify_shutdown(void);
+/*
+ * The node is leaving: addresses only go away now, and their releases
+ * are queued even beyond NOTIFY_QUEUE_MAX (one each, at most).
+ */
+void	notify_leaving(void);
+/*
+ * At exit, after the addresses were removed: queue nothing more, run
+ * what is queued in order, waiting at most notify-timeout (and at most
+ * NOTIFY_DRAIN_MAX_MS) in all; what is still running or queued then is
+ * logged (exec_shutdown() kills it).  Without the event loop.
+ */
+void	notify_drain(void);
 void	notify_get_stats(struct notify_stats *);
 /* Called whenever a counter or the queue changed (the parent's stats). */
 void	notify_on_change(void (*)(void));

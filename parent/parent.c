@@ -74,6 +74,7 @@ static struct parent_state {
 	uint64_t		 hold_until;
 	uint64_t		 hold_max;
 	uint32_t		 hold_ttl;	/* ttl_ms of dcs's lease, at most */
+	uint32_t		 fence_gen;	/* our fences, for IMSG_FENCED */
 	struct event		*hold_ev;
 	int			 peer_fd;	/* until sent to dcs */
 	struct imsg_peer_socket	 peer_info;
@@ -487,9 +488,10 @@ parent_dispatch_checker(struct imsgev *iev, struct imsg *imsg, void *arg)
  * newer deadline, whether dcs is frozen, compromised or just slow.
  */
 static void
-hold_end(const char *why)
+hold_end(const char *why, int ours)
 {
-	size_t	 n = netif_held_count();
+	struct imsg_fenced	 fe;
+	size_t			 n = netif_held_count();
 
 	p.hold_until = 0;
 	evtimer_del(p.hold_ev);
@@ -504,13 +506,23 @@ hold_end(const char *why)
 	stats_changed();
 	/* dcs hears ADDR_DOWN for each, so its view stays in step. */
 	netif_sync(NULL, 0);
+	if (!ours)
+		return;
+	/*
+	 * What dcs sent before it reads the ADDR_DOWNs was decided with
+	 * those addresses up: nothing counts until it echoes this fence in
+	 * a new deadline (fence_gen_current).
+	 */
+	memset(&fe, 0, sizeof(fe));
+	fe.gen = ++p.fence_gen;
+	to_dcs(IMSG_FENCED, &fe, sizeof(fe));
 }
 
 static void
 hold_timeout(int fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	hold_end("dcs gave no new hold deadline");
+	hold_end("dcs gave no new hold deadline", 1);
 }
 
 /* May dcs hold addresses now?  Ends holding if the timer is late. */
@@ -518,8 +530,16 @@ static int
 hold_allowed(void)
 {
 	if (p.hold_until != 0 && mono_ms() >= p.hold_until)
-		hold_end("dcs gave no new hold deadline");
+		hold_end("dcs gave no new hold deadline", 1);
 	return p.hold_until != 0;
+}
+
+/* The same without side effects, for netif before it re-adds. */
+static int
+hold_in_force(void *arg)
+{
+	(void)arg;
+	return p.hold_until != 0 && mono_ms() < p.hold_until;
 }
 
 static void
@@ -529,15 +549,23 @@ handle_hold_until(struct imsgev *iev, struct imsg *imsg)
 	struct timeval		 tv;
 	uint64_t		 now, until;
 
-	if (imsg_get_exact(iev, imsg, &hu, sizeof(hu)) == -1)
+	if (imsg_get_exact(iev, imsg, &hu, sizeof(hu)) == -1 || hu.pad != 0)
 		fatalx("%s: bad IMSG_HOLD_UNTIL from dcs", __func__);
+	if (!fence_gen_current(p.fence_gen, hu.fence_gen, hu.until_ms)) {
+		log_info("fencing: ignoring a hold deadline dcs sent before "
+		    "it read of fence %" PRIu32 " (it had read %" PRIu32 ")",
+		    p.fence_gen, hu.fence_gen);
+		return;
+	}
 	now = mono_ms();
 	switch (fence_hold_check(now, p.hold_max, hu.until_ms, &until)) {
 	case HOLD_END:
 		log_debug("%s: dcs ends holding (deadline %" PRIu64 ", now %"
 		    PRIu64 ")", __func__, hu.until_ms, now);
-		hold_end(hu.until_ms == 0 ? "dcs ended holding" :
-		    "dcs sent a hold deadline already past");
+		if (hu.until_ms == 0)
+			hold_end("dcs ended holding", 0);
+		else
+			hold_end("dcs sent a hold deadline already past", 1);
 		return;
 	case HOLD_CLAMP:
 		log_warnx("%s: dcs asked to hold addresses for %" PRIu64 " ms, "
@@ -852,9 +880,10 @@ parent_finish(int code)
 
 	notify_stopping();
 	p.shutting_down = 1;
-	notify_shutdown();	/* what exit removes is not notified */
+	notify_leaving();
+	/* the addresses first: their releases are only queued */
 	netif_shutdown();
-	exec_shutdown();
+	exec_stop_checks();
 	resolver_shutdown();
 	for (i = 0; i < CHILD_COUNT; i++) {
 		struct child	*c = &p.children[i];
@@ -864,6 +893,9 @@ parent_finish(int code)
 			imsgev_clear(&c->iev);
 		}
 	}
+	/* while the children exit on EOF; bounded (DESIGN.md section 14) */
+	notify_drain();
+	exec_shutdown();
 	/* Children exit on EOF; give them a bounded moment. */
 	for (i = 0; i < CHILD_COUNT; i++) {
 		struct child	*c = &p.children[i];
@@ -903,6 +935,7 @@ parent_shutdown(int code, uint32_t ms)
 	notify_stopping();
 	p.shutting_down = 1;
 	p.exit_code = code;
+	notify_leaving();
 	/*
 	 * dcs has the addresses removed (an empty IMSG_ADDR_SYNC, confirmed
 	 * address by address) before it revokes the lease (DESIGN.md
@@ -1166,7 +1199,7 @@ parent_main(const struct parent_opts *opts)
 {
 	static const struct netif_ops	 ops = {
 		netif_addr_state, netif_link_state, netif_networks_changed,
-		NULL, netif_held
+		NULL, netif_held, hold_in_force
 	};
 	char				 err[1024];
 	int				 managed;

@@ -174,7 +174,8 @@ round_start(void)
 	if (rs.fd != -1 || rs.pid > 0)
 		return;		/* one round at a time */
 	clock_gettime(CLOCK_MONOTONIC, &rs.last_start);
-	if ((rs.round = calloc(1, sizeof(*rs.round))) == NULL) {
+	/* one byte more: helper_readable reads one past, to see excess */
+	if ((rs.round = calloc(1, sizeof(*rs.round) + 1)) == NULL) {
 		log_warn("%s", __func__);
 		return;
 	}

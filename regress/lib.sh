@@ -188,15 +188,23 @@ proc_status() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 # child_pids PID: direct children of PID.
 child_pids() { cat "/proc/$1/task/$1/children" 2>/dev/null; }
 
-# vip_netns NAME: a namespace ${NSPREFIX}NAME with a veth pair vip0/vip1
-# up (vip0 has 198.18.0.254/24), etcd started in it, and a TCP listener
-# for a tcp check.  Sets ns, LPID (the listener) and LPORT (its port).
-vip_netns() {
+# vip_veth NAME [CIDR]: a namespace ${NSPREFIX}NAME with a veth pair
+# vip0/vip1 up, vip0 with CIDR (default 198.18.0.254/24).  Sets ns.
+# For a test that starts an etcd of its own (TLS, more addresses).
+vip_veth() {
 	ns=$(netns_add "$1")
 	ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
 	ip -n "$ns" link set vip0 up
 	ip -n "$ns" link set vip1 up
-	ip -n "$ns" addr add 198.18.0.254/24 dev vip0
+	ip -n "$ns" addr add "${2:-198.18.0.254/24}" dev vip0 ||
+	    fail "address on vip0"
+}
+
+# vip_netns NAME: vip_veth NAME, etcd started in the namespace, and a TCP
+# listener for a tcp check.  Sets ns, LPID (the listener) and LPORT (its
+# port).
+vip_netns() {
+	vip_veth "$1"
 	start_etcd "$1" "$ns"
 	ip netns exec "$ns" python3 "$TOP/regress/tools/tcplisten.py" \
 	    "$T/port" &

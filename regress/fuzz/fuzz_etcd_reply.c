@@ -62,6 +62,8 @@ expand(const uint8_t *p, size_t len, char **out)
 	    hl + tl > EXPAND_MAX)
 		return 0;
 	n = hl + rep * ul + tl;
+	if (n == 0)
+		return 0;	/* "unusable": nothing to free then */
 	if ((*out = malloc(n + 1)) == NULL)
 		return 0;
 	memcpy(*out, p, hl);

@@ -122,6 +122,12 @@ child_pids "$Y" | tr ' ' '\n' | grep -qx "$dcs" ||
     fail "the same dcs child does not run any more"
 n=$(grep -c "fencing: dcs gave no new hold deadline" "$T/yaimd.log")
 [ "$n" -eq 1 ] || fail "the parent fenced $n times"
+# dcs read the fence (IMSG_FENCED) and the parent put nothing back itself
+grep -q "the parent fenced (1): every address is down" "$T/yaimd.log" ||
+    fail "dcs did not hear of the parent's fence"
+if grep -E "198.18.0.[123] on vip0 (was removed|vanished)" "$T/yaimd.log"; then
+	fail "the parent took its own fence for someone else's removal"
+fi
 
 log "SIGTERM: addresses removed, clean exit"
 kill -TERM "$Y"

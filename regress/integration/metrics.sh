@@ -10,6 +10,11 @@
 need_root
 need_cmd ip python3 curl
 setup_user
+# m2 has users of its own: a parent's sweep of its exec user kills every
+# process of that uid (DESIGN.md section 11), so m1's sweeps while it runs
+# its release hooks at exit would kill m2's take hooks
+U2=${YAIM_USER}m2
+sh "$TOP/regress/setup-user.sh" "$U2" "$YAIM_CHROOT" || fail "setup-user.sh $U2"
 YAIMCTL=${YAIMCTL:-$BUILD/yaimctl}
 [ -x "$YAIMCTL" ] || skip "$YAIMCTL not built"
 vip_netns metr
@@ -20,7 +25,7 @@ D=$EXEC_DIR
 printf '#!/bin/sh\nexit 0\n' >"$D/hook.sh"
 chmod 0755 "$D/hook.sh"
 declare -A MPORT
-conf() {	# conf NODE IFACE
+conf() {	# conf NODE IFACE USER
 	MPORT[$1]=$(ip netns exec "$ns" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	cat >"$T/$1.yml" <<EOT
 dcs-clustername: yaim
@@ -28,6 +33,7 @@ dcs-namespace: service
 dcs-endpoints: [ '$ETCD_ENDPOINT' ]
 interface: $2
 nodename: $1
+user: $3
 ttl: 3000
 interval: 1000
 checker-type: tcp
@@ -43,8 +49,8 @@ metrics-listen: 127.0.0.1:${MPORT[$1]}
 notify-command: [ '$D/hook.sh' ]
 EOT
 }
-conf m1 vip0
-conf m2 vip1
+conf m1 vip0 "$YAIM_USER"
+conf m2 vip1 "$U2"
 for i in 1 2 3 4; do etcdctl_ put "${P}ips/198.18.0.$i" "" >/dev/null; done
 nup() { ip -n "$ns" -4 addr show dev "$1" | grep -c 'inet 198.18.0.[1-4]/32'; }
 total_is() { [ $(( $(nup vip0) + $(nup vip1) )) -eq "$1" ]; }

@@ -13,11 +13,7 @@ need_cmd ip unshare mount python3
 [ -x "$YAIMD" ] || fail "$YAIMD missing: build first"
 setup_user
 
-ns=$(netns_add mov)
-ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth pair"
-ip -n "$ns" link set vip0 up
-ip -n "$ns" link set vip1 up
-ip -n "$ns" addr add 198.18.8.1/24 dev vip0
+vip_veth mov 198.18.8.1/24
 # etcd inside the namespace, on 127.0.0.1 and 127.0.0.4
 cport=$(free_port); pport=$(free_port)
 mkdir -p "$T/etcd"

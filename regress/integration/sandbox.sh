@@ -36,12 +36,8 @@ mkcert server ca "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth,clientAuth"
 mkcert client ca "extendedKeyUsage=clientAuth"
 
-ns=$(netns_add sbx)
-ip -n "$ns" link set lo up
-ip -n "$ns" link add vip0 type veth peer name vip1 || fail "veth"
-ip -n "$ns" link set vip0 up
-ip -n "$ns" link set vip1 up
-ip -n "$ns" addr add 198.18.9.254/24 dev vip0
+# etcd of our own below: https with client certificates
+vip_veth sbx 198.18.9.254/24
 
 cport=$(free_port); pport=$(free_port)
 mkdir -p "$T/etcd"

@@ -209,7 +209,7 @@ while True:
     b = extra.recv(4096)
     if not b: break
     data += b
-print("extra:", data[20:20 + 64].split(b"\0")[0].decode())
+print("extra:", data[20:20 + 64].split(b"\0")[0].decode(), flush=True)
 open(path + ".held", "w").close()
 time.sleep(3)
 EOF

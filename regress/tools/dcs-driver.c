@@ -16,7 +16,8 @@
  *   <ms> cmd WORDS          a command was read
  *   <ms> released           ops->released was called (then exit 0)
  * Commands on stdin, one a line: healthy, unhealthy, link down, link up,
- * refuse IP (the next add of IP is refused), reload (read the config
+ * refuse IP (the next add of IP is refused), drop-watch N (the engine
+ * loses its next N watch events: engine_test_drop_events), reload (read the config
  * file again: engine_reconfigure), shutdown.  EOF on stdin is
  * like shutdown.
  */
@@ -264,6 +265,9 @@ command(char *line)
 			/* tests wait for this instead of sleeping */
 			say("will-refuse", &a);
 		}
+	} else if (strncmp(line, "drop-watch ", 11) == 0) {
+		engine_test_drop_events = (unsigned)strtoul(line + 11, NULL,
+		    10);
 	} else if (strcmp(line, "reload") == 0) {
 		if (config_load(conf_file, &reload_conf, err,
 		    sizeof(err)) == -1)

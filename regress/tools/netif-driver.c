@@ -12,6 +12,7 @@
  *	del IP [same overrides]
  *	sync [IP ...]
  *	release | held | quit
+ *	allow 0|1	(ops->may_hold answers that from now on; 1 at start)
  * Output on stdout, one line per event:
  *	ready | state IP up|down | state IP refused TOKEN [DETAIL]
  *	link up|down IFINDEX | released | held N | error: TEXT
@@ -42,6 +43,7 @@
 #include "netif/netif_pure.h"
 
 static int			 stamp;
+static int			 allowed = 1;	/* ops->may_hold */
 static struct event_base	*base;
 static char			 line[512 * 1024];	/* a sync of 10000 IPv6 */
 static size_t			 linelen;
@@ -175,6 +177,13 @@ cmd_sync(char *args)
 	out("synced %zu", cnt);
 }
 
+static int
+on_may_hold(void *arg)
+{
+	(void)arg;
+	return allowed;
+}
+
 static void
 command(char *cmd, const char *ifname)
 {
@@ -195,7 +204,11 @@ command(char *cmd, const char *ifname)
 		out("released");
 	} else if (strcmp(cmd, "held") == 0)
 		out("held %zu", netif_held_count());
-	else if (strcmp(cmd, "quit") == 0)
+	else if (strcmp(cmd, "allow") == 0 &&
+	    (strcmp(args, "0") == 0 || strcmp(args, "1") == 0)) {
+		allowed = args[0] == '1';
+		out("allow %d", allowed);
+	} else if (strcmp(cmd, "quit") == 0)
 		finish();
 	else if (cmd[0] != '\0')
 		out("error: unknown command \"%s\"", cmd);
@@ -290,7 +303,7 @@ main(int argc, char *argv[])
 {
 	static struct yaim_config	 conf;
 	struct netif_ops		 ops = { on_addr_state, on_link_state,
-					    NULL, NULL, NULL };
+					    NULL, NULL, NULL, on_may_hold };
 	struct event			*ev_in, *ev_term, *ev_int, *ev_hup;
 	const char			*file = NULL;
 	char				 err[512];

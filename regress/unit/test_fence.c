@@ -1,7 +1,8 @@
 /*
  * The parent's rules for dcs's hold deadlines (parent/fence.c): the bound
  * agrees with what dcs itself computes, every deadline at and around the
- * bound, 0 and the past, wrap-around, and the bound across reloads.
+ * bound, 0 and the past, wrap-around, the bound across reloads, and
+ * deadlines sent before dcs heard of the parent's latest fence.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -120,12 +121,30 @@ test_reload(void)
 					    ttls[c], margins[d]);
 }
 
+/*
+ * After the parent's fence gen, only a deadline from a dcs that has read
+ * IMSG_FENCED gen counts; ending holding always does.
+ */
+static void
+test_gen(void)
+{
+	CHECK(fence_gen_current(0, 0, 5000), "no fence yet: counts");
+	CHECK(!fence_gen_current(1, 0, 5000), "sent before fence 1: stale");
+	CHECK(fence_gen_current(1, 1, 5000), "sent after fence 1: counts");
+	CHECK(!fence_gen_current(7, 6, 5000), "one fence behind: stale");
+	CHECK(!fence_gen_current(7, 8, 5000), "ahead of the parent: stale");
+	CHECK(fence_gen_current(7, 6, 0), "ending holding: always counts");
+	CHECK(fence_gen_current(0xffffffffu, 0xffffffffu, 1), "wrap: counts");
+	CHECK(!fence_gen_current(0, 0xffffffffu, 1), "wrapped: stale");
+}
+
 int
 main(void)
 {
 	test_max();
 	test_check();
 	test_reload();
+	test_gen();
 	if (check_failures != 0) {
 		printf("%d failures\n", check_failures);
 		return 1;
