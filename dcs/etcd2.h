@@ -1,13 +1,14 @@
 /*
  * etcd v2 keys API client of the dcs child (/v2/keys/..., etcd 3.4 with
  * --enable-v2; etcd 3.6 dropped the API): the operations the engine needs
- * for the original yaim layout (DESIGN.md section 16), over libcurl's
+ * for the original yaim layout (DESIGN.md section 15), over libcurl's
  * multi interface driven by libevent, like the v3 client (etcd.h).
  * Nothing blocks, no threads, no name resolution of our own: the host
  * names of conf->endpoints are resolved by the parent into
  * conf->etcd_resolve, exactly as for the v3 client.
  *
- * Not wired into the engine yet: no config key selects it.
+ * Not wired into the engine yet: the config accepts dcs-type: etcd2,
+ * yaimd refuses to start with it.
  *
  * Rules common to every request function below (as in etcd.h):
  * - It returns a handle, or NULL (errno set: ENOMEM, or EINVAL for a key
