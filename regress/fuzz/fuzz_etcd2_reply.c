@@ -1,15 +1,18 @@
 /*
  * libFuzzer harness: the etcd v2 reply decoder, the pool listing and the
- * X-Etcd-Index header (dcs/etcd2_json.c).  The first byte picks what the
+ * X-Etcd-Index header (dcs/etcd2_json.c), and a decoded reply as v3 kvs
+ * and events (dcs/etcd2_view.c).  The first byte picks what the
  * rest is: 0 a reply body (then its pool as a listing of "/p/ips" and of
  * the reply's own top key), 1 a header line.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dcs/etcd2_json.h"
+#include "dcs/etcd2_view.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -53,6 +56,41 @@ check_pool(const struct etcd2_reply *r, const char *key)
 	free(ips);
 }
 
+static int64_t
+created_none(const char *node, void *arg)
+{
+	(void)node;
+	(void)arg;
+	return 0;
+}
+
+/* As a full read of /p/ (and of its own top key) and as a watch event. */
+static void
+check_view(const struct etcd2_reply *r, const char *top)
+{
+	struct etcd_kv		*kv;
+	struct etcd_event	 ev[2];
+	char			 pfx[ETCD2_MAX_KEY + 2], mk[ETCD2_MAX_KEY + 16];
+	size_t			 n, i;
+	int			 k;
+
+	snprintf(pfx, sizeof(pfx), "%s/", top);
+	if (etcd2_read_kvs("/p/", r, &kv, &n, mk, sizeof(mk)) == 0)
+		free(kv);
+	if (etcd2_read_kvs(pfx, r, &kv, &n, mk, sizeof(mk)) == 0) {
+		if (n >= r->n_nodes && n != 0)
+			__builtin_trap();	/* the top is no kv */
+		for (i = 0; i < n; i++)
+			if (kv[i].key == NULL || kv[i].value == NULL)
+				__builtin_trap();
+		free(kv);
+	}
+	k = etcd2_event_kvs("/p/", r->action, &r->nodes[0], created_none,
+	    NULL, mk, sizeof(mk), ev);
+	if (k < -1 || k > 2 || (k == 2 && ev[1].kv.key != mk))
+		__builtin_trap();
+}
+
 static void
 fuzz_reply(const char *body, size_t len)
 {
@@ -82,6 +120,7 @@ fuzz_reply(const char *body, size_t len)
 		check_pool(&r, "/p/ips");
 		memcpy(top, r.nodes[0].key, r.nodes[0].key_len + 1);
 		check_pool(&r, top);
+		check_view(&r, top);
 	}
 	etcd2_reply_free(&r);
 }
