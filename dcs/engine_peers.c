@@ -280,7 +280,7 @@ revoke_peer(const char *name, int64_t lease)
 		return;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->lease = lease;
-	r->req = etcd_lease_revoke(E.client, lease, revoke_peer_done, r);
+	r->req = E.be->lease_revoke(E.client, lease, revoke_peer_done, r);
 	if (r->req == NULL) {
 		log_warn("%s: %s", __func__, name);
 		r->name[0] = '\0';
@@ -333,7 +333,7 @@ reg_put(void)
 	txn.success = ops;
 	txn.n_success = n;
 	P.reg_sending = E.lease;
-	P.reg_req = etcd_txn(E.client, &txn, reg_done, NULL);
+	P.reg_req = E.be->txn(E.client, &txn, reg_done, NULL);
 	if (P.reg_req == NULL) {
 		log_warn("%s", __func__);
 		arm(E.retry_ev, RETRY_MS);

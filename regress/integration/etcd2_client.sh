@@ -106,4 +106,21 @@ grep -q '"action":"delete"' "$T/del.json" || fail "curl delete: $(cat "$T/del.js
 ! drv list $P | grep -q '^ip 123.0.0.1 ' || fail "deleted IP still listed"
 r=$(drv refresh "$k" node1 30)
 case $r in "refresh refused code=100:"*) ;; *) fail "mark outlived its IP: $r" ;; esac
+log "yaimd itself refuses dcs-type etcd2 for now (yaim.yml.5)"
+cat >"$T/v2.yml" <<EOC
+dcs-type: etcd2
+dcs-clustername: yaim
+dcs-endpoints: $E
+interface: lo
+nodename: node1
+checker-type: exec
+exec-command: /bin/true
+EOC
+if [ "$(id -u)" -eq 0 ]; then
+	timeout 10 "$YAIMD" -d -f "$T/v2.yml" >"$T/v2.out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || fail "yaimd with etcd2 exited $rc, not 1"
+	grep -q "dcs-type: etcd2 is not run by this yaimd yet" "$T/v2.out" ||
+	    fail "refusal: $(cat "$T/v2.out")"
+fi
 log "ok"
