@@ -5,7 +5,8 @@
 # with prevExist=false race to exactly one winner; refresh=true keeps a
 # mark alive without a watch event and never refreshes someone else's;
 # a watch further behind than etcd's 1000 events gets EventIndexCleared;
-# and yaimd.8's one-command migration copies a v2 pool to v3.
+# yaimd.8's one-command migration copies a v2 pool to v3; basic auth;
+# and yaimd refuses dcs-type etcd2 until the engine drives the client.
 . "$(dirname "$0")/../lib.sh" || exit 1
 need_cmd curl
 D=$TOOLS/etcd2-driver
@@ -106,6 +107,23 @@ grep -q '"action":"delete"' "$T/del.json" || fail "curl delete: $(cat "$T/del.js
 ! drv list $P | grep -q '^ip 123.0.0.1 ' || fail "deleted IP still listed"
 r=$(drv refresh "$k" node1 30)
 case $r in "refresh refused code=100:"*) ;; *) fail "mark outlived its IP: $r" ;; esac
+log "basic auth: v2 auth on, the guest role emptied"
+curl -s -XPUT http://$H/v2/auth/users/root -H 'Content-Type: application/json' \
+    -d '{"user":"root","password":"s3cret"}' | grep -q '"user":"root"' ||
+    fail "v2 user root"
+curl -s -o /dev/null -XPUT http://$H/v2/auth/enable
+curl -s -u root:s3cret -XPUT http://$H/v2/auth/roles/guest \
+    -H 'Content-Type: application/json' \
+    -d '{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}' |
+    grep -q '"read":\[\]' || fail "guest role not emptied"
+r=$(drv list $P)
+case $r in "list auth-failed code=0: "*"HTTP 401"*) ;; *) fail "no auth: $r" ;; esac
+r=$(drv -u root -p wrong list $P)
+case $r in "list auth-failed code=0: "*) ;; *) fail "bad password: $r" ;; esac
+drv -u root -p s3cret create "$k" node1 30 -- refresh "$k" node1 30 -- \
+    delete "$k" node1 >"$T/auth.out"
+[ "$(grep -c ' ok ' "$T/auth.out")" -eq 3 ] || fail "with auth: $(cat "$T/auth.out")"
+
 log "yaimd itself refuses dcs-type etcd2 for now (yaim.yml.5)"
 cat >"$T/v2.yml" <<EOC
 dcs-type: etcd2
