@@ -93,6 +93,29 @@ is_pool_dir(const char *prefix, const struct etcd2_node *nd)
 	    memchr(nd->key + pl + il, '/', nd->key_len - pl - il) == NULL;
 }
 
+/*
+ * A pool directory made by a claim rather than by an operator: v2 makes
+ * missing parents, and a claim that lost the race with the operator's
+ * recursive delete puts the directory back, with the mark's createdIndex
+ * (DESIGN.md 15).  Such a directory is not in the pool.
+ */
+static int
+made_by_claim(const struct etcd2_reply *r, size_t i)
+{
+	const struct etcd2_node	*d = &r->nodes[i];
+	size_t			 j, ml = strlen(KEYS_MARK_SUFFIX);
+
+	for (j = i + 1; j < r->n_nodes && r->nodes[j].depth > d->depth; j++) {
+		const struct etcd2_node *m = &r->nodes[j];
+
+		if (m->parent == i && !m->dir &&
+		    m->key_len == d->key_len + ml &&
+		    memcmp(m->key + d->key_len, KEYS_MARK_SUFFIX, ml) == 0)
+			return m->created_index == d->created_index;
+	}
+	return 0;
+}
+
 int
 etcd2_read_kvs(const char *prefix, const struct etcd2_reply *r,
     struct etcd_kv **out, size_t *n, char *err, size_t errlen)
@@ -117,7 +140,8 @@ etcd2_read_kvs(const char *prefix, const struct etcd2_reply *r,
 	for (i = 1; i < r->n_nodes; i++) {
 		const struct etcd2_node *nd = &r->nodes[i];
 
-		if (nd->dir && !is_pool_dir(prefix, nd))
+		if (nd->dir && (!is_pool_dir(prefix, nd) ||
+		    made_by_claim(r, i)))
 			continue;
 		kv_of(nd, &kvs[k]);
 		if (!nd->dir)

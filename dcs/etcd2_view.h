@@ -39,7 +39,8 @@ int64_t	etcd2_lease_of(const char *prefix, const char *key, const char *value,
  * A full read (GET <prefix> recursive, prefix without its trailing '/'
  * as the key) as the kvs of a v3 range of the prefix: every key that is
  * not a directory, and every directory <prefix>ips/<ip> (a pool key,
- * value "").  Strings point into r.  *out is malloc'd (free it).  0, or
+ * value "") but one with the createdIndex of its own mark (made by a
+ * claim, not by an operator: not in the pool).  Strings point into r.  *out is malloc'd (free it).  0, or
  * -1 with err (the reply is not of prefix, out of memory).
  */
 int	etcd2_read_kvs(const char *prefix, const struct etcd2_reply *r,

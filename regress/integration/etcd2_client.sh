@@ -107,6 +107,14 @@ grep -q '"action":"delete"' "$T/del.json" || fail "curl delete: $(cat "$T/del.js
 ! drv list $P | grep -q '^ip 123.0.0.1 ' || fail "deleted IP still listed"
 r=$(drv refresh "$k" node1 30)
 case $r in "refresh refused code=100:"*) ;; *) fail "mark outlived its IP: $r" ;; esac
+# v2 makes missing parent directories: a claim that loses the race with
+# the operator's delete puts the pool directory back, with the mark's
+# createdIndex (what DESIGN.md 15 tells such a directory by).
+m=$(drv create "$k" node1 30 | sed -n 's/^create ok mod=\([0-9]*\).*/\1/p')
+[ -n "$m" ] || fail "claim after the delete"
+drv list $P | grep -qx "ip 123.0.0.1 dir=1 mod=$m mark=node1 ttl=[0-9]*" ||
+    fail "implicit pool directory: $(drv list $P)"
+drv delete "$k" node1 | grep -q '^delete ok' || fail "delete of the mark"
 log "basic auth: v2 auth on, the guest role emptied"
 curl -s -XPUT http://$H/v2/auth/users/root -H 'Content-Type: application/json' \
     -d '{"user":"root","password":"s3cret"}' | grep -q '"user":"root"' ||

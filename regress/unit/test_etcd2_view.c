@@ -105,6 +105,43 @@ test_read(void)
 	etcd2_reply_free(&r);
 }
 
+/* ips/10.0.0.5 made by nodeA's claim (index 20 for both), after the
+ * operator's delete; ips/10.0.0.6 made by the operator first. */
+static const char real_implicit[] =
+    "{\"action\":\"get\",\"node\":{\"key\":\"/service/yaim\",\"dir\":true,"
+    "\"nodes\":[{\"key\":\"/service/yaim/ips\",\"dir\":true,\"nodes\":["
+    "{\"key\":\"/service/yaim/ips/10.0.0.5\",\"dir\":true,\"nodes\":["
+    "{\"key\":\"/service/yaim/ips/10.0.0.5/marked\",\"value\":\"nodeA\","
+    "\"ttl\":5,\"modifiedIndex\":20,\"createdIndex\":20}],"
+    "\"modifiedIndex\":20,\"createdIndex\":20},"
+    "{\"key\":\"/service/yaim/ips/10.0.0.6\",\"dir\":true,\"nodes\":["
+    "{\"key\":\"/service/yaim/ips/10.0.0.6/marked\",\"value\":\"nodeA\","
+    "\"ttl\":5,\"modifiedIndex\":22,\"createdIndex\":22}],"
+    "\"modifiedIndex\":21,\"createdIndex\":21}],"
+    "\"modifiedIndex\":3,\"createdIndex\":3}],"
+    "\"modifiedIndex\":2,\"createdIndex\":2}}";
+
+static void
+test_implicit_dir(void)
+{
+	struct etcd2_reply	 r;
+	struct etcd_kv		*kv;
+	size_t			 n;
+	char			 err[256];
+
+	CHECK(etcd2_decode_reply(real_implicit, strlen(real_implicit), &r,
+	    err, sizeof(err)) == 0, " %s", err);
+	CHECK(etcd2_read_kvs(PFX, &r, &kv, &n, err, sizeof(err)) == 0,
+	    " %s", err);
+	CHECK(n == 3, " n %zu", n);
+	CHECK(find(kv, n, PFX "ips/10.0.0.5") == NULL);
+	CHECK(find(kv, n, PFX "ips/10.0.0.5/marked") != NULL);
+	CHECK(find(kv, n, PFX "ips/10.0.0.6") != NULL);
+	CHECK(find(kv, n, PFX "ips/10.0.0.6/marked") != NULL);
+	free(kv);
+	etcd2_reply_free(&r);
+}
+
 static int64_t
 created_a12(const char *node, void *arg)
 {
@@ -250,6 +287,7 @@ int
 main(void)
 {
 	test_read();
+	test_implicit_dir();
 	test_lease_of();
 	test_events();
 	test_fence();
