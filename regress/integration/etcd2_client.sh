@@ -114,6 +114,9 @@ m=$(drv create "$k" node1 30 | sed -n 's/^create ok mod=\([0-9]*\).*/\1/p')
 [ -n "$m" ] || fail "claim after the delete"
 drv list $P | grep -qx "ip 123.0.0.1 dir=1 mod=$m mark=node1 ttl=[0-9]*" ||
     fail "implicit pool directory: $(drv list $P)"
+curl -s "http://$H/v2/keys/service/yaim/ips?recursive=true" |
+    grep -q "\"key\":\"/service/yaim/ips/123.0.0.1\",\"dir\":true,\"nodes\":\[[^]]*\],\"modifiedIndex\":$m,\"createdIndex\":$m}" ||
+    fail "implicit directory's createdIndex is not its mark's ($m)"
 drv delete "$k" node1 | grep -q '^delete ok' || fail "delete of the mark"
 log "basic auth: v2 auth on, the guest role emptied"
 curl -s -XPUT http://$H/v2/auth/users/root -H 'Content-Type: application/json' \
