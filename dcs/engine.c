@@ -197,6 +197,9 @@ step(void)
 	if (E.lstate == L_ACTIVE && E.nstate == N_OUT && E.have_view &&
 	    E.have_pnets && peers_may_join())
 		node_put();
+	if (E.lstate == L_ACTIVE && E.nstate == N_IN && E.node_req == NULL &&
+	    peers_join_lost())
+		node_withdraw();
 	round_run();
 }
 
@@ -365,6 +368,8 @@ engine_reconfigure(const struct yaim_config *conf,
 	}
 	if (E.nstate == N_PUTTING)
 		E.nstate = N_OUT;
+	if (E.nstate == N_WITHDRAWING)
+		E.nstate = N_IN;	/* step() withdraws it again */
 	explicit_bzero(old, sizeof(*old));
 	free(old);
 	if (client_make() == -1)

@@ -98,7 +98,7 @@
 			    YAIM_ADDRSTRLEN + 2)
 
 enum lease_state { L_NONE, L_GRANTING, L_ACTIVE, L_LEAVING, L_REVOKING };
-enum node_state { N_OUT, N_PUTTING, N_IN, N_DUPLICATE };
+enum node_state { N_OUT, N_PUTTING, N_IN, N_DUPLICATE, N_WITHDRAWING };
 enum mark_state { M_NONE, M_CLAIMING, M_OURS, M_DELETING };
 enum par_state { P_NONE, P_ADDING, P_UP, P_REMOVING };
 
@@ -317,6 +317,7 @@ void	peers_full_read(void);
 void	peers_update(void);
 int	peers_may_join(void);
 int	peers_may_claim(void);
+int	peers_join_lost(void);
 struct held;
 int	peers_may_add(const struct held *h);
 void	peers_client_gone(void);
@@ -333,6 +334,7 @@ void	lease_gone(void);
 void	leave(void);
 void	leave_timeout(evutil_socket_t fd, short what, void *arg);
 void	node_put(void);
+void	node_withdraw(void);
 void	revoke(void);
 
 #endif

@@ -406,6 +406,58 @@ node_done(const struct etcd_result *res, void *arg)
 	}
 }
 
+static void
+withdraw_done(const struct etcd_result *res, void *arg)
+{
+	(void)arg;
+	E.node_req = NULL;
+	if (res->status != ETCD_OK) {
+		log_warnx("%s: withdrawing the node key: %s", __func__,
+		    res->error);
+		E.nstate = N_IN;
+		arm(E.retry_ev, RETRY_MS);
+		return;
+	}
+	/* Deleted now, or not on our lease any more: out either way. */
+	E.nstate = N_OUT;
+	log_info("withdrew the node key of %s until the join rule allows "
+	    "again; keeping the %zu address(es) held", E.conf->nodename,
+	    E.nheld);
+	kick();
+}
+
+/*
+ * The join rule stopped holding after we joined.  We claim nothing until
+ * it holds again (up to J), so the free IPs assigned to us would stay
+ * dark that long: withdraw the node key, and the others are assigned
+ * them.  What we hold stays held (the marks are on our lease, and the
+ * round assigns nothing while we are out); step() writes the key again
+ * once the rule allows.  The delete compares the lease, so it never
+ * removes a key of another node of the same name.
+ */
+void
+node_withdraw(void)
+{
+	char		 key[ETCD_MAX_KEY];
+	struct etcd_op	 del;
+
+	node_key(key, sizeof(key));
+	memset(&del, 0, sizeof(del));
+	del.kind = ETCD_OP_DELETE;
+	del.key = key;
+	E.node_req = txn_if(key, ETCD_CMP_LEASE, E.lease, &del, 1, NULL, 0,
+	    withdraw_done, NULL);
+	if (E.node_req == NULL) {
+		log_warn("%s", __func__);
+		arm(E.retry_ev, RETRY_MS);
+		return;
+	}
+	log_warnx("the join rule no longer holds (a peer we cannot hear had "
+	    "a lease end with marks); withdrawing the node key of %s",
+	    E.conf->nodename);
+	E.nstate = N_WITHDRAWING;
+}
+
 /*
  * Create the node key, with the refusals we know of (up to REF_TXN_OPS
  * - 1; refusals_sync() writes the rest): the others see both at once.

@@ -531,11 +531,13 @@ revoke_silent(uint64_t now)
  * failsafe-max past the last keepalive); asking the parent for that made
  * it clamp with a warning, and fence once the clamped deadline passed, as
  * a changed hold was all that was ever sent again.  So a longer hold goes
- * out capped, and is sent again before half the cap is used up.  Returns
- * the cap (ms) if it applied, else 0.
+ * out capped: again whenever the rule's hold moves (a keepalive that
+ * succeeded: a frozen dcs is then fenced no sooner than ttl - margin past
+ * the last one, as without failsafe), else before half the cap is used
+ * up.  Returns the cap (ms) if it applied, else 0.
  */
 static uint64_t
-hold_tell(uint64_t hold, uint64_t now)
+hold_tell(uint64_t hold, uint64_t now, int moved)
 {
 	uint64_t	 cap, send = hold;
 
@@ -544,8 +546,8 @@ hold_tell(uint64_t hold, uint64_t now)
 		send = now + cap;
 	else
 		cap = 0;
-	if (cap != 0 && P.hold_sent != 0 && P.hold_sent >= now + cap / 2 &&
-	    P.hold_sent <= send)
+	if (cap != 0 && !moved && P.hold_sent != 0 &&
+	    P.hold_sent >= now + cap / 2 && P.hold_sent <= send)
 		return cap;	/* what it has still lasts */
 	if (send != P.hold_sent) {
 		P.hold_sent = send;
@@ -577,7 +579,7 @@ peers_update(void)
 		P.lease_told = E.lease;
 	}
 	hold = E.lease != 0 ? prule_hold_until(&P.pr) : 0;
-	capped = hold_tell(hold, now);
+	capped = hold_tell(hold, now, hold != P.hold_rule);
 	if (hold != P.hold_rule) {
 		P.hold_rule = hold;
 		if (hold != 0)
@@ -610,7 +612,7 @@ peers_update(void)
 	P.was_connected = connected;
 	can = peers_may_claim();
 	ready = prule_ready(&P.pr, now);
-	if ((can && !P.could_claim) || (ready && !P.was_ready))
+	if ((can && !P.could_claim) || ready != P.was_ready)
 		kick();
 	P.could_claim = can;
 	P.was_ready = ready;
@@ -648,6 +650,16 @@ peers_may_join(void)
 		return 0;
 	}
 	return prule_ready(&P.pr, mono_ms());
+}
+
+/*
+ * Joined, and the join rule no longer holds: a member we cannot hear had
+ * a lease end with marks (DESIGN.md 10.6).  step() withdraws the node key.
+ */
+int
+peers_join_lost(void)
+{
+	return P.on && !prule_ready(&P.pr, mono_ms());
 }
 
 int

@@ -213,3 +213,22 @@ vip_netns() {
 	wait_until 20 test -s "$T/port" || fail "tcp listener"
 	LPORT=$(cat "$T/port")
 }
+
+# tcp_node_conf NODENAME [INTERFACE]: the yaim.yml lines the single-node
+# tests share (the etcd of vip_netns, a tcp check of its listener, every
+# check result counting at once); the test appends its own keys.
+tcp_node_conf() {
+	cat <<EOT
+dcs-clustername: yaim
+dcs-namespace: service
+dcs-endpoints: [ '$ETCD_ENDPOINT' ]
+interface: ${2:-vip0}
+nodename: $1
+checker-type: tcp
+tcp-host: 127.0.0.1
+tcp-port: $LPORT
+check-interval: 200
+rise: 1
+fall: 1
+EOT
+}

@@ -12,22 +12,12 @@ need_cmd ip python3
 setup_user
 vip_netns dcsy
 P=/service/yaim/
-cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: y1
+{ tcp_node_conf y1; cat <<EOT
 ttl: 3000
 interval: 2000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/24]
 EOT
+} >"$T/y.yml"
 for i in 1 2 3; do etcdctl_ put "${P}ips/198.18.0.$i" x >/dev/null; done
 # an address outside allowed-networks: ignored by the engine with a warning
 etcdctl_ put "${P}ips/198.18.1.1" x >/dev/null

@@ -13,23 +13,13 @@ vip_netns fstop
 P=/service/yaim/
 TTL=3000
 MARGIN=500
-cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: s1
+{ tcp_node_conf s1; cat <<EOT
 ttl: $TTL
 fence-margin: $MARGIN
 interval: 2000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/24]
 EOT
+} >"$T/y.yml"
 for i in 1 2 3; do etcdctl_ put "${P}ips/198.18.0.$i" x >/dev/null; done
 
 nup() { ip -n "$ns" -4 addr show dev vip0 | grep -c 'inet 198.18.0.[123]/'; }

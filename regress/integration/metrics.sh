@@ -27,27 +27,17 @@ chmod 0755 "$D/hook.sh"
 declare -A MPORT
 conf() {	# conf NODE IFACE USER
 	MPORT[$1]=$(ip netns exec "$ns" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	cat >"$T/$1.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: $2
-nodename: $1
+	{ tcp_node_conf "$1" "$2"; cat <<EOT
 user: $3
 ttl: 3000
 interval: 1000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 peers: no
 allowed-networks: [198.18.0.0/24]
 control-socket: $D/$1.sock
 metrics-listen: 127.0.0.1:${MPORT[$1]}
 notify-command: [ '$D/hook.sh' ]
 EOT
+	} >"$T/$1.yml"
 }
 conf m1 vip0 "$YAIM_USER"
 conf m2 vip1 "$U2"

@@ -35,25 +35,15 @@ echo "end $2 $3 $$" >>"$d/out/log"
 EOT
 chmod 0755 "$D/hook.sh"
 S=$D/yaimd.sock
-cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: h1
+{ tcp_node_conf h1; cat <<EOT
 ttl: 3000
 interval: 1000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/23]
 control-socket: $S
 notify-command: [ '$D/hook.sh', 'yaimd' ]
 notify-timeout: 1500
 EOT
+} >"$T/y.yml"
 for i in 1 2 3 4; do etcdctl_ put "${P}ips/198.18.0.$i" "" >/dev/null; done
 ctl() { "$YAIMCTL" -s "$S" "$@"; }
 nup() { ip -n "$ns" -4 addr show dev vip0 | grep -c 'inet 198.18.[01].[0-9]*/32'; }

@@ -38,25 +38,15 @@ chmod 0755 "$D/hook.sh"
 ETO=2000	# etcd-timeout, the default
 # conf N NOTIFY-TIMEOUT: N addresses in the pool
 conf() {
-	cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: h1
+	{ tcp_node_conf h1; cat <<EOT
 ttl: 3000
 interval: 1000
 etcd-timeout: $ETO
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/24]
 notify-command: [ '$D/hook.sh', 'yaimd' ]
 notify-timeout: $2
 EOT
+	} >"$T/y.yml"
 	etcdctl_ del --prefix "${P}ips/" >/dev/null
 	for i in $(seq 1 "$1"); do
 		etcdctl_ put "${P}ips/198.18.0.$i" "" >/dev/null

@@ -11,21 +11,11 @@ need_cmd ip python3
 setup_user
 vip_netns sdn
 P=/service/yaim/
-cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: n1
+{ tcp_node_conf n1; cat <<EOT
 ttl: 3000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/24]
 EOT
+} >"$T/y.yml"
 etcdctl_ put "${P}ips/198.18.0.1" x >/dev/null
 up() { ip -n "$ns" -4 addr show dev vip0 | grep -q 'inet 198.18.0.1/'; }
 msgs() { cat "$T/notify" 2>/dev/null; }

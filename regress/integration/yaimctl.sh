@@ -19,24 +19,14 @@ chmod 0755 "$SD"
 cleanup_add "rm -rf '$SD'"
 S=$SD/yaimd.sock
 write_config() {
-	cat >"$T/y.yml" <<EOT
-dcs-clustername: yaim
-dcs-namespace: service
-dcs-endpoints: [ '$ETCD_ENDPOINT' ]
-interface: vip0
-nodename: y1
+	{ tcp_node_conf y1; cat <<EOT
 ttl: 3000
 interval: 1000
-checker-type: tcp
-tcp-host: 127.0.0.1
-tcp-port: $LPORT
-check-interval: 200
-rise: 1
-fall: 1
 allowed-networks: [198.18.0.0/24]
 control-socket: $S
 $*
 EOT
+	} >"$T/y.yml"
 }
 write_config
 for i in 1 2; do etcdctl_ put "${P}ips/198.18.0.$i" "" >/dev/null; done
