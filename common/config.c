@@ -243,6 +243,12 @@ static const char *kind_names[] = {
 	[CHECK_EXEC] = "exec",
 };
 
+int
+conf_dcs_v2(const struct yaim_config *conf)
+{
+	return strcmp(conf->dcs_type, "etcd2") == 0;
+}
+
 const char *
 config_check_kind_name(uint32_t kind)
 {
@@ -1103,15 +1109,17 @@ build_prefix(struct ctx *c, const struct seen *s, yaml_node_t *map)
 
 /*
  * Heartbeats must fit a few times into the silence that declares a peer
- * dead, and failsafe runs over the peer channel, so it needs it.
+ * dead, and failsafe runs over the peer channel, so it needs it.  With
+ * dcs-type etcd2 there is no peer channel: peers defaults to no.
  */
 static int
 peer_checks(struct ctx *c, const struct seen *s)
 {
 	struct yaim_config	*conf = c->conf;
-	const struct item	*pt, *pi, *fs;
+	const struct item	*pt, *pi, *fs, *pe;
 
 	pt = &s->it[lookup("peer-timeout", F_CONF)];
+	pe = &s->it[lookup("peers", F_CONF)];
 	pi = &s->it[lookup("peer-interval", F_CONF)];
 	fs = &s->it[lookup("failsafe", F_CONF)];
 	if ((uint64_t)conf->peer_interval_ms * 2 > conf->peer_timeout_ms) {
@@ -1125,7 +1133,19 @@ peer_checks(struct ctx *c, const struct seen *s)
 		    "(%u milliseconds)", pi->spelled, conf->peer_interval_ms,
 		    conf->peer_timeout_ms);
 	}
+	if (conf_dcs_v2(conf) && conf->peers) {
+		/* Its key and leases live in etcd v3 (DESIGN.md 15). */
+		if (pe->val != NULL)
+			return cfg_error(c, pe->val->start_mark,
+			    "%s: yes needs dcs-type: etcd (no peer channel "
+			    "with etcd2)", pe->spelled);
+		conf->peers = 0;
+	}
 	if (!conf->peers && conf->failsafe) {
+		if (fs->val != NULL && conf_dcs_v2(conf))
+			return cfg_error(c, fs->val->start_mark,
+			    "%s: needs peers, which dcs-type: etcd2 does "
+			    "not have", fs->spelled);
 		if (fs->val != NULL)
 			return cfg_error(c, fs->val->start_mark,
 			    "%s: needs peers: yes", fs->spelled);

@@ -114,7 +114,7 @@ struct yaim_config {
 	char		file[CFG_PATH_MAX];
 
 	/* dcs, the spec's keys */
-	char		dcs_type[16];			/* "etcd" */
+	char		dcs_type[16];		/* "etcd" (v3) or "etcd2" */
 	char		dcs_namespace[CFG_STR_MAX];
 	char		dcs_clustername[CFG_STR_MAX];
 	char		prefix[CFG_STR_MAX * 2 + 4];	/* "/ns/cluster/" */
@@ -227,6 +227,8 @@ const char *config_parse_listen(const char *, struct yaim_addr *a,
 	    uint16_t *port);
 /* Print the effective config as YAML, secrets masked. */
 void	config_print(FILE *, const struct yaim_config *);
+/* dcs-type etcd2: the v2 keys API (DESIGN.md section 15). */
+int	conf_dcs_v2(const struct yaim_config *);
 /* "http", "tcp", ... as yaim.yml(5) spells the check's type. */
 const char *config_check_kind_name(uint32_t kind);
 /* Wipe the fields a given child must not see ("checker" or "dcs"). */

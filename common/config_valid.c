@@ -51,8 +51,8 @@ const char *
 valid_dcs_type(const char *s, size_t size)
 {
 	(void)size;
-	if (strcmp(s, "etcd") != 0)
-		return "is not supported (only etcd)";
+	if (strcmp(s, "etcd") != 0 && strcmp(s, "etcd2") != 0)
+		return "is not supported (etcd or etcd2)";
 	return NULL;
 }
 

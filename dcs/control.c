@@ -26,6 +26,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "proto.h"
+#include "dcs/backend.h"
 #include "dcs/control.h"
 #include "dcs/engine.h"
 #include "dcs/etcd.h"
@@ -102,7 +103,7 @@ client_free(struct ctl_client *c)
 	size_t	 i;
 
 	if (c->req != NULL)
-		etcd_req_cancel(c->req);
+		engine_backend()->req_cancel(c->req);
 	if (c->drain_ev != NULL)
 		event_free(c->drain_ev);
 	if (c->more_ev != NULL)
@@ -284,7 +285,7 @@ pool_txn(struct ctl_client *c, const char *key)
 	txn.n_success = 1;
 	if (engine_etcd() == NULL)
 		return -1;
-	c->req = etcd_txn(engine_etcd(), &txn, pool_done, c);
+	c->req = engine_backend()->txn(engine_etcd(), &txn, pool_done, c);
 	return c->req == NULL ? -1 : 0;
 }
 
@@ -354,7 +355,7 @@ control_etcd_gone(void)
 		 * Cancelled now, while its client still exists (a released
 		 * engine keeps the client, and the callback would come).
 		 */
-		etcd_req_cancel(c->req);
+		engine_backend()->req_cancel(c->req);
 		c->req = NULL;
 		pool_result(c, 0, "interrupted by a reload; try again");
 		while (c->next < c->n_ips)

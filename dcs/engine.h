@@ -76,12 +76,15 @@ void	engine_shutdown(void);
  * stay out, across reloads, until undrained.
  */
 struct etcd_client;
+struct dcs_backend;
 void	engine_drain(int on);
 int	engine_drained(void);
 /* 1 once the node holds no lease (drained and gone, or never in). */
 int	engine_out(void);
 /* The client for pool changes; NULL before the config or once released. */
 struct etcd_client *engine_etcd(void);
+/* The backend engine_etcd() is a client of (backend.h). */
+const struct dcs_backend *engine_backend(void);
 const struct yaim_config *engine_config(void);
 void	engine_node_status(struct ctl_node *);
 /* Pool entry i of the view (sorted by address): 1, or 0 past the end. */

@@ -49,6 +49,12 @@ engine_etcd(void)
 	return E.released ? NULL : E.client;
 }
 
+const struct dcs_backend *
+engine_backend(void)
+{
+	return E.be;
+}
+
 const struct yaim_config *
 engine_config(void)
 {
@@ -86,7 +92,7 @@ engine_node_status(struct ctl_node *st)
 	}
 	if (E.client != NULL && !E.released)
 		snprintf(st->endpoint, sizeof(st->endpoint), "%s",
-		    etcd_client_endpoint(E.client));
+		    E.be->client_endpoint(E.client));
 	snprintf(st->state, sizeof(st->state), "%s", node_state_name());
 	snprintf(st->health_text, sizeof(st->health_text), "%s",
 	    E.health.text);

@@ -63,6 +63,7 @@
 #include "config.h"
 #include "proto.h"
 #include "dcs/assign.h"
+#include "dcs/backend.h"
 #include "dcs/engine.h"
 #include "dcs/etcd.h"
 #include "dcs/keys.h"
@@ -176,6 +177,7 @@ struct engine_state {
 	struct engine_ops	 ops;
 	struct yaim_config	*conf;
 	const struct yaim_blobs	*blobs;
+	const struct dcs_backend *be;		/* the store (backend.h) */
 	struct etcd_client	*client;
 
 	int			 healthy;

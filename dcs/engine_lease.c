@@ -118,7 +118,7 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	if ((E.lstate != L_ACTIVE && E.lstate != L_LEAVING) ||
 	    E.ka_req != NULL)
 		return;
-	E.ka_req = etcd_lease_keepalive(E.client, E.lease, keepalive_done,
+	E.ka_req = E.be->lease_keepalive(E.client, E.lease, keepalive_done,
 	    NULL);
 	if (E.ka_req == NULL) {
 		log_warn("%s", __func__);
@@ -150,11 +150,11 @@ lease_gone(void)
 	if ((n = vnode_get(E.conf->nodename)) != NULL && n->lease == E.lease)
 		n->present = 0;
 	if (E.ka_req != NULL)
-		etcd_req_cancel(E.ka_req);
+		E.be->req_cancel(E.ka_req);
 	if (E.node_req != NULL)
-		etcd_req_cancel(E.node_req);
+		E.be->req_cancel(E.node_req);
 	if (E.ref_req != NULL)
-		etcd_req_cancel(E.ref_req);
+		E.be->req_cancel(E.ref_req);
 	E.ka_req = E.node_req = E.ref_req = NULL;
 	E.nref_ops = 0;
 	evtimer_del(E.ka_ev);
@@ -244,12 +244,12 @@ lease_get(void)
 	if (E.stale_lease != 0) {
 		/* Our own earlier lease (fenced): its marks are in the way. */
 		if (E.stale_req == NULL)
-			E.stale_req = etcd_lease_revoke(E.client,
+			E.stale_req = E.be->lease_revoke(E.client,
 			    E.stale_lease, stale_done, NULL);
 		return;
 	}
 	E.grant_sent_ms = mono_ms();
-	E.grant_req = etcd_lease_grant(E.client, ttl, grant_done, NULL);
+	E.grant_req = E.be->lease_grant(E.client, ttl, grant_done, NULL);
 	if (E.grant_req == NULL) {
 		log_warn("%s", __func__);
 		arm(E.retry_ev, RETRY_MS);
@@ -281,7 +281,7 @@ revoke(void)
 {
 	evtimer_del(E.leave_ev);
 	E.lstate = L_REVOKING;
-	E.revoke_req = etcd_lease_revoke(E.client, E.lease, revoke_done,
+	E.revoke_req = E.be->lease_revoke(E.client, E.lease, revoke_done,
 	    NULL);
 	if (E.revoke_req == NULL) {
 		log_warn("%s", __func__);
@@ -325,11 +325,11 @@ leave(void)
 			E.held[i]->mark = M_NONE;
 		}
 	if (E.node_req != NULL) {
-		etcd_req_cancel(E.node_req);
+		E.be->req_cancel(E.node_req);
 		E.node_req = NULL;
 	}
 	if (E.ref_req != NULL) {
-		etcd_req_cancel(E.ref_req);
+		E.be->req_cancel(E.ref_req);
 		E.ref_req = NULL;
 	}
 	E.nref_ops = 0;
@@ -480,7 +480,7 @@ node_put(void)
 	node_key(key, sizeof(key));
 	if (E.ref_req != NULL) {
 		/* Written for an earlier node key: the plan starts over. */
-		etcd_req_cancel(E.ref_req);
+		E.be->req_cancel(E.ref_req);
 		E.ref_req = NULL;
 	}
 	E.nref_ops = refusal_plan(E.ref_ops, E.ref_txn_max - 1);

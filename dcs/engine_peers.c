@@ -293,7 +293,7 @@ revoke_peer(const char *name, int64_t lease)
 	r->sent = mono_ms();
 	log_debug("peers: revoking lease %" PRIx64 " of %s", (uint64_t)lease,
 	    name);
-	r->req = etcd_lease_revoke(E.client, lease, revoke_peer_done, r);
+	r->req = E.be->lease_revoke(E.client, lease, revoke_peer_done, r);
 	if (r->req == NULL) {
 		log_warn("%s: %s", __func__, name);
 		r->name[0] = '\0';
@@ -346,7 +346,7 @@ reg_put(void)
 	txn.success = ops;
 	txn.n_success = n;
 	P.reg_sending = E.lease;
-	P.reg_req = etcd_txn(E.client, &txn, reg_done, NULL);
+	P.reg_req = E.be->txn(E.client, &txn, reg_done, NULL);
 	if (P.reg_req == NULL) {
 		log_warn("%s", __func__);
 		arm(E.retry_ev, RETRY_MS);

@@ -555,7 +555,7 @@ read_now(void)
 		E.reread = 1;
 		return;
 	}
-	E.range_req = etcd_range(E.client, E.conf->prefix, 1, 0, range_done,
+	E.range_req = E.be->range(E.client, E.conf->prefix, 1, 0, range_done,
 	    NULL);
 	if (E.range_req == NULL) {
 		log_warn("%s: etcd_range", __func__);
@@ -671,7 +671,7 @@ check_now(void)
 {
 	if (E.check_req != NULL || E.range_req != NULL)
 		return;
-	E.check_req = etcd_range_check(E.client, E.conf->prefix, 1, 0,
+	E.check_req = E.be->range_check(E.client, E.conf->prefix, 1, 0,
 	    E.checked_rev + 1, check_done, NULL);
 	if (E.check_req == NULL) {
 		log_warn("%s: etcd_range_check", __func__);
@@ -821,12 +821,12 @@ watch_start(void)
 {
 	struct etcd_watch_opts	 o;
 
-	etcd_watch_stop(E.watch);
+	E.be->watch_stop(E.watch);
 	memset(&o, 0, sizeof(o));
 	o.key = E.conf->prefix;
 	o.prefix = 1;
 	o.start_revision = E.view_rev + 1;
-	E.watch = etcd_watch_start(E.client, &o, watch_events, watch_status,
+	E.watch = E.be->watch_start(E.client, &o, watch_events, watch_status,
 	    NULL);
 	if (E.watch == NULL) {
 		log_warn("%s: etcd_watch_start", __func__);

@@ -844,7 +844,7 @@ etcd_lease_revoke(struct etcd_client *c, int64_t id, etcd_cb cb, void *arg)
 
 /* ---- client ---- */
 
-static int
+int
 copy_blob(const struct yaim_blobs *blobs, uint32_t kind,
     struct curl_blob *out, int *has)
 {
@@ -862,7 +862,7 @@ copy_blob(const struct yaim_blobs *blobs, uint32_t kind,
 	return 0;
 }
 
-static void
+void
 wipe_blob(struct curl_blob *b, int has)
 {
 	if (!has)
@@ -922,7 +922,7 @@ done:
 	return ok ? 0 : -1;
 }
 
-static int
+int
 client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
 {
 	uint32_t	i;
@@ -959,7 +959,7 @@ client_check_conf(const struct yaim_config *conf, char *err, size_t errlen)
  * The CURLOPT_RESOLVE list of conf into *out (NULL when every endpoint
  * is a literal address).  -1 when out of memory.
  */
-static int
+int
 resolve_list(const struct yaim_config *conf, struct curl_slist **out)
 {
 	struct curl_slist	*list = NULL, *l;

@@ -1,6 +1,7 @@
 /*
  * The etcd client's private header: requests, watches and the client as
- * etcd.c and etcd_watch.c share them; never included elsewhere.
+ * etcd.c and etcd_watch.c share them; never included elsewhere but in
+ * etcd2.c, the v2 client, which shares the configuration checks below.
  */
 #ifndef YAIM_DCS_ETCD_INT_H
 #define YAIM_DCS_ETCD_INT_H
@@ -133,6 +134,14 @@ enum attempt_verdict judge_attempt(struct etcd_req *, CURLcode,
 void	retry_or_fail(struct etcd_req *, enum etcd_status, const char *msg);
 void	attempt_failed(struct etcd_req *, enum etcd_status, const char *msg);
 void	reauth(struct etcd_req *);
+
+/* etcd.c, shared with etcd2.c: endpoints, addresses, TLS material */
+int	client_check_conf(const struct yaim_config *, char *err,
+	    size_t errlen);
+int	resolve_list(const struct yaim_config *, struct curl_slist **);
+int	copy_blob(const struct yaim_blobs *, uint32_t kind,
+	    struct curl_blob *, int *has);
+void	wipe_blob(struct curl_blob *, int has);
 
 /* etcd_watch.c: the watch stream */
 size_t	write_cb(char *data, size_t size, size_t nmemb, void *arg);

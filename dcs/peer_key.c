@@ -1,5 +1,7 @@
 /*
- * The cluster key in etcd.  See peer_key.h.
+ * The cluster key in etcd.  See peer_key.h.  v3 only, so it calls the v3
+ * client directly rather than through the backend (backend.h): the
+ * configuration refuses peers with dcs-type etcd2 (DESIGN.md 15).
  */
 #include <sys/random.h>
 

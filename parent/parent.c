@@ -965,6 +965,8 @@ immutable_change(const struct yaim_config *a, const struct yaim_config *b)
 		return "chroot";
 	if (strcmp(a->prefix, b->prefix) != 0)
 		return "dcs-namespace or dcs-clustername";
+	if (strcmp(a->dcs_type, b->dcs_type) != 0)
+		return "dcs-type";
 	if (conf_has_exec(a) != conf_has_exec(b))
 		return "the presence of exec checks or notify-command";
 	/* The peer socket is bound once, before the children start. */
@@ -1187,6 +1189,9 @@ check_only(const struct parent_opts *opts)
 		fprintf(stderr, "yaimd: warning: %s\n", err);
 	if (privsep_check_secret_files(conf, err, sizeof(err)) == -1)
 		fprintf(stderr, "yaimd: warning: %s\n", err);
+	if (conf_dcs_v2(conf))
+		fprintf(stderr, "yaimd: warning: dcs-type: etcd2 is not run "
+		    "by this yaimd yet: the daemon refuses it\n");
 	if (opts->verbose)
 		config_print(stdout, conf);
 	printf("configuration OK\n");
@@ -1230,6 +1235,12 @@ parent_main(const struct parent_opts *opts)
 	if ((p.conf = parent_load_config(opts->config, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	/* The v2 client exists; no engine drives it yet (DESIGN 15) */
+	if (conf_dcs_v2(p.conf)) {
+		fprintf(stderr, "yaimd: %s: dcs-type: etcd2 is not run by "
+		    "this yaimd yet; use dcs-type: etcd\n", p.conf->file);
 		return 1;
 	}
 	if (privsep_lookup_user(p.conf, err, sizeof(err)) == -1 ||

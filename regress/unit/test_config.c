@@ -320,7 +320,7 @@ test_types(void)
 	expect_err(BASE TCP "etcd-ca-file: ca.pem\n",
 	    "t.yml:8:15: etcd-ca-file: \"ca.pem\" is not an absolute path");
 	expect_err(BASE TCP "dcs-type: consul\n",
-	    "t.yml:8:11: dcs-type: \"consul\" is not supported (only etcd)");
+	    "t.yml:8:11: dcs-type: \"consul\" is not supported (etcd or etcd2)");
 
 	/* booleans */
 	if (expect_ok(BASE "checker-type: http\nhttp-url: https://a/\n"
