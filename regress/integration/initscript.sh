@@ -14,7 +14,9 @@ start-stop-daemon --help 2>&1 | grep -q -- --notify-await ||
     skip "start-stop-daemon has no --notify-await (dpkg < 1.19.3)"
 export SYSTEMCTL_SKIP_REDIRECT=1	# never hand over to a systemd
 setup_user
-make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" PREFIX="$T/usr" \
+# -o: install the binaries under test, never relink them (install.sh)
+make -s -C "$TOP" BUILD="$BUILD" -o "$BUILD/yaimd" -o "$BUILD/yaimctl" \
+    -o "$BUILD/yaimd-checker" -o "$BUILD/yaimd-dcs" PREFIX="$T/usr" \
     SYSCONFDIR="$T/etc" SYSTEMDUNITDIR="$T/lib/systemd/system" \
     install >"$T/install.log" 2>&1 || { cat "$T/install.log"; fail "make install"; }
 INIT=$T/etc/init.d/yaimd
