@@ -232,3 +232,23 @@ rise: 1
 fall: 1
 EOT
 }
+
+# A test PKI in $P (EC P-256, 2 days), for the TLS tests:
+# pki_ca NAME: a self-signed CA; pki_cert NAME CA EXT: a key and a
+# certificate signed by CA, with the x509v3 extension lines EXT.
+pki_ca() {
+	mkdir -p "$P"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -keyout "$P/$1.key" -out "$P/$1.crt" -days 2 \
+	    -subj "/CN=$1" -addext basicConstraints=critical,CA:TRUE \
+	    2>/dev/null || fail "openssl ca $1"
+}
+pki_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	    -keyout "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" \
+	    2>/dev/null || fail "openssl req $1"
+	printf '%s\n' "$3" >"$P/$1.ext"
+	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" \
+	    -CAcreateserial -out "$P/$1.crt" -days 2 -extfile "$P/$1.ext" \
+	    2>/dev/null || fail "openssl sign $1"
+}

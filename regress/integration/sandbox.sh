@@ -16,25 +16,10 @@ setup_user
 
 P=$T/pki
 mkdir -p "$P"
-mkca() {	# mkca NAME
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$P/$1.key" -out "$P/$1.crt" -days 2 \
-	    -subj "/CN=$1" -addext basicConstraints=critical,CA:TRUE \
-	    2>/dev/null || fail "openssl ca $1"
-}
-mkcert() {	# mkcert NAME CA EXT
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	    -keyout "$P/$1.key" -out "$P/$1.csr" -subj "/CN=$1" \
-	    2>/dev/null || fail "openssl req $1"
-	printf '%s\n' "$3" >"$P/$1.ext"
-	openssl x509 -req -in "$P/$1.csr" -CA "$P/$2.crt" -CAkey "$P/$2.key" \
-	    -CAcreateserial -out "$P/$1.crt" -days 2 -extfile "$P/$1.ext" \
-	    2>/dev/null || fail "openssl sign $1"
-}
-mkca ca
-mkcert server ca "subjectAltName=IP:127.0.0.1,DNS:localhost
+pki_ca ca
+pki_cert server ca "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth,clientAuth"
-mkcert client ca "extendedKeyUsage=clientAuth"
+pki_cert client ca "extendedKeyUsage=clientAuth"
 
 # etcd of our own below: https with client certificates
 vip_veth sbx 198.18.9.254/24
