@@ -510,6 +510,9 @@ etcd2_pool(const struct etcd2_reply *r, const char *ips_key,
 		errf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* the root "/" lists "/<name>", as under() has it */
+	if (kl > 0 && ips_key[kl - 1] == '/')
+		kl--;
 	/* nodes are in pre-order: an entry comes before its children */
 	for (i = 1; i < r->n_nodes; i++) {
 		const struct etcd2_node	*nd = &r->nodes[i];

@@ -35,9 +35,11 @@ static void
 check_pool(const struct etcd2_reply *r, const char *key)
 {
 	struct etcd2_ip	*ips;
-	size_t		 n, i;
+	size_t		 n, i, kl = strlen(key);
 	char		 err[256];
 
+	if (kl > 0 && key[kl - 1] == '/')
+		kl--;		/* the root's children are "/<name>" */
 	if (etcd2_pool(r, key, &ips, &n, err, sizeof(err)) == -1) {
 		if (err[0] == '\0' || ips != NULL)
 			__builtin_trap();
@@ -49,7 +51,7 @@ check_pool(const struct etcd2_reply *r, const char *key)
 		    memchr(ips[i].name, '/', ips[i].name_len) != NULL)
 			__builtin_trap();
 		if (ips[i].mark != NULL && (ips[i].mark->dir ||
-		    ips[i].mark->key_len != strlen(key) + 1 +
+		    ips[i].mark->key_len != kl + 1 +
 		    ips[i].name_len + 7))
 			__builtin_trap();
 	}
